@@ -1,0 +1,44 @@
+"""Sessions: `nox -s tests` (CI), `nox -s lint`.
+
+torch and torchvision are pinned to the wheels this project's machines carry
+locally; another version would download gigabytes of CUDA libraries.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+nox.options.download_python = "never"
+nox.options.error_on_missing_interpreters = True
+
+TORCH = ("torch==2.14.1", "torchvision==0.29.1")
+ENV = {
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AIR_NEW_OUTPUT": "0",
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
+    "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS": "0",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def install(session: nox.Session, *extras: str) -> None:
+    session.install(*TORCH)
+    session.install("-e", f".[{','.join(extras)}]" if extras else ".")
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The whole test suite on CPU (GPU tests skip themselves)."""
+    install(session, "test")
+    session.run("pytest", "-q", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11", default=False)
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "suite", "tests", "noxfile.py")

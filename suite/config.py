@@ -1,0 +1,136 @@
+"""The resolved trial config: one frozen, validated object per training run (STYLE 5).
+
+Every section that names a registry entry (``data``, ``generator``, ``critic``,
+``loss``, ``lipschitz``, ``g_optimizer``, ``c_optimizer``, ``schedule``) is
+validated against that entry's own ``Options``, so unknown keys, wrong types,
+out-of-range values and unknown names fail at load, naming key, value and what
+is allowed. YAML is read with ``yaml.safe_load`` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+import suite.data as data
+import suite.models as models
+from suite.losses import LOSSES
+from suite.lipschitz import LIPSCHITZ
+from suite.optim import OPTIMIZERS
+from suite.options import Options, component_type
+from suite.schedules import SCHEDULES
+
+DataSpec = component_type(data.DATASETS)
+GeneratorSpec = component_type(models.GENERATORS)
+CriticSpec = component_type(models.CRITICS)
+LossSpec = component_type(LOSSES)
+LipschitzSpec = component_type(LIPSCHITZ)
+OptimizerSpec = component_type(OPTIMIZERS)
+ScheduleSpec = component_type(SCHEDULES)
+
+
+class TrialConfig(Options):
+    """Everything that determines one training run; its hash is the trial's identity."""
+
+    seed: int = Field(0, ge=0, description="every random stream of the trial derives from it")
+    data: DataSpec
+    generator: GeneratorSpec = Field({"name": "dcgan"}, validate_default=True)
+    critic: CriticSpec = Field({"name": "dcgan"}, validate_default=True)
+    loss: LossSpec = Field({"name": "wgan"}, validate_default=True)
+    lipschitz: LipschitzSpec | None = Field(None, description="None: the loss's default")
+    g_optimizer: OptimizerSpec = Field({"name": "rmsprop"}, validate_default=True)
+    c_optimizer: OptimizerSpec = Field({"name": "rmsprop"}, validate_default=True)
+    schedule: ScheduleSpec = Field({"name": "constant"}, validate_default=True)
+    nz: int = Field(100, ge=1, description="latent dimension (authors: 100)")
+    batch_size: int = Field(64, ge=1, description="m in Algorithm 1, for real and fake batches")
+    iterations: int = Field(ge=1, description="generator iterations to train")
+    log_every: int = Field(10, ge=1, description="generator iterations between records")
+    checkpoint_every: int = Field(500, ge=1, description="generator iterations between checkpoints")
+    grid_size: int = Field(64, ge=1, description="fixed-noise samples in each sample grid")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_lipschitz(cls, values: Any) -> Any:
+        if isinstance(values, dict) and values.get("lipschitz") is None:
+            loss = values.get("loss", "wgan")
+            name = loss.get("name") if isinstance(loss, dict) else loss
+            if isinstance(name, str) and name in LOSSES:
+                values = {**values, "lipschitz": LOSSES.get(name).default_lipschitz}
+        return values
+
+    @model_validator(mode="after")
+    def _compatible(self) -> TrialConfig:
+        required = getattr(LOSSES.get(self.loss.name), "requires_lipschitz", None)
+        if required and self.lipschitz.name != required:
+            raise ValueError(
+                f"loss '{self.loss.name}' needs lipschitz '{required}', got '{self.lipschitz.name}'"
+            )
+        shape = self.data_shape
+        for registry, spec in ((models.GENERATORS, self.generator), (models.CRITICS, self.critic)):
+            check = getattr(registry.get(spec.name), "check_shape", None)
+            if check is not None:
+                check(shape)
+        return self
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        return data.data_shape(self.data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def hash(self) -> str:
+        """SHA-256 of the canonical JSON of the resolved config (defaults filled in)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class ConfigError(ValueError):
+    """A config that failed validation; the message lists every problem."""
+
+
+def format_errors(err: ValidationError, source: str = "config", raw: Any = None) -> str:
+    """One line per problem: ``source: key.path: message (got value)``."""
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in _key_path(e["loc"], raw)) or "<root>"
+        got = e.get("input")
+        shown = "" if e["type"] == "missing" else f" (got {got!r})"
+        msg = e["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {loc}: {msg}{shown}")
+    return "\n".join(lines)
+
+
+def _key_path(loc: tuple[Any, ...], raw: Any) -> list[Any]:
+    """Drop the union tags pydantic inserts (``c_optimizer.adam.beta1`` -> ``c_optimizer.beta1``)."""
+    path, node = [], raw
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("name") == part:
+            continue
+        if isinstance(node, str) and part == node:  # shorthand section: ``loss: wgan``
+            continue
+        path.append(part)
+        node = node.get(part) if isinstance(node, dict) else None
+    return path
+
+
+def load_trial_config(raw: dict[str, Any] | str | Path, source: str | None = None) -> TrialConfig:
+    """Validate a mapping (or a YAML file) into a TrialConfig, raising ConfigError."""
+    if isinstance(raw, (str, Path)):
+        source = source or str(raw)
+        try:
+            raw = yaml.safe_load(Path(raw).read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source or 'config'}: expected a mapping of settings, got {raw!r}")
+    try:
+        return TrialConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(format_errors(err, source or "config", raw)) from None

@@ -1,0 +1,97 @@
+"""Adversarial losses as pure functions of critic outputs (STYLE 9).
+
+Each entry maps per-sample critic scores to named terms; nothing here calls
+``backward`` and the Lipschitz method (clip, penalty, spectral norm) is a separate
+axis (``suite.lipschitz``). GAN losses read the critic score as a logit, so the
+same network serves as WGAN critic and as JS-GAN discriminator.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from suite.options import Options
+from suite.registry import Registry
+
+LOSSES: Registry[Any] = Registry("loss")
+LOG2 = math.log(2.0)
+
+
+@LOSSES.register("wgan")
+class WGAN:
+    """Critic maximises E f(x) - E f(G z) (paper Eq. 3); W estimate = -critic loss (Fig. 3)."""
+
+    Options = Options
+    default_lipschitz = "clip"
+
+    @staticmethod
+    def critic(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:
+        w = d_real.mean() - d_fake.mean()
+        return {"critic": -w, "w_estimate": w.detach()}
+
+    @staticmethod
+    def generator(d_fake: Tensor) -> dict[str, Tensor]:
+        return {"generator": -d_fake.mean()}
+
+
+@LOSSES.register("wgan_gp")
+class WGANGP(WGAN):
+    """WGAN-GP (Gulrajani et al. 2017): the WGAN loss; the penalty is ``gradient_penalty``."""
+
+    default_lipschitz = "gradient_penalty"
+    requires_lipschitz = "gradient_penalty"
+
+
+def _discriminator(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:
+    """BCE with logits; L_D = -(E log D(x) + E log(1 - D(G z))) = 2 log 2 - 2 JS at the optimum.
+
+    ``js_estimate`` is the paper's Fig. 4 quantity 1/2 L(D, g) + log 2 = log 2 - L_D / 2.
+    """
+    loss = F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    return {"critic": loss, "js_estimate": (LOG2 - loss / 2).detach()}
+
+
+@LOSSES.register("gan_minimax")
+class GANMinimax:
+    """Goodfellow et al.'s minimax game: G minimises E log(1 - D(G z)) (saturates)."""
+
+    Options = Options
+    default_lipschitz = "none"
+    critic = staticmethod(_discriminator)
+
+    @staticmethod
+    def generator(d_fake: Tensor) -> dict[str, Tensor]:
+        return {"generator": -F.softplus(d_fake).mean()}
+
+
+@LOSSES.register("gan_ns")
+class GANNonSaturating:
+    """The DCGAN practice and the paper's baseline: G minimises -E log D(G z)."""
+
+    Options = Options
+    default_lipschitz = "none"
+    critic = staticmethod(_discriminator)
+
+    @staticmethod
+    def generator(d_fake: Tensor) -> dict[str, Tensor]:
+        return {"generator": F.softplus(-d_fake).mean()}
+
+
+@LOSSES.register("hinge")
+class Hinge:
+    """Hinge loss (SN-GAN Eq. 17): E relu(1 - D(x)) + E relu(1 + D(G z)); G: -E D(G z)."""
+
+    Options = Options
+    default_lipschitz = "spectral_norm"
+
+    @staticmethod
+    def critic(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:
+        return {"critic": F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()}
+
+    @staticmethod
+    def generator(d_fake: Tensor) -> dict[str, Tensor]:
+        return {"generator": -d_fake.mean()}

@@ -1,0 +1,8 @@
+"""Generator and critic registries; importing this package registers every entry."""
+
+from __future__ import annotations
+
+from suite.models.registry import CRITICS, GENERATORS, build_critic, build_generator
+from suite.models import dcgan, mlp  # noqa: F401  (registers entries)
+
+__all__ = ["CRITICS", "GENERATORS", "build_critic", "build_generator"]

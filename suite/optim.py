@@ -1,0 +1,71 @@
+"""Optimizers, configured separately for the generator and the critic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from pydantic import Field
+
+from suite.options import Options
+from suite.registry import Registry
+
+OPTIMIZERS: Registry[Any] = Registry("optimizer")
+
+
+class RMSpropOptions(Options):
+    lr: float = Field(5e-5, gt=0, description="paper default alpha = 0.00005 for both nets")
+    alpha: float = Field(0.99, gt=0, lt=1, description="squared-gradient average decay")
+    eps: float = Field(1e-8, gt=0)
+    momentum: float = Field(0.0, ge=0, lt=1)
+
+
+@OPTIMIZERS.register("rmsprop")
+def rmsprop(options: RMSpropOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+    """The paper's choice (Sec. 3: momentum-free, stable for the non-stationary critic)."""
+    return torch.optim.RMSprop(
+        params, lr=options.lr, alpha=options.alpha, eps=options.eps, momentum=options.momentum
+    )
+
+
+rmsprop.Options = RMSpropOptions
+
+
+class AdamOptions(Options):
+    lr: float = Field(5e-5, gt=0)
+    beta1: float = Field(0.5, ge=0, lt=1, description="authors' --adam: 0.5")
+    beta2: float = Field(0.999, ge=0, lt=1)
+    eps: float = Field(1e-8, gt=0)
+
+
+@OPTIMIZERS.register("adam")
+def adam(options: AdamOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+    """Momentum-based: paper Sec. 3 reports WGAN becoming unstable with beta1 > 0."""
+    return torch.optim.Adam(
+        params, lr=options.lr, betas=(options.beta1, options.beta2), eps=options.eps
+    )
+
+
+adam.Options = AdamOptions
+
+
+class SGDOptions(Options):
+    lr: float = Field(5e-5, gt=0)
+    momentum: float = Field(0.9, ge=0, lt=1)
+    nesterov: bool = False
+
+
+@OPTIMIZERS.register("sgd")
+def sgd(options: SGDOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+    """SGD with (heavy-ball or Nesterov) momentum."""
+    return torch.optim.SGD(
+        params, lr=options.lr, momentum=options.momentum, nesterov=options.nesterov
+    )
+
+
+sgd.Options = SGDOptions
+
+
+def build_optimizer(options: Any, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+    return OPTIMIZERS.get(options.name)(options, params)

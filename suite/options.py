@@ -1,0 +1,70 @@
+"""Typed options for registry entries, and the tagged unions configs are built from.
+
+Every registry entry carries an ``Options`` model (frozen, unknown keys forbidden).
+A config section such as ``critic: {name: dcgan, width: 64}`` is validated against
+the ``Options`` of the entry its ``name`` selects, so a new entry brings its own
+validated settings without touching the config module.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+
+from suite.registry import Registry
+
+
+class Options(BaseModel):
+    """Base for every settings model: frozen, strict about unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+def _named(registry: Registry[Any]):
+    """Accept ``"wgan"`` as ``{"name": "wgan"}`` and reject unknown names early."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            value = {"name": value}
+        if isinstance(value, dict):
+            name = value.get("name")
+            if name is None:
+                raise ValueError(
+                    f"missing 'name' of the {registry.kind}; allowed: {', '.join(registry.names())}"
+                )
+            if name not in registry:
+                raise ValueError(registry.unknown_message(name))
+        elif isinstance(value, BaseModel):
+            return value
+        else:
+            raise ValueError(
+                f"expected a {registry.kind} name or a mapping with 'name', got {value!r}"
+            )
+        return value
+
+    return convert
+
+
+def component_type(registry: Registry[Any]) -> Any:
+    """A pydantic type: the union of every entry's Options, tagged by ``name``."""
+    variants = []
+    for name in registry.names():
+        base = getattr(registry.get(name), "Options", Options)
+        variants.append(
+            create_model(
+                f"{registry.kind.title().replace(' ', '')}_{name}",
+                __base__=base,
+                name=(Literal[name], Field(description=f"{registry.kind} entry")),
+            )
+        )
+    union = variants[0] if len(variants) == 1 else Union[tuple(variants)]  # noqa: UP007
+    return Annotated[
+        Annotated[union, Field(discriminator="name")] if len(variants) > 1 else union,
+        BeforeValidator(_named(registry)),
+    ]
+
+
+def resolve(registry: Registry[Any], value: Any) -> Any:
+    """Validate one section (``"wgan"`` or ``{"name": ..., **options}``) outside a full config."""
+    return TypeAdapter(component_type(registry)).validate_python(value)

@@ -1,0 +1,51 @@
+"""Critic schedules: pure functions of the generator iteration (STYLE 11)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from suite.options import Options
+from suite.registry import Registry
+
+SCHEDULES: Registry[Any] = Registry("critic schedule")
+
+
+class ConstantOptions(Options):
+    n_critic: int = Field(5, ge=1, description="critic updates per generator update (paper: 5)")
+
+
+@SCHEDULES.register("constant")
+class Constant:
+    """n_critic critic updates before every generator update (paper Algorithm 1)."""
+
+    Options = ConstantOptions
+
+    def __init__(self, options: ConstantOptions) -> None:
+        self.options = options
+
+    def n_critic(self, gen_iter: int) -> int:
+        return self.options.n_critic
+
+
+class PaperOptions(ConstantOptions):
+    warmup_critic: int = Field(100, ge=1, description="critic updates in a warm-up iteration")
+    warmup_iters: int = Field(25, ge=0, description="first generator iterations that warm up")
+    warmup_every: int = Field(500, ge=1, description="and every this many generator iterations")
+
+
+@SCHEDULES.register("paper")
+class PaperWarmup(Constant):
+    """Authors' main.py: 100 critic updates while gen_iterations < 25 or % 500 == 0, else 5.
+
+    The README says the paper's text omits this; it is what produced the figures.
+    """
+
+    Options = PaperOptions
+
+    def n_critic(self, gen_iter: int) -> int:
+        o = self.options
+        if gen_iter < o.warmup_iters or gen_iter % o.warmup_every == 0:
+            return o.warmup_critic
+        return o.n_critic

@@ -1,0 +1,128 @@
+"""One trial, from a resolved config to a stream of records, checkpoints and sample grids.
+
+Files in ``trial_dir`` (each written atomically or append-only):
+  config.json          the resolved config, written before training (STYLE 8)
+  records.jsonl        one line per logged generator iteration
+  checkpoint/state.pt  the latest full training state (weights_only loadable)
+  samples/iter_NNNNNNN.png  the fixed-noise grid at each checkpoint
+A rerun with the same config resumes from the checkpoint and produces the same
+records as an uninterrupted run (on CPU, bit for bit, wall time aside).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from suite import io
+from suite.config import TrialConfig
+from suite.train.samples import save_samples
+from suite.train.state import TrainState, build_state, fixed_noise, generate
+from suite.train.step import train_step
+
+CHECKPOINT = Path("checkpoint") / "state.pt"
+
+
+def _prepare_dir(config: TrialConfig, trial_dir: Path) -> None:
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    path = trial_dir / "config.json"
+    resolved = {"config": config.to_dict(), "config_hash": config.hash()}
+    if path.exists():
+        old = io.read_json(path)
+        if old.get("config_hash") != resolved["config_hash"]:
+            raise ValueError(
+                f"{trial_dir} holds a trial with another config (hash {old.get('config_hash')}); "
+                "use a new directory"
+            )
+    else:
+        io.write_json(path, resolved)
+
+
+def _resume(state: TrainState, trial_dir: Path) -> None:
+    """Load the checkpoint if any, and drop records logged after it (they will be redone)."""
+    ckpt = trial_dir / CHECKPOINT
+    records = trial_dir / "records.jsonl"
+    if ckpt.exists():
+        state.load_state_dict(io.torch_load(ckpt, map_location=state.device))
+    kept = [
+        {**r, "status": "running"} if r["status"] == "stopped" else r  # it goes on now
+        for r in io.read_jsonl(records)
+        if r["iteration"] <= state.iteration
+    ]
+    if records.exists():
+        io.write_jsonl(records, kept)
+
+
+def _record(state: TrainState, terms: dict[str, torch.Tensor], wall: float) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "iteration": state.iteration,
+        "images_seen": state.images_seen,
+        "wall_time": round(wall, 4),
+        "status": "running",
+    }
+    names = {"critic": "loss_critic", "generator": "loss_generator"}
+    for key, value in terms.items():
+        row[names.get(key, key)] = value.item()
+    row.update(state.lipschitz.stats(state.critic))
+    return row
+
+
+def _nonfinite(row: dict[str, Any]) -> list[str]:
+    return [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
+
+
+def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> str:
+    io.torch_save(state.state_dict(), trial_dir / CHECKPOINT)
+    samples = generate(state.generator, z)
+    title = f"{state.config.loss.name} / {state.config.generator.name}, iter {state.iteration}"
+    save_samples(samples, trial_dir / "samples" / f"iter_{state.iteration:07d}.png", title)
+    return str(trial_dir / CHECKPOINT)
+
+
+def run_trial(
+    config: TrialConfig,
+    trial_dir: str | Path,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    device: torch.device | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Train (or resume) one trial, yielding a record every ``log_every`` generator iterations.
+
+    Every checkpoint iteration is also logged, and its record names the checkpoint
+    file. The last record has status ``finished``, ``diverged`` (a non-finite value,
+    with the keys in ``reason``) or ``stopped`` (``should_stop`` returned True).
+    """
+    trial_dir = Path(trial_dir)
+    _prepare_dir(config, trial_dir)
+    state = build_state(config, device)
+    _resume(state, trial_dir)
+    z = fixed_noise(config, state.device)
+    start = time.perf_counter() - state.wall_time
+    while state.iteration < config.iterations:
+        it = state.iteration + 1
+        at_ckpt = it % config.checkpoint_every == 0 or it == config.iterations
+        log_now = at_ckpt or it % config.log_every == 0
+        terms = train_step(state, diagnostics=log_now)
+        if not log_now:
+            continue
+        state.wall_time = time.perf_counter() - start
+        row = _record(state, terms, state.wall_time)
+        bad = _nonfinite(row)
+        if bad:
+            row.update(status="diverged", reason="non-finite " + ", ".join(bad))
+        elif at_ckpt:
+            row["checkpoint"] = _checkpoint(state, trial_dir, z)
+            if it == config.iterations:
+                row["status"] = "finished"
+        stop = row["status"] == "running" and should_stop is not None and should_stop()
+        if stop:
+            row["status"] = "stopped"
+        io.append_jsonl(trial_dir / "records.jsonl", row)
+        yield row
+        if row["status"] != "running":
+            return

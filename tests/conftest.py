@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _deterministic_threads():
+    """Same thread count in every test: CPU reductions are then bit-reproducible."""
+    torch.set_num_threads(2)
+    yield
+
+
+def toy_config(**overrides):
+    """A small WGAN trial on 8 Gaussians; tests override what they study."""
+    cfg = {
+        "seed": 0,
+        "data": {"name": "8gaussians"},
+        "generator": {"name": "mlp", "width": 32, "init": "he"},
+        "critic": {"name": "mlp", "width": 32, "init": "he"},
+        "nz": 2,
+        "batch_size": 32,
+        "iterations": 6,
+        "log_every": 2,
+        "checkpoint_every": 3,
+        "grid_size": 64,
+        "device": "cpu",
+    }
+    cfg.update(overrides)
+    return cfg

@@ -1,0 +1,89 @@
+"""Every architecture entry: shapes, and parameter counts equal to the authors' models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from suite.models import CRITICS, GENERATORS, build_critic, build_generator
+from suite.options import resolve
+
+
+def spec(registry, name, **options):
+    return resolve(registry, {"name": name, **options})
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+# Authors' models at 64x64, 3 channels, nz 100, ngf = ndf = 64 (MLP width 512).
+@pytest.mark.parametrize(
+    ("registry", "name", "options", "expected"),
+    [
+        (GENERATORS, "dcgan", {}, 3_576_704),
+        (CRITICS, "dcgan", {}, 2_765_568),
+        (GENERATORS, "dcgan_nobn", {}, 3_574_784),
+        (CRITICS, "dcgan_nobn", {}, 2_763_776),
+        (GENERATORS, "dcgan", {"n_extra_layers": 1}, 3_613_696),
+        (GENERATORS, "mlp", {"width": 512}, 6_880_768),
+        (CRITICS, "mlp", {"width": 512}, 6_817_793),
+        # Fig. 6: constant 64 filters, no BN ("a bit more than an order of magnitude" fewer).
+        (GENERATORS, "dcgan_const", {}, 302_080),
+    ],
+)
+def test_parameter_counts_match_authors(registry, name, options, expected):
+    o = spec(registry, name, **options)
+    net = (
+        build_generator(o, (3, 64, 64), 100, seed=0)
+        if registry is GENERATORS
+        else build_critic(o, (3, 64, 64), seed=0)
+    )
+    assert n_params(net) == expected
+
+
+@pytest.mark.parametrize("name", GENERATORS.names())
+@pytest.mark.parametrize("shape", [(1, 16, 16), (3, 32, 32)])
+def test_generator_shapes(name, shape):
+    g = build_generator(spec(GENERATORS, name, width=8), shape, 10, seed=0)
+    out = g(torch.randn(4, 10))
+    assert out.shape == (4, *shape)
+    if name != "mlp":  # authors' MLP_G has no Tanh
+        assert out.abs().max() <= 1
+
+
+@pytest.mark.parametrize("name", CRITICS.names())
+@pytest.mark.parametrize("shape", [(1, 16, 16), (3, 32, 32)])
+def test_critic_returns_one_unbounded_score_per_sample(name, shape):
+    d = build_critic(spec(CRITICS, name, width=8), shape, seed=0)
+    assert d(torch.randn(5, *shape)).shape == (5,)
+
+
+def test_mlp_on_toy_points_and_tanh_switch():
+    g = build_generator(spec(GENERATORS, "mlp", width=16, tanh_out=True), (2,), 2, seed=0)
+    d = build_critic(spec(CRITICS, "mlp", width=16), (2,), seed=0)
+    x = g(torch.randn(7, 2) * 100)
+    assert x.shape == (7, 2) and x.abs().max() <= 1
+    assert d(x).shape == (7,)
+    assert isinstance(g.main[-1], torch.nn.Tanh)
+
+
+def test_dcgan_init_statistics():
+    g = build_generator(spec(GENERATORS, "dcgan"), (3, 64, 64), 100, seed=0)
+    conv = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
+    bn = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.BatchNorm2d)])
+    assert abs(conv.mean()) < 1e-3 and abs(conv.std() - 0.02) < 1e-3
+    assert abs(bn.mean() - 1) < 5e-3 and abs(bn.std() - 0.02) < 5e-3
+
+
+def test_same_seed_same_weights():
+    o = spec(CRITICS, "dcgan", width=8)
+    a, b, c = (build_critic(o, (1, 16, 16), seed=s) for s in (1, 1, 2))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    assert not torch.equal(next(a.parameters()), next(c.parameters()))
+
+
+@pytest.mark.parametrize("size", [8, 24, 48])
+def test_dcgan_rejects_sizes_the_pyramid_cannot_build(size):
+    with pytest.raises(ValueError, match="16 \\* 2\\*\\*k"):
+        build_critic(spec(CRITICS, "dcgan"), (3, size, size), seed=0)

@@ -1,0 +1,112 @@
+"""One trial end to end: records, checkpoints, sample grids, exact resume, divergence."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from suite import io
+from suite.config import load_trial_config
+from suite.train import run_trial
+from tests.conftest import toy_config
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def strip_time(rows):
+    return [{k: v for k, v in r.items() if k not in ("wall_time", "checkpoint")} for r in rows]
+
+
+def test_toy_trial_writes_records_checkpoint_and_samples(tmp_path):
+    cfg = load_trial_config(toy_config(iterations=7))
+    rows = list(run_trial(cfg, tmp_path))
+    assert [r["iteration"] for r in rows] == [2, 3, 4, 6, 7]  # log_every 2 + checkpoints 3, 6, 7
+    assert rows[-1]["status"] == "finished" and all(r["status"] == "running" for r in rows[:-1])
+    assert rows[1]["checkpoint"] == str(tmp_path / "checkpoint" / "state.pt")
+    for key in ("loss_critic", "w_estimate", "loss_generator", "grad_norm_critic",
+                "step_cos_critic", "clip_frac_at_bound", "clip_max_abs_weight"):
+        assert key in rows[0]
+    assert rows[0]["w_estimate"] == pytest.approx(-rows[0]["loss_critic"])
+    assert rows[-1]["images_seen"] == 7 * 5 * 32
+    assert strip_time(io.read_jsonl(tmp_path / "records.jsonl")) == strip_time(rows)
+    assert io.read_json(tmp_path / "config.json")["config_hash"] == cfg.hash()
+    assert sorted(os.listdir(tmp_path / "samples")) == [
+        "iter_0000003.png", "iter_0000006.png", "iter_0000007.png"]
+    state = io.torch_load(tmp_path / "checkpoint" / "state.pt")
+    assert state["iteration"] == 7 and state["config_hash"] == cfg.hash()
+
+
+def test_same_seed_same_records_other_seed_differs(tmp_path):
+    a = strip_time(run_trial(load_trial_config(toy_config()), tmp_path / "a"))
+    b = strip_time(run_trial(load_trial_config(toy_config()), tmp_path / "b"))
+    c = strip_time(run_trial(load_trial_config(toy_config(seed=1)), tmp_path / "c"))
+    assert a == b
+    assert a != c
+
+
+def test_gan_loss_logs_js_estimate(tmp_path):
+    rows = list(run_trial(load_trial_config(toy_config(loss="gan_ns")), tmp_path))
+    assert "js_estimate" in rows[0] and "w_estimate" not in rows[0]
+    for r in rows:  # a lower bound on JS: negative while D is worse than chance
+        assert r["js_estimate"] == pytest.approx(math.log(2) - r["loss_critic"] / 2, rel=1e-5)
+
+
+def test_gradient_penalty_is_logged(tmp_path):
+    rows = list(run_trial(load_trial_config(toy_config(loss="wgan_gp")), tmp_path))
+    assert rows[0]["penalty"] > 0
+
+
+def test_nan_ends_the_trial_as_diverged(tmp_path):
+    huge = {"name": "sgd", "lr": 1e30, "momentum": 0.0}
+    cfg = load_trial_config(toy_config(loss="gan_ns", c_optimizer=huge, g_optimizer=huge,
+                                       iterations=50, log_every=1))
+    rows = list(run_trial(cfg, tmp_path))
+    assert rows[-1]["status"] == "diverged"
+    assert "non-finite" in rows[-1]["reason"]
+    assert rows[-1]["iteration"] < 50
+
+
+def test_resume_refuses_a_changed_config(tmp_path):
+    list(run_trial(load_trial_config(toy_config()), tmp_path))
+    with pytest.raises(ValueError, match="another config"):
+        list(run_trial(load_trial_config(toy_config(seed=5)), tmp_path))
+
+
+def test_toy_resume_after_interruption_gives_identical_records(tmp_path):
+    cfg = load_trial_config(toy_config(iterations=9, log_every=1, checkpoint_every=4))
+    full = strip_time(run_trial(cfg, tmp_path / "full"))
+    calls = iter(range(100))
+    first = list(run_trial(cfg, tmp_path / "cut", should_stop=lambda: next(calls) >= 5))
+    assert first[-1]["status"] == "stopped" and first[-1]["iteration"] == 6
+    resumed = strip_time(run_trial(cfg, tmp_path / "cut"))
+    assert resumed[0]["iteration"] == 5  # back to the checkpoint at 4
+    assert strip_time(io.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full
+
+
+@pytest.mark.skipif(not FASHION.exists(), reason="apt-get install dataset-fashion-mnist")
+def test_fashion_mnist_dcgan_trial_and_exact_resume(tmp_path):
+    cfg = load_trial_config({
+        "seed": 3,
+        "data": {"name": "fashion_mnist", "image_size": 32, "channels": 1, "limit": 256},
+        "generator": {"name": "dcgan", "width": 16},
+        "critic": {"name": "dcgan", "width": 16},
+        "nz": 16, "batch_size": 16, "iterations": 4, "log_every": 1, "checkpoint_every": 2,
+        "grid_size": 16, "device": "cpu",
+    })
+    full = list(run_trial(cfg, tmp_path / "full"))
+    assert [r["iteration"] for r in full] == [1, 2, 3, 4]
+    assert (tmp_path / "full" / "samples" / "iter_0000004.png").stat().st_size > 100
+    first = list(run_trial(cfg, tmp_path / "cut", should_stop=lambda: True))
+    assert first[-1]["iteration"] == 1 and first[-1]["status"] == "stopped"
+    list(run_trial(cfg.model_copy(), tmp_path / "cut", should_stop=iter([False, True]).__next__))
+    # The checkpoint at 2 survives; 3 is redone after the restart.
+    resumed = list(run_trial(cfg, tmp_path / "cut"))
+    assert [r["iteration"] for r in resumed] == [3, 4]
+    assert strip_time(io.read_jsonl(tmp_path / "cut" / "records.jsonl")) == strip_time(full)
+    g = io.torch_load(tmp_path / "cut" / "checkpoint" / "state.pt")["generator"]
+    h = io.torch_load(tmp_path / "full" / "checkpoint" / "state.pt")["generator"]
+    assert all(torch.equal(g[k], h[k]) for k in h)

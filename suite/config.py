@@ -19,8 +19,8 @@ from pydantic import Field, ValidationError, model_validator
 
 import suite.data as data
 import suite.models as models
-from suite.losses import LOSSES
 from suite.lipschitz import LIPSCHITZ
+from suite.losses import LOSSES
 from suite.optim import OPTIMIZERS
 from suite.options import Options, component_type
 from suite.schedules import SCHEDULES
@@ -108,7 +108,7 @@ def format_errors(err: ValidationError, source: str = "config", raw: Any = None)
 
 
 def _key_path(loc: tuple[Any, ...], raw: Any) -> list[Any]:
-    """Drop the union tags pydantic inserts (``c_optimizer.adam.beta1`` -> ``c_optimizer.beta1``)."""
+    """Drop the union tags pydantic adds: ``c_optimizer.adam.beta1`` -> ``c_optimizer.beta1``."""
     path, node = [], raw
     for part in loc:
         if isinstance(node, dict) and part not in node and node.get("name") == part:

@@ -37,9 +37,13 @@ def test_gan_discriminator_and_js_estimate():
 
 def test_js_estimate_is_log2_for_a_perfect_discriminator_and_0_for_a_blind_one():
     big = torch.full((4,), 50.0)
-    assert LOSSES.get("gan_ns").critic(big, -big)["js_estimate"].item() == pytest.approx(math.log(2))
+    assert LOSSES.get("gan_ns").critic(big, -big)["js_estimate"].item() == pytest.approx(
+        math.log(2)
+    )
     zero = torch.zeros(4)
-    assert LOSSES.get("gan_ns").critic(zero, zero)["js_estimate"].item() == pytest.approx(0, abs=1e-7)
+    assert LOSSES.get("gan_ns").critic(zero, zero)["js_estimate"].item() == pytest.approx(
+        0, abs=1e-7
+    )
 
 
 def test_generator_losses():

@@ -70,7 +70,9 @@ def test_mlp_on_toy_points_and_tanh_switch():
 
 def test_dcgan_init_statistics():
     g = build_generator(spec(GENERATORS, "dcgan"), (3, 64, 64), 100, seed=0)
-    conv = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)])
+    conv = torch.cat(
+        [m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    )
     bn = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.BatchNorm2d)])
     assert abs(conv.mean()) < 1e-3 and abs(conv.std() - 0.02) < 1e-3
     assert abs(bn.mean() - 1) < 5e-3 and abs(bn.std() - 0.02) < 5e-3

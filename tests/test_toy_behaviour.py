@@ -14,22 +14,29 @@ from suite.train.state import build_state
 def test_wgan_clip_covers_the_8_gaussians(tmp_path):
     # gan_toy.py's nets (3 hidden ReLU layers, He init, batch 256), narrowed to 128 units
     # and with a larger step and clip range so that 2,000 generator iterations suffice on CPU.
-    cfg = load_trial_config({
-        "seed": 0,
-        "data": "8gaussians",
-        "generator": {"name": "mlp", "width": 128, "init": "he"},
-        "critic": {"name": "mlp", "width": 128, "init": "he"},
-        "lipschitz": {"name": "clip", "c": 0.05},
-        "g_optimizer": {"name": "rmsprop", "lr": 1e-3},
-        "c_optimizer": {"name": "rmsprop", "lr": 1e-3},
-        "nz": 2, "batch_size": 256, "iterations": 2000,
-        "log_every": 500, "checkpoint_every": 2000, "device": "cpu",
-    })
+    cfg = load_trial_config(
+        {
+            "seed": 0,
+            "data": "8gaussians",
+            "generator": {"name": "mlp", "width": 128, "init": "he"},
+            "critic": {"name": "mlp", "width": 128, "init": "he"},
+            "lipschitz": {"name": "clip", "c": 0.05},
+            "g_optimizer": {"name": "rmsprop", "lr": 1e-3},
+            "c_optimizer": {"name": "rmsprop", "lr": 1e-3},
+            "nz": 2,
+            "batch_size": 256,
+            "iterations": 2000,
+            "log_every": 500,
+            "checkpoint_every": 2000,
+            "device": "cpu",
+        }
+    )
     rows = list(run_trial(cfg, tmp_path))
     assert rows[-1]["status"] == "finished"
     state = build_state(cfg)
-    state.generator.load_state_dict(torch.load(tmp_path / "checkpoint" / "state.pt",
-                                               weights_only=True)["generator"])
+    state.generator.load_state_dict(
+        torch.load(tmp_path / "checkpoint" / "state.pt", weights_only=True)["generator"]
+    )
     z = torch.randn(2500, 2, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         samples = state.generator(z)

@@ -27,15 +27,25 @@ def test_toy_trial_writes_records_checkpoint_and_samples(tmp_path):
     assert [r["iteration"] for r in rows] == [2, 3, 4, 6, 7]  # log_every 2 + checkpoints 3, 6, 7
     assert rows[-1]["status"] == "finished" and all(r["status"] == "running" for r in rows[:-1])
     assert rows[1]["checkpoint"] == str(tmp_path / "checkpoint" / "state.pt")
-    for key in ("loss_critic", "w_estimate", "loss_generator", "grad_norm_critic",
-                "step_cos_critic", "clip_frac_at_bound", "clip_max_abs_weight"):
+    for key in (
+        "loss_critic",
+        "w_estimate",
+        "loss_generator",
+        "grad_norm_critic",
+        "step_cos_critic",
+        "clip_frac_at_bound",
+        "clip_max_abs_weight",
+    ):
         assert key in rows[0]
     assert rows[0]["w_estimate"] == pytest.approx(-rows[0]["loss_critic"])
     assert rows[-1]["images_seen"] == 7 * 5 * 32
     assert strip_time(io.read_jsonl(tmp_path / "records.jsonl")) == strip_time(rows)
     assert io.read_json(tmp_path / "config.json")["config_hash"] == cfg.hash()
     assert sorted(os.listdir(tmp_path / "samples")) == [
-        "iter_0000003.png", "iter_0000006.png", "iter_0000007.png"]
+        "iter_0000003.png",
+        "iter_0000006.png",
+        "iter_0000007.png",
+    ]
     state = io.torch_load(tmp_path / "checkpoint" / "state.pt")
     assert state["iteration"] == 7 and state["config_hash"] == cfg.hash()
 
@@ -62,8 +72,9 @@ def test_gradient_penalty_is_logged(tmp_path):
 
 def test_nan_ends_the_trial_as_diverged(tmp_path):
     huge = {"name": "sgd", "lr": 1e30, "momentum": 0.0}
-    cfg = load_trial_config(toy_config(loss="gan_ns", c_optimizer=huge, g_optimizer=huge,
-                                       iterations=50, log_every=1))
+    cfg = load_trial_config(
+        toy_config(loss="gan_ns", c_optimizer=huge, g_optimizer=huge, iterations=50, log_every=1)
+    )
     rows = list(run_trial(cfg, tmp_path))
     assert rows[-1]["status"] == "diverged"
     assert "non-finite" in rows[-1]["reason"]
@@ -89,14 +100,21 @@ def test_toy_resume_after_interruption_gives_identical_records(tmp_path):
 
 @pytest.mark.skipif(not FASHION.exists(), reason="apt-get install dataset-fashion-mnist")
 def test_fashion_mnist_dcgan_trial_and_exact_resume(tmp_path):
-    cfg = load_trial_config({
-        "seed": 3,
-        "data": {"name": "fashion_mnist", "image_size": 32, "channels": 1, "limit": 256},
-        "generator": {"name": "dcgan", "width": 16},
-        "critic": {"name": "dcgan", "width": 16},
-        "nz": 16, "batch_size": 16, "iterations": 4, "log_every": 1, "checkpoint_every": 2,
-        "grid_size": 16, "device": "cpu",
-    })
+    cfg = load_trial_config(
+        {
+            "seed": 3,
+            "data": {"name": "fashion_mnist", "image_size": 32, "channels": 1, "limit": 256},
+            "generator": {"name": "dcgan", "width": 16},
+            "critic": {"name": "dcgan", "width": 16},
+            "nz": 16,
+            "batch_size": 16,
+            "iterations": 4,
+            "log_every": 1,
+            "checkpoint_every": 2,
+            "grid_size": 16,
+            "device": "cpu",
+        }
+    )
     full = list(run_trial(cfg, tmp_path / "full"))
     assert [r["iteration"] for r in full] == [1, 2, 3, 4]
     assert (tmp_path / "full" / "samples" / "iter_0000004.png").stat().st_size > 100

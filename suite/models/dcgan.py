@@ -19,7 +19,9 @@ from suite.options import Options
 
 
 class DCGANOptions(Options):
-    width: int = Field(64, gt=0, description="ngf / ndf: filters of the widest (G) or first (D) layer")
+    width: int = Field(
+        64, gt=0, description="ngf / ndf: filters of the widest (G) or first (D) layer"
+    )
     n_extra_layers: int = Field(0, ge=0, description="3x3 conv layers at full resolution")
     init: InitName = "dcgan"
 
@@ -122,7 +124,9 @@ class _Critic(nn.Module):
             layers += block(nn.Conv2d(width, width, 3, 1, 1, bias=False), width, self.batchnorm)
         csize = size // 2
         while csize > 4:
-            layers += block(nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), width * 2, self.batchnorm)
+            layers += block(
+                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), width * 2, self.batchnorm
+            )
             width, csize = width * 2, csize // 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))
         self.main = nn.Sequential(*layers)

@@ -60,7 +60,9 @@ class MLPCritic(nn.Module):
 
     def __init__(self, options: MLPOptions, data_shape: tuple[int, ...]) -> None:
         super().__init__()
-        self.main = nn.Sequential(*_mlp(math.prod(data_shape), options.width, options.hidden_layers, 1))
+        self.main = nn.Sequential(
+            *_mlp(math.prod(data_shape), options.width, options.hidden_layers, 1)
+        )
         apply_init(self, options.init)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -9,20 +9,25 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-from torch import Tensor  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+import matplotlib.pyplot as plt
+import torch
+from torch import Tensor
+from torchvision.utils import make_grid
 
-from suite import io as atomic  # noqa: E402
+from suite import io as atomic
 
 
 def image_grid_png(images: Tensor) -> bytes:
     """(N, C, H, W) in [-1, 1] -> PNG bytes of a near-square grid."""
     from PIL import Image
 
-    grid = make_grid(images.detach().float().cpu().clamp(-1, 1), nrow=int(math.sqrt(len(images))),
-                     normalize=True, value_range=(-1, 1), pad_value=1.0)
+    grid = make_grid(
+        images.detach().float().cpu().clamp(-1, 1),
+        nrow=int(math.sqrt(len(images))),
+        normalize=True,
+        value_range=(-1, 1),
+        pad_value=1.0,
+    )
     array = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
     buf = io.BytesIO()
     Image.fromarray(array).save(buf, format="PNG")

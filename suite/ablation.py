@@ -1,0 +1,328 @@
+"""Ablation files: YAML -> validated ablation -> expanded grid of resolved trials.
+
+An ablation is one YAML file in ``ablations/`` (STYLE 4): ``base`` trial settings,
+``grid`` axes whose product is taken, ``zip`` axes that vary together, ``exclude``
+rules, ``seeds``, ``budgets`` (``smoke``, ``quick``, ``paper`` at least) and per-trial
+``resources``. ``include`` pulls shared settings from other files (local keys win).
+Everything is checked before anything runs; errors name file, key path, value and
+what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+import suite
+from suite.config import ConfigError, TrialConfig, format_errors, load_trial_config
+from suite.options import Options
+
+ABLATIONS_DIR = Path("ablations")
+REQUIRED_BUDGETS = ("smoke", "quick", "paper")
+
+
+class AblationError(ValueError):
+    """An ablation that cannot run; the message names file, key, value and what is allowed."""
+
+
+class Resources(Options):
+    cpu: float = Field(1.0, gt=0, description="CPU cores reserved per trial")
+    gpu: float = Field(0.0, ge=0, le=1, description="GPU fraction per trial (0.25: 4 share a GPU)")
+
+
+class Budget(Options):
+    """Trial-config overrides for one budget, plus optional resources."""
+
+    model_config = Options.model_config | {"extra": "allow"}
+    resources: Resources | None = None
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class AblationFile(Options):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="lower_snake_case id")
+    version: int = Field(ge=1, description="bump when the ablation's meaning changes")
+    description: str = Field(min_length=1)
+    paper: str = Field(min_length=1, description="the figure / table / section it reproduces")
+    base: dict[str, Any] = Field(default_factory=dict)
+    grid: dict[str, list[Any]]
+    zip: list[dict[str, list[Any]]] = Field(default_factory=list)
+    exclude: list[dict[str, Any]] = Field(default_factory=list)
+    seeds: list[int] = Field(min_length=1)
+    budgets: dict[str, Budget]
+    resources: Resources = Field(default_factory=Resources)
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seed_count(cls, v: Any) -> Any:
+        return list(range(v)) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else v
+
+    @field_validator("seeds")
+    @classmethod
+    def _unique_seeds(cls, v: list[int]) -> list[int]:
+        if len(set(v)) != len(v) or min(v) < 0:
+            raise ValueError(f"seeds must be distinct non-negative integers, got {v}")
+        return v
+
+    @field_validator("grid")
+    @classmethod
+    def _grid(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if not v:
+            raise ValueError("empty grid: give at least one axis (key: [values, ...])")
+        for key, values in v.items():
+            if not values:
+                raise ValueError(f"axis '{key}' has no values")
+        return v
+
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, v: dict[str, Budget]) -> dict[str, Budget]:
+        missing = [b for b in REQUIRED_BUDGETS if b not in v]
+        if missing:
+            raise ValueError(
+                f"missing budget(s) {', '.join(missing)}; every ablation defines "
+                f"{', '.join(REQUIRED_BUDGETS)}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _axes(self) -> AblationFile:
+        axes = list(self.grid)
+        for i, group in enumerate(self.zip):
+            lengths = {len(vals) for vals in group.values()}
+            if len(lengths) != 1 or 0 in lengths:
+                raise ValueError(f"zip[{i}]: axes must have the same, non-zero number of values")
+            axes += list(group)
+        dupes = {a for a in axes if axes.count(a) > 1}
+        if dupes:
+            raise ValueError(f"axis {sorted(dupes)} appears more than once in grid/zip")
+        for i, rule in enumerate(self.exclude):
+            for key in rule:
+                if not any(key == a or key.startswith(a + ".") for a in axes):
+                    raise ValueError(
+                        f"exclude[{i}]: '{key}' is not an axis; axes: {', '.join(axes)}"
+                    )
+        return self
+
+    @property
+    def axes(self) -> list[str]:
+        return list(self.grid) + [k for group in self.zip for k in group]
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One cell x seed of an ablation at one budget: what Ray Tune schedules."""
+
+    ablation: str
+    version: int
+    budget: str
+    cell: dict[str, str]  # axis -> readable value
+    seed: int
+    config: TrialConfig
+    resources: Resources
+    trial_id: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        key = f"{self.config.hash()}|{self.budget}|{suite.__version__}"
+        object.__setattr__(self, "trial_id", hashlib.sha256(key.encode()).hexdigest()[:12])
+
+    @property
+    def dirname(self) -> str:
+        desc = "-".join([*self.cell.values(), f"s{self.seed}"])
+        desc = re.sub(r"[^A-Za-z0-9_.=]+", "_", desc)[:80]
+        return f"{desc}-{self.trial_id}"
+
+
+@dataclass(frozen=True)
+class Ablation:
+    path: Path
+    spec: AblationFile
+
+    def trials(self, budget: str) -> list[TrialSpec]:
+        return expand(self, budget)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AblationError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise AblationError(f"{path}: YAML syntax error: {exc}") from None
+    if not isinstance(data, dict):
+        raise AblationError(f"{path}: expected a mapping of ablation keys, got {data!r}")
+    return data
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Nested dicts merge key by key; anything else in ``top`` replaces ``base``."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve_includes(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.name for p in (*chain, path))
+        raise AblationError(f"{chain[0]}: include cycle: {cycle}")
+    data = _read_yaml(path)
+    includes = data.pop("include", [])
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise AblationError(
+            f"{path}: include: expected a file name or a list of them, got {includes!r}"
+        )
+    merged: dict[str, Any] = {}
+    for inc in includes:
+        target = path.parent / inc
+        if not target.exists():
+            raise AblationError(f"{path}: include: '{inc}' not found (looked for {target})")
+        merged = deep_merge(merged, _resolve_includes(target, (*chain, path)))
+    return deep_merge(merged, data)
+
+
+def load_ablation(path: str | Path) -> Ablation:
+    """Resolve includes and validate the file, then every trial of every budget."""
+    path = Path(path)
+    raw = _resolve_includes(path)
+    try:
+        spec = AblationFile.model_validate(raw)
+    except ValidationError as err:
+        raise AblationError(format_errors(err, str(path), raw)) from None
+    ablation = Ablation(path, spec)
+    for budget in spec.budgets:
+        expand(ablation, budget)
+    return ablation
+
+
+def find_ablation(name: str, root: Path = ABLATIONS_DIR) -> Path:
+    """A path, or the name of a file in ``ablations/``."""
+    if Path(name).suffix in (".yaml", ".yml") or "/" in name:
+        return Path(name)
+    candidate = root / f"{name}.yaml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(p.stem for p in discover(root))
+    raise AblationError(f"Unknown ablation '{name}'. Available in {root}/: {known}")
+
+
+def discover(root: Path = ABLATIONS_DIR) -> list[Path]:
+    """Every ablation file; shared bases under ``_base/`` (or named ``_*``) are not ablations."""
+    return sorted(p for p in root.glob("*.yaml") if not p.name.startswith("_"))
+
+
+# --------------------------------------------------------------------------- expansion
+
+
+def _set_path(tree: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    keys = path.split(".")
+    out = dict(tree)
+    node = out
+    for key in keys[:-1]:
+        child = node.get(key, {})
+        child = {"name": child} if isinstance(child, str) else dict(child or {})
+        node[key] = child
+        node = child
+    node[keys[-1]] = value
+    return out
+
+
+def _get_path(tree: Any, path: str) -> Any:
+    for key in path.split("."):
+        if isinstance(tree, str) and key == "name":
+            return tree
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return tree
+
+
+def _same(actual: Any, wanted: Any) -> bool:
+    if isinstance(actual, dict) and isinstance(wanted, str):
+        return actual.get("name") == wanted
+    return actual == wanted
+
+
+def label(value: Any) -> str:
+    """A short readable form of an axis value: ``dcgan(n_extra_layers=1)``, ``0.01``."""
+    if isinstance(value, dict):
+        rest = ",".join(f"{k}={label(v)}" for k, v in value.items() if k != "name")
+        name = str(value.get("name", ""))
+        return f"{name}({rest})" if rest else name
+    return str(value)
+
+
+def cells(spec: AblationFile) -> list[dict[str, Any]]:
+    """The grid product times each zip group, minus excluded cells, in file order."""
+    grid = [[(k, v) for v in vals] for k, vals in spec.grid.items()]
+    zips = [
+        list(zip(*[[(k, v) for v in vals] for k, vals in g.items()], strict=True)) for g in spec.zip
+    ]
+    out = []
+    for combo in itertools.product(*grid, *zips):
+        cell: dict[str, Any] = {}
+        for part in combo:
+            cell.update([part] if isinstance(part[0], str) else part)
+        out.append(cell)
+    return out
+
+
+def _section_defaults() -> dict[str, Any]:
+    """Default sections (``{"name": "rmsprop"}``...), so ``c_optimizer.lr`` has a base to edit."""
+    return {
+        k: f.default for k, f in TrialConfig.model_fields.items() if isinstance(f.default, dict)
+    }
+
+
+def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
+    spec, path = ablation.spec, ablation.path
+    if budget not in spec.budgets:
+        raise AblationError(
+            f"{path}: budget '{budget}' is not defined; defined: {', '.join(spec.budgets)}"
+        )
+    b = spec.budgets[budget]
+    base = deep_merge(_section_defaults(), deep_merge(spec.base, b.overrides))
+    trials = []
+    for cell in cells(spec):
+        raw = base
+        for key, value in cell.items():
+            raw = _set_path(raw, key, value)
+        if any(all(_same(_get_path(raw, k), v) for k, v in rule.items()) for rule in spec.exclude):
+            continue
+        labels = {k: label(v) for k, v in cell.items()}
+        for seed in spec.seeds:
+            try:
+                config = load_trial_config({**raw, "seed": seed}, source=str(path))
+            except ConfigError as err:
+                where = ", ".join(f"{k}={v}" for k, v in labels.items())
+                raise AblationError(f"{err} [budget {budget}, cell {where}]") from None
+            trials.append(
+                TrialSpec(
+                    spec.name,
+                    spec.version,
+                    budget,
+                    labels,
+                    seed,
+                    config,
+                    b.resources or spec.resources,
+                )
+            )
+    if not trials:
+        raise AblationError(f"{path}: every cell is excluded; nothing to run")
+    return trials

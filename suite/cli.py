@@ -1,0 +1,122 @@
+"""``python -m suite list|validate|run|collect``: the commands a researcher types.
+
+Exit codes: 0 success, 1 some trial failed, 2 invalid input (nothing ran, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from suite.ablation import Ablation, AblationError, find_ablation, load_ablation
+from suite.trial_status import read_status
+
+
+def _load(names: Sequence[str], ablations_dir: Path) -> list[Ablation]:
+    return [load_ablation(find_ablation(n, ablations_dir)) for n in names]
+
+
+def _specs(ablations: list[Ablation], budget: str):
+    return [t for a in ablations for t in a.trials(budget)]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    for a in _load(args.ablations, args.ablations_dir):
+        counts = ", ".join(f"{b}: {len(a.trials(b))}" for b in a.spec.budgets)
+        print(f"ok {a.path} (version {a.spec.version}): trials per budget: {counts}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for a in _load(args.ablations, args.ablations_dir):
+        specs = a.trials(args.budget)
+        print(f"# {a.spec.name} v{a.spec.version} [{args.budget}]: {a.spec.description.strip()}")
+        print(f"# reproduces: {a.spec.paper}; {len(specs)} trials")
+        for s in specs:
+            status = read_status(args.runs / "trials" / s.dirname)["status"]
+            cell = " ".join(f"{k}={v}" for k, v in s.cell.items())
+            print(
+                f"{s.trial_id}  {status:9s} seed={s.seed} {cell}  "
+                f"iterations={s.config.iterations} cpu={s.resources.cpu} gpu={s.resources.gpu}"
+            )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from suite.results import collect, write_membership
+    from suite.tune import run_grid
+
+    ablations = _load(args.ablations, args.ablations_dir)
+    specs = _specs(ablations, args.budget)
+    args.runs.mkdir(parents=True, exist_ok=True)
+    write_membership(args.runs, specs)
+    name = "+".join(a.spec.name for a in ablations)[:60] + f"-{args.budget}"
+    scheduled = run_grid(
+        specs,
+        args.runs,
+        address=args.address,
+        verbose=args.verbose,
+        retry_failed=not args.no_retry_failed,
+        name=name,
+    )
+    _, trials = collect(args.runs)
+    mine = trials[trials["trial_id"].isin({s.trial_id for s in specs})]
+    counts = mine.drop_duplicates("trial_id")["status"].value_counts().to_dict()
+    print(
+        f"scheduled {len(scheduled)} of {len(set(s.trial_id for s in specs))} trials; "
+        f"status: {counts}; table: {args.runs / 'results.parquet'}"
+    )
+    return 1 if counts.get("failed") else 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from suite.results import collect
+
+    results, trials = collect(args.runs)
+    print(
+        f"{len(results)} rows, {len(trials)} trials -> {args.runs}/results.parquet, trials.parquet"
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m suite", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def common(sp: argparse.ArgumentParser, with_ablations: bool = True) -> None:
+        if with_ablations:
+            sp.add_argument("ablations", nargs="+", help="ablation names or YAML paths")
+            sp.add_argument("--ablations-dir", type=Path, default=Path("ablations"))
+        sp.add_argument("--runs", type=Path, default=Path("runs"), help="results directory")
+
+    sp = sub.add_parser("validate", help="resolve, expand and check; train nothing")
+    common(sp)
+    sp.set_defaults(func=cmd_validate)
+    sp = sub.add_parser("list", help="show the expanded grid and each trial's status")
+    common(sp)
+    sp.add_argument("--budget", default="quick")
+    sp.set_defaults(func=cmd_list)
+    sp = sub.add_parser("run", help="train every pending trial through Ray Tune")
+    common(sp)
+    sp.add_argument("--budget", default="quick", help="smoke | quick | paper | any defined")
+    sp.add_argument("--address", default=None, help="an existing Ray cluster (ray start --head)")
+    sp.add_argument("--verbose", action="store_true", help="Ray's own logs and progress tables")
+    sp.add_argument(
+        "--no-retry-failed", action="store_true", help="leave failed trials as they are"
+    )
+    sp.set_defaults(func=cmd_run)
+    sp = sub.add_parser("collect", help="rebuild runs/results.* and runs/trials.* from trials")
+    common(sp, with_ablations=False)
+    sp.set_defaults(func=cmd_collect)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AblationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2

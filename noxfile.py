@@ -1,4 +1,4 @@
-"""Sessions: `nox -s tests` (CI), `nox -s lint`.
+"""Sessions: `nox -s tests` (CI), `nox -s reproduce`, `nox -s lint`.
 
 torch and torchvision are pinned to the wheels this project's machines carry
 locally; another version would download gigabytes of CUDA libraries.
@@ -36,6 +36,16 @@ def tests(session: nox.Session) -> None:
     """The whole test suite on CPU (GPU tests skip themselves)."""
     install(session, "test")
     session.run("pytest", "-q", *session.posargs, env=ENV)
+
+
+@nox.session(python="3.11", default=False)
+def reproduce(session: nox.Session) -> None:
+    """The paper's ablations at the quick budget: `nox -s reproduce -- --budget paper`.
+
+    Extra arguments are passed on: ablation names or YAML paths select other ablations.
+    """
+    install(session)
+    session.run("python", "-m", "suite", "reproduce", *session.posargs, env=ENV)
 
 
 @nox.session(python="3.11", default=False)

@@ -21,7 +21,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 import suite
-from suite.config import ConfigError, TrialConfig, format_errors, load_trial_config
+from suite.config import SECTIONS, ConfigError, TrialConfig, format_errors, load_trial_config
+from suite.losses import LOSSES
 from suite.options import Options
 
 ABLATIONS_DIR = Path("ablations")
@@ -54,7 +55,7 @@ class AblationFile(Options):
     description: str = Field(min_length=1)
     paper: str = Field(min_length=1, description="the figure / table / section it reproduces")
     base: dict[str, Any] = Field(default_factory=dict)
-    grid: dict[str, list[Any]]
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
     zip: list[dict[str, list[Any]]] = Field(default_factory=list)
     exclude: list[dict[str, Any]] = Field(default_factory=list)
     seeds: list[int] = Field(min_length=1)
@@ -76,8 +77,6 @@ class AblationFile(Options):
     @field_validator("grid")
     @classmethod
     def _grid(cls, v: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        if not v:
-            raise ValueError("empty grid: give at least one axis (key: [values, ...])")
         for key, values in v.items():
             if not values:
                 raise ValueError(f"axis '{key}' has no values")
@@ -96,12 +95,18 @@ class AblationFile(Options):
 
     @model_validator(mode="after")
     def _axes(self) -> AblationFile:
+        if not self.grid and not self.zip:
+            raise ValueError(
+                "empty grid: give at least one axis in grid (key: [values, ...]) or zip"
+            )
         axes = list(self.grid)
         for i, group in enumerate(self.zip):
             lengths = {len(vals) for vals in group.values()}
             if len(lengths) != 1 or 0 in lengths:
                 raise ValueError(f"zip[{i}]: axes must have the same, non-zero number of values")
             axes += list(group)
+        if "seed" in axes:
+            raise ValueError("'seed' cannot be an axis; list the seeds under seeds: [0, 1, 2]")
         dupes = {a for a in axes if axes.count(a) > 1}
         if dupes:
             raise ValueError(f"axis {sorted(dupes)} appears more than once in grid/zip")
@@ -137,8 +142,10 @@ class TrialSpec:
 
     @property
     def dirname(self) -> str:
-        desc = "-".join([*self.cell.values(), f"s{self.seed}"])
-        desc = re.sub(r"[^A-Za-z0-9_.=]+", "_", desc)[:80]
+        """``<short description>-<trial id>``: readable, and unique through the id."""
+        words = [v.split("(")[0] for v in self.cell.values()]
+        words = [w for i, w in enumerate(words) if w not in words[:i]] + [f"s{self.seed}"]
+        desc = re.sub(r"[^A-Za-z0-9_.]+", "_", "-".join(words))[:60]
         return f"{desc}-{self.trial_id}"
 
 
@@ -232,17 +239,53 @@ def discover(root: Path = ABLATIONS_DIR) -> list[Path]:
 # --------------------------------------------------------------------------- expansion
 
 
+def _layer(current: Any, value: Any, section: str) -> Any:
+    """An axis value that names an entry is laid over the base section.
+
+    ``{name: dcgan_nobn}`` over ``{name: dcgan, width: 16}`` keeps ``width: 16``;
+    inherited keys that the chosen entry does not accept are dropped (``mlp`` has
+    no ``n_extra_layers``); keys the axis value states itself are always kept.
+    """
+    if isinstance(value, str):
+        value = {"name": value}
+    if isinstance(current, str):
+        current = {"name": current}
+    if not isinstance(value, dict) or not isinstance(current, dict):
+        return value
+    registry = SECTIONS[section]
+    name = value.get("name", current.get("name"))
+    if name not in registry:
+        return value  # let validation name the bad entry
+    allowed = set(registry.get(name).Options.model_fields) | {"name"}
+    inherited = {k: v for k, v in current.items() if k in allowed}
+    return deep_merge(inherited, value)
+
+
 def _set_path(tree: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     keys = path.split(".")
+    if len(keys) == 1 and keys[0] in SECTIONS:
+        return {**tree, keys[0]: _layer(tree.get(keys[0]), value, keys[0])}
     out = dict(tree)
+    if keys[0] == "lipschitz" and out.get("lipschitz") is None:
+        out["lipschitz"] = _loss_default_lipschitz(out)  # what ``lipschitz.c`` edits
     node = out
-    for key in keys[:-1]:
+    for depth, key in enumerate(keys[:-1]):
         child = node.get(key, {})
-        child = {"name": child} if isinstance(child, str) else dict(child or {})
-        node[key] = child
+        if isinstance(child, str):
+            child = {"name": child}
+        elif not isinstance(child, dict) and child is not None:
+            where = ".".join(keys[: depth + 1])
+            raise AblationError(f"axis '{path}': '{where}' is {child!r}, not a section to edit")
+        node[key] = child = dict(child or {})
         node = child
     node[keys[-1]] = value
     return out
+
+
+def _loss_default_lipschitz(tree: dict[str, Any]) -> Any:
+    loss = tree.get("loss", "wgan")
+    name = loss.get("name") if isinstance(loss, dict) else loss
+    return LOSSES.get(name).default_lipschitz if name in LOSSES else None
 
 
 def _get_path(tree: Any, path: str) -> Any:
@@ -301,8 +344,11 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
     trials = []
     for cell in cells(spec):
         raw = base
-        for key, value in cell.items():
-            raw = _set_path(raw, key, value)
+        try:
+            for key, value in cell.items():
+                raw = _set_path(raw, key, value)
+        except AblationError as err:
+            raise AblationError(f"{path}: {err}") from None
         if any(all(_same(_get_path(raw, k), v) for k, v in rule.items()) for rule in spec.exclude):
             continue
         labels = {k: label(v) for k, v in cell.items()}
@@ -325,4 +371,17 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
             )
     if not trials:
         raise AblationError(f"{path}: every cell is excluded; nothing to run")
+    _check_distinct(trials, path)
     return trials
+
+
+def _check_distinct(trials: list[TrialSpec], path: Path) -> None:
+    """Two cells that resolve to the same trial are a typo in the grid, not a replicate."""
+    seen: dict[str, TrialSpec] = {}
+    for t in trials:
+        if t.trial_id in seen:
+            a, b = (", ".join(f"{k}={v}" for k, v in x.cell.items()) for x in (seen[t.trial_id], t))
+            raise AblationError(
+                f"{path}: cells ({a}) and ({b}) are the same trial; make the axis values differ"
+            )
+        seen[t.trial_id] = t

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,6 +72,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if counts.get("failed") else 0
 
 
+PAPER_ABLATIONS = (
+    "paper_stability",
+    "loss_curves",
+    "optimizers",
+    "clipping_c",
+    "toy_modes",
+    "successors",
+)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """The paper's ablations (or those named) at a budget, then the tables."""
+    args.ablations = args.ablations or list(PAPER_ABLATIONS)
+    start = time.perf_counter()
+    code = cmd_run(args)
+    print(
+        f"reproduce: {', '.join(args.ablations)} at budget {args.budget} "
+        f"took {time.perf_counter() - start:.0f} s"
+    )
+    return code
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from suite.results import collect
 
@@ -107,6 +130,15 @@ def parser() -> argparse.ArgumentParser:
         "--no-retry-failed", action="store_true", help="leave failed trials as they are"
     )
     sp.set_defaults(func=cmd_run)
+    sp = sub.add_parser("reproduce", help="run the paper's ablations (default) at a budget")
+    sp.add_argument("ablations", nargs="*", help="default: the paper's ablations")
+    sp.add_argument("--ablations-dir", type=Path, default=Path("ablations"))
+    sp.add_argument("--runs", type=Path, default=Path("runs"))
+    sp.add_argument("--budget", default="quick")
+    sp.add_argument("--address", default=None)
+    sp.add_argument("--verbose", action="store_true")
+    sp.add_argument("--no-retry-failed", action="store_true")
+    sp.set_defaults(func=cmd_reproduce)
     sp = sub.add_parser("collect", help="rebuild runs/results.* and runs/trials.* from trials")
     common(sp, with_ablations=False)
     sp.set_defaults(func=cmd_collect)

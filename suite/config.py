@@ -33,6 +33,18 @@ LipschitzSpec = component_type(LIPSCHITZ)
 OptimizerSpec = component_type(OPTIMIZERS)
 ScheduleSpec = component_type(SCHEDULES)
 
+# Config sections that name a registry entry, and the registry they name.
+SECTIONS = {
+    "data": data.DATASETS,
+    "generator": models.GENERATORS,
+    "critic": models.CRITICS,
+    "loss": LOSSES,
+    "lipschitz": LIPSCHITZ,
+    "g_optimizer": OPTIMIZERS,
+    "c_optimizer": OPTIMIZERS,
+    "schedule": SCHEDULES,
+}
+
 
 class TrialConfig(Options):
     """Everything that determines one training run; its hash is the trial's identity."""
@@ -72,10 +84,15 @@ class TrialConfig(Options):
                 f"loss '{self.loss.name}' needs lipschitz '{required}', got '{self.lipschitz.name}'"
             )
         shape = self.data_shape
-        for registry, spec in ((models.GENERATORS, self.generator), (models.CRITICS, self.critic)):
-            check = getattr(registry.get(spec.name), "check_shape", None)
-            if check is not None:
-                check(shape)
+        for role, registry in (("generator", models.GENERATORS), ("critic", models.CRITICS)):
+            name = getattr(self, role).name
+            check = getattr(registry.get(name), "check_shape", None)
+            try:
+                if check is not None:
+                    check(shape)
+            except ValueError as exc:
+                msg = f"{role} '{name}' does not fit data '{self.data.name}': {exc}"
+                raise ValueError(msg) from None
         return self
 
     @property
@@ -101,7 +118,8 @@ def format_errors(err: ValidationError, source: str = "config", raw: Any = None)
     for e in err.errors():
         loc = ".".join(str(p) for p in _key_path(e["loc"], raw)) or "<root>"
         got = e.get("input")
-        shown = "" if e["type"] == "missing" else f" (got {got!r})"
+        # A whole-file check would print the whole file: the message says enough there.
+        shown = "" if e["type"] == "missing" or not e["loc"] else f" (got {got!r})"
         msg = e["msg"].removeprefix("Value error, ")
         lines.append(f"{source}: {loc}: {msg}{shown}")
     return "\n".join(lines)

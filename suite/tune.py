@@ -238,6 +238,7 @@ def run_grid(
             tune_config=tune.TuneConfig(
                 trial_dirname_creator=lambda t: t.config["trial"]["trial_id"],
                 trial_name_creator=lambda t: t.config["trial"]["trial_id"],
+                reuse_actors=True,  # one worker process per slot, not per trial
             ),
             run_config=tune.RunConfig(
                 name=f"{name}-{stamp}",

@@ -1,0 +1,150 @@
+"""Grids through real Ray Tune (local, 2 CPUs): tables, reruns, failures, divergence, SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from suite.cli import main
+from suite.tune import RAY_ENV
+
+for _k, _v in RAY_ENV.items():
+    os.environ.setdefault(_k, _v)
+
+TOY = {
+    "data": "8gaussians",
+    "generator": {"name": "mlp", "width": 16, "init": "he"},
+    "critic": {"name": "mlp", "width": 16, "init": "he"},
+    "nz": 2,
+    "batch_size": 32,
+    "device": "cpu",
+}
+BUDGETS = {
+    "smoke": {"iterations": 4, "log_every": 2, "checkpoint_every": 2, "grid_size": 16},
+    "quick": {"iterations": 1500, "log_every": 50, "checkpoint_every": 100, "grid_size": 16},
+    "paper": {"iterations": 100000},
+}
+
+
+def ablation(tmp: Path, name: str, **fields) -> Path:
+    doc = {"name": name, "version": 1, "description": "test grid", "paper": "none",
+           "base": TOY, "seeds": [0, 1], "budgets": BUDGETS, **fields}
+    path = tmp / "ablations" / f"{name}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def tables(runs: Path):
+    return pd.read_parquet(runs / "results.parquet"), pd.read_parquet(runs / "trials.parquet")
+
+
+def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
+    grid = ablation(tmp_path, "grid2", grid={"loss": ["wgan", "wgan_gp"],
+                                             "c_optimizer.lr": [5e-5, 1e-4]})
+    huge = {"name": "sgd", "lr": 1.0e30, "momentum": 0.0}
+    bad = ablation(tmp_path, "bad", seeds=[0], zip=[{
+        "data": [{"name": "image_folder", "root": str(tmp_path / "missing")}, "8gaussians"],
+        "c_optimizer": ["rmsprop", huge], "g_optimizer": ["rmsprop", huge],
+        "loss": ["wgan", "gan_ns"],
+    }])
+    runs = tmp_path / "runs"
+    code = main(["run", str(grid), str(bad), "--budget", "smoke", "--runs", str(runs)])
+    assert code == 1  # one trial failed
+    rows, trials = tables(runs)
+    assert len(trials) == 8 + 2
+    status = trials.set_index(["ablation", "axis.data"], drop=False)["status"]
+    assert (trials[trials.ablation == "grid2"].status == "finished").all()
+    failed = trials[(trials.ablation == "bad") & (trials.status == "failed")]
+    assert len(failed) == 1 and "FileNotFoundError" in failed.iloc[0]["reason"]
+    assert "Traceback" in failed.iloc[0]["traceback"]
+    diverged = trials[trials.status == "diverged"]
+    assert len(diverged) == 1 and "non-finite" in diverged.iloc[0]["reason"]
+    assert len(status) == 10
+    # Every finished trial logged iterations 2 and 4; the table has each row once.
+    done = rows[rows.ablation == "grid2"]
+    assert len(done) == 8 * 2 and sorted(done.iteration.unique()) == [2, 4]
+    assert set(done["axis.loss"]) == {"wgan", "wgan_gp"}
+    assert {"seed", "budget", "config.lipschitz.name", "w_estimate", "ablation_version"} <= set(rows)
+    capsys.readouterr()
+
+    # A rerun schedules nothing new for the grid (the failed trial is retried on request only).
+    assert main(["run", str(grid), "--budget", "smoke", "--runs", str(runs)]) == 0
+    assert "scheduled 0 of 8 trials" in capsys.readouterr().out
+
+
+def test_a_new_ablation_is_just_a_file(tmp_path, ray_local, capsys):
+    """No code change: a YAML written here runs end to end at the smoke budget."""
+    path = ablation(tmp_path, "brand_new", seeds=[3],
+                    grid={"generator": [{"name": "mlp", "width": 8}, {"name": "mlp", "width": 12}]})
+    assert main(["validate", str(path)]) == 0
+    assert main(["run", "brand_new", "--ablations-dir", str(path.parent), "--budget", "smoke",
+                 "--runs", str(tmp_path / "runs")]) == 0
+    rows, trials = tables(tmp_path / "runs")
+    assert list(trials.status) == ["finished", "finished"]
+    assert set(rows["config.generator.width"]) == {8, 12}
+
+
+def _statuses(runs: Path) -> dict[str, str]:
+    out = {}
+    for status in (runs / "trials").glob("*/status.json"):
+        out[status.parent.name] = yaml.safe_load(status.read_text())["status"]
+    return out
+
+
+def test_sigkill_then_rerun_completes_the_grid(tmp_path):
+    path = ablation(tmp_path, "killme", seeds=[0, 1], grid={"loss": ["wgan", "gan_ns"]})
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "suite", "run", str(path), "--budget", "quick", "--runs", str(runs)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:  # halfway: some finished, some not
+            st = _statuses(runs)
+            if "finished" in st.values() and len(st) >= 3 and list(st.values()).count("finished") < 4:
+                break
+            time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)  # the driver only, as `kill -9 PID` would
+        proc.wait(timeout=30)
+    finally:
+        time.sleep(2)
+        try:  # what Ray left behind of the killed run
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    before = _statuses(runs)
+    finished = {d for d, s in before.items() if s == "finished"}
+    assert finished and len(finished) < 4
+    snap = {d: (runs / "trials" / d / "records.jsonl").read_bytes() for d in finished}
+
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    after = _statuses(runs)
+    assert len(after) == 4 and set(after.values()) == {"finished"}
+    assert f"scheduled {4 - len(finished)} of 4 trials" in again.stdout
+    for d in finished:  # untouched
+        assert (runs / "trials" / d / "records.jsonl").read_bytes() == snap[d]
+    rows, trials = tables(runs)
+    assert (trials.iterations_done == 1500).all()
+    per_trial = rows.groupby("trial_id").iteration.apply(list)
+    assert all(its == list(range(50, 1501, 50)) for its in per_trial)  # no gaps, no repeats

@@ -69,12 +69,8 @@ class GANMinimax:
 
 
 @LOSSES.register("gan_ns")
-class GANNonSaturating:
+class GANNonSaturating(GANMinimax):
     """The DCGAN practice and the paper's baseline: G minimises -E log D(G z)."""
-
-    Options = Options
-    default_lipschitz = "none"
-    critic = staticmethod(_discriminator)
 
     @staticmethod
     def generator(d_fake: Tensor) -> dict[str, Tensor]:

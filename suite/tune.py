@@ -80,6 +80,8 @@ def train_one(tune_config: dict[str, Any]) -> None:
     path = Path(payload["dir"])
     config = TrialConfig.model_validate(payload["config"])
     device = torch.device("cuda" if payload["gpu"] > 0 else "cpu")
+    if device.type == "cuda":  # Ray does not partition GPU memory between packed trials
+        torch.cuda.set_per_process_memory_fraction(min(1.0, payload["gpu"] * 0.95))
     torch.set_num_threads(max(1, int(payload["cpu"])))
     path.mkdir(parents=True, exist_ok=True)
     write_status(

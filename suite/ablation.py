@@ -142,10 +142,22 @@ class TrialSpec:
 
     @property
     def dirname(self) -> str:
-        """``<short description>-<trial id>``: readable, and unique through the id."""
-        words = [v.split("(")[0] for v in self.cell.values()]
-        words = [w for i, w in enumerate(words) if w not in words[:i]] + [f"s{self.seed}"]
-        desc = re.sub(r"[^A-Za-z0-9_.]+", "_", "-".join(words))[:60]
+        """``<data>-<G>-<D>-<loss>-<Lipschitz>-<optimizer>-s<seed>-<trial id>``.
+
+        Read from the config, not from the ablation's cell labels: a trial shared by two
+        ablations has one directory.
+        """
+        c = self.config
+        names = [
+            c.data.name,
+            c.generator.name,
+            c.critic.name,
+            c.loss.name,
+            c.lipschitz.name,
+            c.c_optimizer.name,
+        ]
+        words = [w for i, w in enumerate(names) if w not in names[:i]] + [f"s{c.seed}"]
+        desc = re.sub(r"[^A-Za-z0-9_.-]+", "_", "-".join(words))
         return f"{desc}-{self.trial_id}"
 
 

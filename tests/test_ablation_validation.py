@@ -312,3 +312,23 @@ def test_cli_validate_and_list_a_valid_file(root, capsys, monkeypatch):
     assert [r.split()[0] for r in rows] == ids
     assert all("pending" in r and "iterations=2" in r for r in rows)
     assert not runs.exists()
+
+
+def test_a_trial_shared_by_two_ablations_has_one_directory(root):
+    """Same resolved config through different axes: one id, one directory, trained once."""
+    a = write(root / "a.yaml", mutated({"name": "a"}))
+    b = write(
+        root / "b.yaml",
+        mutated(
+            {
+                "name": "b",
+                "grid": {"c_optimizer": [{"name": "rmsprop", "lr": 5.0e-5}]},
+                "base/loss": "wgan",
+            }
+        ),
+    )
+    dirs_a = {t.trial_id: t.dirname for t in load_ablation(a).trials("smoke")}
+    dirs_b = {t.trial_id: t.dirname for t in load_ablation(b).trials("smoke")}
+    assert dirs_b and set(dirs_b) <= set(dirs_a)
+    assert all(dirs_a[k] == v for k, v in dirs_b.items())
+    assert next(iter(dirs_b.values())).startswith("8gaussians-mlp-wgan-clip-rmsprop-s0-")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,8 +36,16 @@ BUDGETS = {
 
 
 def ablation(tmp: Path, name: str, **fields) -> Path:
-    doc = {"name": name, "version": 1, "description": "test grid", "paper": "none",
-           "base": TOY, "seeds": [0, 1], "budgets": BUDGETS, **fields}
+    doc = {
+        "name": name,
+        "version": 1,
+        "description": "test grid",
+        "paper": "none",
+        "base": TOY,
+        "seeds": [0, 1],
+        "budgets": BUDGETS,
+        **fields,
+    }
     path = tmp / "ablations" / f"{name}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc))
@@ -47,8 +56,13 @@ def ablation(tmp: Path, name: str, **fields) -> Path:
 def ray_local():
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
     yield
     ray.shutdown()
 
@@ -58,14 +72,23 @@ def tables(runs: Path):
 
 
 def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
-    grid = ablation(tmp_path, "grid2", grid={"loss": ["wgan", "wgan_gp"],
-                                             "c_optimizer.lr": [5e-5, 1e-4]})
+    grid = ablation(
+        tmp_path, "grid2", grid={"loss": ["wgan", "wgan_gp"], "c_optimizer.lr": [5e-5, 1e-4]}
+    )
     huge = {"name": "sgd", "lr": 1.0e30, "momentum": 0.0}
-    bad = ablation(tmp_path, "bad", seeds=[0], zip=[{
-        "data": [{"name": "image_folder", "root": str(tmp_path / "missing")}, "8gaussians"],
-        "c_optimizer": ["rmsprop", huge], "g_optimizer": ["rmsprop", huge],
-        "loss": ["wgan", "gan_ns"],
-    }])
+    bad = ablation(
+        tmp_path,
+        "bad",
+        seeds=[0],
+        zip=[
+            {
+                "data": [{"name": "image_folder", "root": str(tmp_path / "missing")}, "8gaussians"],
+                "c_optimizer": ["rmsprop", huge],
+                "g_optimizer": ["rmsprop", huge],
+                "loss": ["wgan", "gan_ns"],
+            }
+        ],
+    )
     runs = tmp_path / "runs"
     code = main(["run", str(grid), str(bad), "--budget", "smoke", "--runs", str(runs)])
     assert code == 1  # one trial failed
@@ -83,7 +106,9 @@ def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
     done = rows[rows.ablation == "grid2"]
     assert len(done) == 8 * 2 and sorted(done.iteration.unique()) == [2, 4]
     assert set(done["axis.loss"]) == {"wgan", "wgan_gp"}
-    assert {"seed", "budget", "config.lipschitz.name", "w_estimate", "ablation_version"} <= set(rows)
+    assert {"seed", "budget", "config.lipschitz.name", "w_estimate", "ablation_version"} <= set(
+        rows
+    )
     capsys.readouterr()
 
     # A rerun schedules nothing new for the grid (the failed trial is retried on request only).
@@ -93,11 +118,28 @@ def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
 
 def test_a_new_ablation_is_just_a_file(tmp_path, ray_local, capsys):
     """No code change: a YAML written here runs end to end at the smoke budget."""
-    path = ablation(tmp_path, "brand_new", seeds=[3],
-                    grid={"generator": [{"name": "mlp", "width": 8}, {"name": "mlp", "width": 12}]})
+    path = ablation(
+        tmp_path,
+        "brand_new",
+        seeds=[3],
+        grid={"generator": [{"name": "mlp", "width": 8}, {"name": "mlp", "width": 12}]},
+    )
     assert main(["validate", str(path)]) == 0
-    assert main(["run", "brand_new", "--ablations-dir", str(path.parent), "--budget", "smoke",
-                 "--runs", str(tmp_path / "runs")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "brand_new",
+                "--ablations-dir",
+                str(path.parent),
+                "--budget",
+                "smoke",
+                "--runs",
+                str(tmp_path / "runs"),
+            ]
+        )
+        == 0
+    )
     rows, trials = tables(tmp_path / "runs")
     assert list(trials.status) == ["finished", "finished"]
     assert set(rows["config.generator.width"]) == {8, 12}
@@ -113,25 +155,43 @@ def _statuses(runs: Path) -> dict[str, str]:
 def test_sigkill_then_rerun_completes_the_grid(tmp_path):
     path = ablation(tmp_path, "killme", seeds=[0, 1], grid={"loss": ["wgan", "gan_ns"]})
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "suite", "run", str(path), "--budget", "quick", "--runs", str(runs)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "suite",
+        "run",
+        str(path),
+        "--budget",
+        "quick",
+        "--runs",
+        str(runs),
+    ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:  # halfway: some finished, some not
             st = _statuses(runs)
-            if "finished" in st.values() and len(st) >= 3 and list(st.values()).count("finished") < 4:
+            if (
+                "finished" in st.values()
+                and len(st) >= 3
+                and list(st.values()).count("finished") < 4
+            ):
                 break
             time.sleep(0.5)
         os.kill(proc.pid, signal.SIGKILL)  # the driver only, as `kill -9 PID` would
         proc.wait(timeout=30)
     finally:
         time.sleep(2)
-        try:  # what Ray left behind of the killed run
+        with contextlib.suppress(ProcessLookupError):  # what Ray left of the killed run
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     before = _statuses(runs)
     finished = {d for d, s in before.items() if s == "finished"}
     assert finished and len(finished) < 4

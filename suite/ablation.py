@@ -21,8 +21,14 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 import suite
-from suite.config import SECTIONS, ConfigError, TrialConfig, format_errors, load_trial_config
-from suite.losses import LOSSES
+from suite.config import (
+    SECTIONS,
+    ConfigError,
+    TrialConfig,
+    default_lipschitz,
+    format_errors,
+    load_trial_config,
+)
 from suite.options import Options
 
 ABLATIONS_DIR = Path("ablations")
@@ -279,7 +285,7 @@ def _set_path(tree: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         return {**tree, keys[0]: _layer(tree.get(keys[0]), value, keys[0])}
     out = dict(tree)
     if keys[0] == "lipschitz" and out.get("lipschitz") is None:
-        out["lipschitz"] = _loss_default_lipschitz(out)  # what ``lipschitz.c`` edits
+        out["lipschitz"] = default_lipschitz(out)  # what ``lipschitz.c`` edits
     node = out
     for depth, key in enumerate(keys[:-1]):
         child = node.get(key, {})
@@ -292,12 +298,6 @@ def _set_path(tree: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         node = child
     node[keys[-1]] = value
     return out
-
-
-def _loss_default_lipschitz(tree: dict[str, Any]) -> Any:
-    loss = tree.get("loss", "wgan")
-    name = loss.get("name") if isinstance(loss, dict) else loss
-    return LOSSES.get(name).default_lipschitz if name in LOSSES else None
 
 
 def _get_path(tree: Any, path: str) -> Any:

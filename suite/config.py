@@ -46,6 +46,13 @@ SECTIONS = {
 }
 
 
+def default_lipschitz(raw: dict[str, Any]) -> str | None:
+    """The Lipschitz method a raw config's loss implies when none is given."""
+    loss = raw.get("loss", "wgan")
+    name = loss.get("name") if isinstance(loss, dict) else loss
+    return LOSSES.get(name).default_lipschitz if isinstance(name, str) and name in LOSSES else None
+
+
 class TrialConfig(Options):
     """Everything that determines one training run; its hash is the trial's identity."""
 
@@ -70,10 +77,9 @@ class TrialConfig(Options):
     @classmethod
     def _default_lipschitz(cls, values: Any) -> Any:
         if isinstance(values, dict) and values.get("lipschitz") is None:
-            loss = values.get("loss", "wgan")
-            name = loss.get("name") if isinstance(loss, dict) else loss
-            if isinstance(name, str) and name in LOSSES:
-                values = {**values, "lipschitz": LOSSES.get(name).default_lipschitz}
+            default = default_lipschitz(values)
+            if default is not None:
+                values = {**values, "lipschitz": default}
         return values
 
     @model_validator(mode="after")

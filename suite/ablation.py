@@ -105,12 +105,11 @@ class AblationFile(Options):
             raise ValueError(
                 "empty grid: give at least one axis in grid (key: [values, ...]) or zip"
             )
-        axes = list(self.grid)
         for i, group in enumerate(self.zip):
             lengths = {len(vals) for vals in group.values()}
             if len(lengths) != 1 or 0 in lengths:
                 raise ValueError(f"zip[{i}]: axes must have the same, non-zero number of values")
-            axes += list(group)
+        axes = self.axes
         if "seed" in axes:
             raise ValueError("'seed' cannot be an axis; list the seeds under seeds: [0, 1, 2]")
         dupes = {a for a in axes if axes.count(a) > 1}
@@ -171,9 +170,13 @@ class TrialSpec:
 class Ablation:
     path: Path
     spec: AblationFile
+    _expanded: dict[str, list[TrialSpec]] = field(default_factory=dict, repr=False, compare=False)
 
     def trials(self, budget: str) -> list[TrialSpec]:
-        return expand(self, budget)
+        """Expanded once per budget: loading already validated every trial."""
+        if budget not in self._expanded:
+            self._expanded[budget] = expand(self, budget)
+        return self._expanded[budget]
 
 
 # --------------------------------------------------------------------------- loading
@@ -234,7 +237,7 @@ def load_ablation(path: str | Path) -> Ablation:
         raise AblationError(format_errors(err, str(path), raw)) from None
     ablation = Ablation(path, spec)
     for budget in spec.budgets:
-        expand(ablation, budget)
+        ablation.trials(budget)
     return ablation
 
 

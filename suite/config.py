@@ -1,8 +1,8 @@
 """The resolved trial config: one frozen, validated object per training run (STYLE 5).
 
 Every section that names a registry entry (``data``, ``generator``, ``critic``,
-``loss``, ``lipschitz``, ``g_optimizer``, ``c_optimizer``, ``schedule``) is
-validated against that entry's own ``Options``, so unknown keys, wrong types,
+``loss``, ``lipschitz``, ``g_optimizer``, ``c_optimizer``, ``schedule``, each of
+``metrics``) is validated against that entry's own ``Options``, so unknown keys, wrong types,
 out-of-range values and unknown names fail at load, naming key, value and what
 is allowed. YAML is read with ``yaml.safe_load`` only.
 """
@@ -21,6 +21,7 @@ import suite.data as data
 import suite.models as models
 from suite.lipschitz import LIPSCHITZ
 from suite.losses import LOSSES
+from suite.metrics import METRICS, check_metrics
 from suite.optim import OPTIMIZERS
 from suite.options import Options, component_type
 from suite.schedules import SCHEDULES
@@ -32,6 +33,7 @@ LossSpec = component_type(LOSSES)
 LipschitzSpec = component_type(LIPSCHITZ)
 OptimizerSpec = component_type(OPTIMIZERS)
 ScheduleSpec = component_type(SCHEDULES)
+MetricSpec = component_type(METRICS)
 
 # Config sections that name a registry entry, and the registry they name.
 SECTIONS = {
@@ -71,6 +73,9 @@ class TrialConfig(Options):
     log_every: int = Field(10, ge=1, description="generator iterations between records")
     checkpoint_every: int = Field(500, ge=1, description="generator iterations between checkpoints")
     grid_size: int = Field(64, ge=1, description="fixed-noise samples in each sample grid")
+    metrics: list[MetricSpec] = Field(
+        default_factory=list, description="scores computed at every checkpoint (suite.metrics)"
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
     @model_validator(mode="before")
@@ -99,6 +104,7 @@ class TrialConfig(Options):
             except ValueError as exc:
                 msg = f"{role} '{name}' does not fit data '{self.data.name}': {exc}"
                 raise ValueError(msg) from None
+        check_metrics(self)
         return self
 
     @property
@@ -140,7 +146,10 @@ def _key_path(loc: tuple[Any, ...], raw: Any) -> list[Any]:
         if isinstance(node, str) and part == node:  # shorthand section: ``loss: wgan``
             continue
         path.append(part)
-        node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
     return path
 
 

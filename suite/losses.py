@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -62,6 +63,8 @@ class GANMinimax:
     Options = Options
     default_lipschitz = "none"
     critic = staticmethod(_discriminator)
+    # what the network's score means as a function of x: D(x) = sigmoid(score) (Fig. 2)
+    output = staticmethod(torch.sigmoid)
 
     @staticmethod
     def generator(d_fake: Tensor) -> dict[str, Tensor]:

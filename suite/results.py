@@ -2,14 +2,17 @@
 
 ``runs/results.{parquet,csv}``: a row per (ablation, trial, logged iteration), with
 the ablation's axes, the seed, the budget, the flattened resolved config and every
-record field as columns. ``runs/trials.{parquet,csv}``: a row per (ablation, trial)
-with status, reason, traceback, wall time, hardware, versions and config hash.
+record field as columns (checkpoint rows carry the metrics' scores; ``*_smooth`` are
+the median-filtered W/JS estimates of the paper's curves). ``runs/trials.{parquet,csv}``:
+a row per (ablation, trial) with status, reason, traceback, wall time, hardware,
+versions and config hash.
 Later stages (claims, report) read only these files.
 """
 
 from __future__ import annotations
 
 import io as _io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ import pandas as pd
 
 from suite import io
 from suite.ablation import TrialSpec
+from suite.analysis import add_smoothed
 from suite.trial_status import read_status
 
 MEMBERS = "ablations"
@@ -48,6 +52,8 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out.update(_flatten(value, name + "."))
+        elif isinstance(value, list):  # e.g. the metrics list: one readable cell
+            out[name] = json.dumps(value, sort_keys=True)
         else:
             out[name] = value
     return out
@@ -87,6 +93,7 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
             "status": status["status"],
             **flat,
             **{k: v for k, v in r.items() if k not in ("status", "checkpoint")},
+            "at_checkpoint": bool(r.get("at_checkpoint", False)),
             "record_status": r.get("status"),
         }
         for r in records
@@ -103,7 +110,7 @@ def collect(runs: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             t, r = _trial_rows(member, entry, runs)
             trials.append(t)
             rows.extend(r)
-    results, trial_table = pd.DataFrame(rows), pd.DataFrame(trials)
+    results, trial_table = add_smoothed(pd.DataFrame(rows)), pd.DataFrame(trials)
     for name, frame in (("results", results), ("trials", trial_table)):
         _write_table(frame, runs / name)
     return results, trial_table

@@ -191,6 +191,11 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
     if ray.is_initialized():
         return False
     quiet = {"log_to_driver": verbose, "logging_level": logging.INFO if verbose else logging.ERROR}
+    # the suite's settings (data and cache dirs, weights, offline) reach every worker,
+    # also on a cluster whose nodes did not start from this shell
+    suite_env = {k: v for k, v in os.environ.items() if k.startswith("WGAN_SUITE_")}
+    if suite_env:
+        quiet["runtime_env"] = {"env_vars": suite_env}
     if address:
         ray.init(address=address, **quiet)
     else:

@@ -1,7 +1,19 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
+
+
+def pytest_configure(config):
+    """Nothing downloads in tests; metric caches (classifiers, converted Inception
+    weights, real-image features) live in one directory per test session."""
+    os.environ["WGAN_SUITE_OFFLINE"] = "1"
+    if "WGAN_SUITE_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["WGAN_SUITE_CACHE"] = tempfile.mkdtemp(prefix="wgan-suite-test-cache-")
 
 
 @pytest.fixture(autouse=True)

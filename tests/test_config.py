@@ -47,7 +47,10 @@ def test_hash_is_stable_and_covers_defaults():
             "lipschitz.c: Input should be greater than 0",
         ),
         ({"loss": "wgan_gpp"}, "loss: Unknown loss 'wgan_gpp'. Did you mean: wgan_gp"),
-        ({"generator": {"name": "resnet"}}, "Available: dcgan, dcgan_const, dcgan_nobn, mlp"),
+        (
+            {"generator": {"name": "resnet"}},
+            "Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, mlp",
+        ),
         ({"data": {"name": "mnits"}}, "Unknown dataset 'mnits'. Did you mean: mnist"),
         ({"critic": {"name": "mlp", "widht": 3}}, "critic.widht: Extra inputs are not permitted"),
         (

@@ -1,1 +1,8 @@
-"""Scores of trained generators."""
+"""Metrics computed at checkpoints (one registry entry each) and the evaluation loop."""
+
+from suite.metrics import critic, inception, quality, toy  # noqa: F401  (register entries)
+from suite.metrics.context import EvalContext
+from suite.metrics.evaluate import check_metrics, evaluate
+from suite.metrics.registry import METRICS
+
+__all__ = ["METRICS", "EvalContext", "check_metrics", "evaluate"]

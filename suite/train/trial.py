@@ -21,6 +21,7 @@ import torch
 
 from suite import io
 from suite.config import TrialConfig
+from suite.metrics import EvalContext, evaluate
 from suite.train.samples import save_samples
 from suite.train.state import TrainState, build_state, fixed_noise, generate
 from suite.train.step import train_step
@@ -76,12 +77,13 @@ def _nonfinite(row: dict[str, Any]) -> list[str]:
     return [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
 
 
-def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> str:
+def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]:
     io.torch_save(state.state_dict(), trial_dir / CHECKPOINT)
     samples = generate(state.generator, z)
     title = f"{state.config.loss.name} / {state.config.generator.name}, iter {state.iteration}"
-    save_samples(samples, trial_dir / "samples" / f"iter_{state.iteration:07d}.png", title)
-    return str(trial_dir / CHECKPOINT)
+    grid = Path("samples") / f"iter_{state.iteration:07d}.png"
+    save_samples(samples, trial_dir / grid, title)
+    return {"checkpoint": str(trial_dir / CHECKPOINT), "sample_grid": str(grid)}
 
 
 def run_trial(
@@ -93,15 +95,17 @@ def run_trial(
 ) -> Iterator[dict[str, Any]]:
     """Train (or resume) one trial, yielding a record every ``log_every`` generator iterations.
 
-    Every checkpoint iteration is also logged, and its record names the checkpoint
-    file. The last record has status ``finished``, ``diverged`` (a non-finite value,
-    with the keys in ``reason``) or ``stopped`` (``should_stop`` returned True).
+    Every checkpoint iteration is also logged; its record names the checkpoint file
+    and the sample grid and holds the scores of the config's ``metrics``. The last
+    record has status ``finished``, ``diverged`` (a non-finite value, with the keys in
+    ``reason``) or ``stopped`` (``should_stop`` returned True).
     """
     trial_dir = Path(trial_dir)
     _prepare_dir(config, trial_dir)
     state = build_state(config, device)
     _resume(state, trial_dir)
     z = fixed_noise(config, state.device)
+    scorer = EvalContext(state)
     start = time.perf_counter() - state.wall_time
     while state.iteration < config.iterations:
         it = state.iteration + 1
@@ -116,7 +120,10 @@ def run_trial(
         if bad:
             row.update(status="diverged", reason="non-finite " + ", ".join(bad))
         elif at_ckpt:
-            row["checkpoint"] = _checkpoint(state, trial_dir, z)
+            row.update(_checkpoint(state, trial_dir, z), at_checkpoint=True)
+            tick = time.perf_counter()
+            row.update(evaluate(scorer, final=it == config.iterations))
+            row["eval_seconds"] = round(time.perf_counter() - tick, 4)
             if it == config.iterations:
                 row["status"] = "finished"
         stop = row["status"] == "running" and should_stop is not None and should_stop()

@@ -1,0 +1,128 @@
+"""The check vocabulary's spine: the ``Check`` base class, its registry and its parser.
+
+A claim's ``check:`` is a mapping with a ``kind``; the kind names a registered ``Check``
+class that validates the rest (STYLE 2, 5). A new kind is one decorated class; the
+parser, the evaluator and the report never learn kind names.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ValidationError
+
+from suite.claims.stats import Outcome
+from suite.options import Options
+from suite.registry import Registry
+
+if TYPE_CHECKING:
+    from suite.claims.context import Context
+
+Scalar = str | int | float | bool
+
+
+def _non_empty(v: dict[str, Any]) -> dict[str, Any]:
+    if not v:
+        raise ValueError("an empty selection; give column: value, e.g. axis.loss: wgan")
+    for key, value in v.items():
+        if isinstance(value, list) and not value:
+            raise ValueError(f"'{key}': an empty list selects nothing")
+    return v
+
+
+# Rows of the results table: column -> value or values, e.g. {axis.loss: wgan}.
+Where = Annotated[dict[str, Scalar | list[Scalar]], AfterValidator(_non_empty)]
+
+
+class ClaimError(ValueError):
+    """A claims file that cannot be used; each line names file, claim, key and what is allowed."""
+
+
+class Inconclusive(Exception):
+    """Raised while evaluating when the data cannot decide (rows, columns, trials missing)."""
+
+    def __init__(self, reason: str, trial_ids: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.trial_ids = trial_ids
+
+
+class Check(Options):
+    """A declarative test on the results table; subclasses set ``kind`` and register."""
+
+    kind: str
+
+    def describe(self) -> str:
+        """One human-readable line for the report."""
+        raise NotImplementedError
+
+    def evaluate(self, ctx: Context) -> Outcome:
+        raise NotImplementedError
+
+    def wheres(self) -> list[dict[str, Any]]:
+        """Every row selection the check reads (for validation against the ablation)."""
+        return []
+
+    def run(self, ctx: Context) -> Outcome:
+        """``evaluate``, with missing data turned into an inconclusive outcome."""
+        try:
+            return self.evaluate(ctx)
+        except Inconclusive as exc:
+            return Outcome("inconclusive", exc.reason).with_trials(exc.trial_ids)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], loc: str) -> Check:
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as err:
+            raise ClaimError("\n".join(error_lines(err, loc, cls))) from None
+
+
+CHECKS: Registry[type[Check]] = Registry("check kind")
+
+
+def parse_check(raw: Any, loc: str = "check") -> Check:
+    """A raw ``check:`` mapping -> the registered Check it names (raises ClaimError)."""
+    kinds = ", ".join(CHECKS.names())
+    if not isinstance(raw, dict):
+        got = "nothing" if raw is None else repr(raw)
+        raise ClaimError(f"{loc}: expected a mapping with 'kind' (one of {kinds}), got {got}")
+    if "kind" not in raw:
+        raise ClaimError(f"{loc}.kind: missing; allowed: {kinds}")
+    if raw["kind"] not in CHECKS:
+        raise ClaimError(f"{loc}.kind: {CHECKS.unknown_message(raw['kind'])}")
+    return CHECKS.get(raw["kind"]).parse(raw, loc)
+
+
+def error_lines(err: ValidationError, loc: str, model: type[BaseModel]) -> list[str]:
+    """``check.value.reduce: Unknown reduction 'fnal'. Did you mean: final? ...``"""
+    lines = []
+    for e in err.errors():
+        path = ".".join(p for p in [loc, *(str(p) for p in e["loc"])] if p) or "<claim>"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            allowed = _fields_at(model, e["loc"][:-1])
+            msg = f"unknown key; allowed: {', '.join(allowed)}"
+        got = "" if e["type"] in ("missing", "extra_forbidden") else f" (got {e.get('input')!r})"
+        lines.append(f"{path}: {msg}{got}")
+    return lines
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys a nested model at ``loc`` accepts (``value`` -> Measure's fields)."""
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        inner = field.annotation if field else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            break
+        model = inner
+    return list(model.model_fields)
+
+
+def describe_where(where: Where) -> str:
+    """``loss=wgan, generator=dcgan_const`` (the ``axis.`` prefix is implied)."""
+    parts = []
+    for key, value in where.items():
+        shown = "|".join(map(str, value)) if isinstance(value, list) else str(value)
+        parts.append(f"{key.removeprefix('axis.')}={shown}")
+    return "[" + ", ".join(parts) + "]"

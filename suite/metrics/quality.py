@@ -1,0 +1,100 @@
+"""Image quality and diversity in a small classifier's features (the CPU proxy), and
+the Stacked MNIST mode count (1,000 modes, Metz et al. 2017 / VEEGAN)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch_fidelity import KEY_METRIC_FID
+from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+
+from suite.metrics.classifier import classifier_for, has_labels
+from suite.metrics.registry import METRICS, SampledOptions
+
+DIVERSITY_PAIRS = 500  # samples whose pairwise distances estimate diversity
+
+
+def frechet(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Fréchet distance of Gaussians fitted to two feature sets (torch-fidelity's formula)."""
+    sa, sb = (fid_features_to_statistics(x.detach().double().cpu()) for x in (a, b))
+    return fid_statistics_to_metric(sa, sb, verbose=False)[KEY_METRIC_FID]
+
+
+def mean_pairwise(x: torch.Tensor) -> float:
+    return float(torch.pdist(x[:DIVERSITY_PAIRS].double()).mean())
+
+
+def _labelled(config) -> None:
+    if not has_labels(config.data):
+        raise ValueError(
+            f"needs a labelled dataset (mnist, fashion_mnist, cifar10, stacked_mnist) to "
+            f"train its classifier, got '{config.data.name}'"
+        )
+
+
+class ProxyOptions(SampledOptions):
+    samples: int = 1000
+
+
+@METRICS.register("fd_classifier")
+class FDClassifier:
+    Options = ProxyOptions
+    columns = {
+        "fd_classifier": "Fréchet distance in a small classifier's features (CPU proxy, not FID)",
+        "diversity_ratio": "mean pairwise feature distance, generated / real (<< 1: collapse)",
+        "classifier_accuracy": "held-out accuracy of that classifier",
+    }
+
+    @staticmethod
+    def check(config, options) -> None:
+        _labelled(config)
+
+    @staticmethod
+    def compute(ctx, options) -> dict[str, Any]:
+        clf = classifier_for(ctx.config.data)
+        key = ("fd_classifier_real", options.n_real)
+        if key not in ctx.memo:
+            ctx.memo[key] = clf.features(ctx.real(options.n_real))
+        real = ctx.memo[key]
+        fake = clf.features(ctx.fake(options.samples))
+        return {
+            "fd_classifier": frechet(fake, real),
+            "diversity_ratio": mean_pairwise(fake) / mean_pairwise(real),
+            "classifier_accuracy": clf.accuracy,
+            "fd_classifier_samples": options.samples,
+        }
+
+
+class StackedOptions(SampledOptions):
+    samples: int = 10000
+
+
+@METRICS.register("stacked_modes")
+class StackedModes:
+    Options = StackedOptions
+    columns = {
+        "stacked_modes": "Stacked MNIST modes (of 1,000) with at least one generated sample",
+        "stacked_kl": "KL(generated mode histogram || uniform over 1,000 modes)",
+    }
+
+    @staticmethod
+    def check(config, options) -> None:
+        if config.data.name != "stacked_mnist":
+            raise ValueError(f"needs data 'stacked_mnist', got '{config.data.name}'")
+
+    @staticmethod
+    def compute(ctx, options) -> dict[str, Any]:
+        clf = classifier_for(ctx.config.data)
+        modes = clf.predict(ctx.fake(options.samples)).cpu()
+        return {**mode_histogram_stats(modes, 1000), "stacked_modes_samples": options.samples}
+
+
+def mode_histogram_stats(modes: torch.Tensor, n_modes: int) -> dict[str, float]:
+    """Modes hit, and KL divergence of the empirical mode distribution to uniform."""
+    counts = torch.bincount(modes, minlength=n_modes).double()
+    p = counts / counts.sum()
+    nz = p > 0
+    kl = float((p[nz] * (p[nz] * n_modes).log()).sum())
+    return {"stacked_modes": float(nz.sum()), "stacked_kl": kl if math.isfinite(kl) else math.nan}

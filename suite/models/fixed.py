@@ -1,0 +1,42 @@
+"""A generator that does not learn: the fixed fake distribution of paper Fig. 2.
+
+Fig. 2 trains a discriminator / critic to optimality between two fixed 1-D Gaussians
+(WGAN-GP's toy value surfaces do the same with ``FIXED_GENERATOR``). The generator
+update still runs; a parameter multiplied by zero keeps it well-formed and inert.
+"""
+
+from __future__ import annotations
+
+import torch
+from pydantic import Field
+from torch import Tensor, nn
+
+from suite.models.registry import GENERATORS
+from suite.options import Options
+
+
+class FixedGaussianOptions(Options):
+    mean: float = Field(4.0, description="mean of every coordinate (gaussians1d: fake_mean)")
+    std: float = Field(0.5, gt=0, description="standard deviation (gaussians1d: std)")
+
+
+@GENERATORS.register("fixed_gaussian")
+class FixedGaussian(nn.Module):
+    """x = mean + std * z[:, :d] for data of d coordinates (needs nz >= d)."""
+
+    Options = FixedGaussianOptions
+
+    @staticmethod
+    def check_shape(shape: tuple[int, ...]) -> None:
+        if len(shape) != 1:
+            raise ValueError(f"a fixed Gaussian makes flat (low-dimensional) data, not {shape}")
+
+    def __init__(self, options: FixedGaussianOptions, data_shape: tuple[int, ...], nz: int) -> None:
+        super().__init__()
+        if len(data_shape) != 1 or data_shape[0] > nz:
+            raise ValueError(f"needs flat data of at most nz={nz} coordinates, got {data_shape}")
+        self.mean, self.std, self.dim = options.mean, options.std, data_shape[0]
+        self.inert = nn.Parameter(torch.zeros(()))
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.mean + self.std * z[:, : self.dim] + 0.0 * self.inert

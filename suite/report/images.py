@@ -1,0 +1,70 @@
+"""Sample grids from trial directories as embedded thumbnails (``data:`` URIs)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+THUMB = 112  # px, longest side, in the stability table
+SAMPLE = 256  # px, longest side, in the sample-grid and toy sections
+
+
+@dataclass(frozen=True)
+class Picture:
+    """An embedded picture, or the reason there is none."""
+
+    uri: str | None  # data:image/png;base64,... or None
+    alt: str  # what it shows
+    why: str = ""  # why it is missing (when uri is None)
+
+
+def png_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
+    """The last checkpoint's sample PNG of a trial, or why there is none.
+
+    ``sample_grid`` (relative to ``trial_dir``) from the results; else the last
+    ``samples/iter_*.png`` in the trial directory.
+    """
+    trial_dir = trial.get("trial_dir")
+    if trial_dir is None or pd.isna(trial_dir):
+        return None, "no trial directory recorded"
+    trial_dir = Path(str(trial_dir))
+    grid = trial.get("final.sample_grid")
+    if grid is not None and not pd.isna(grid) and (trial_dir / str(grid)).is_file():
+        return trial_dir / str(grid), ""
+    found = sorted(trial_dir.glob("samples/iter_*.png"))
+    if found:
+        return found[-1], ""
+    if not trial_dir.exists():
+        return None, f"trial directory {trial_dir} is not on this machine"
+    return None, f"no checkpoint yet (status {trial.get('status')})"
+
+
+def thumbnail(path: Path, size: int) -> str:
+    """PNG thumbnail (never enlarged; the page scales small grids up, pixelated)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+        img.thumbnail((size, size), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG", optimize=True)
+    return png_uri(buf.getvalue())
+
+
+def trial_picture(trial: pd.Series | dict[str, Any], size: int, alt: str) -> Picture:
+    path, why = sample_path(trial)
+    if path is None:
+        return Picture(None, alt, why)
+    try:
+        return Picture(thumbnail(path, size), f"{alt} ({path.name})")
+    except OSError as err:  # unreadable or truncated PNG: say so instead of failing
+        return Picture(None, alt, f"{path.name} could not be read: {err}")

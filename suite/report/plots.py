@@ -1,0 +1,162 @@
+"""The report's figures, each a small function returning a ``data:`` URI of a PNG.
+
+seaborn styles are applied in a context (never ``set_theme``), so a report built in
+the same process as training leaves matplotlib's global state alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from suite.report.images import png_uri
+
+DPI = 80
+
+
+@contextmanager
+def figure(
+    nrows: int = 1, ncols: int = 1, width: float = 5.2, height: float = 3.3
+) -> Iterator[tuple]:
+    """A figure of ``nrows`` x ``ncols`` panels of ``width`` x ``height`` inches each."""
+    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.8):
+        size = (width * ncols, height * nrows)
+        fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
+        try:
+            yield fig, list(axes.flat)
+        finally:
+            plt.close(fig)
+
+
+def encode(fig: plt.Figure) -> str:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return png_uri(buf.getvalue())
+
+
+def _seed_lines(ax, frame: pd.DataFrame, column: str, color, label: str) -> None:
+    """One thin line per seed and the mean over seeds (where seeds overlap) in bold."""
+    for _, trial in frame.groupby("trial_id"):
+        trial = trial.sort_values("iteration")
+        ax.plot(trial["iteration"], trial[column], color=color, lw=0.6, alpha=0.35)
+    mean = frame.groupby("iteration")[column].mean()
+    ax.plot(mean.index, mean.to_numpy(), color=color, lw=1.8, label=label)
+
+
+def estimate_curves(
+    cell: pd.DataFrame, estimate: str, quality: str | None, title: str, reference: float | None
+) -> str:
+    """W (or JS) estimate vs generator iterations, quality on a twin axis (paper Figs. 3-4)."""
+    colors = sns.color_palette("colorblind")
+    with figure() as (fig, (ax,)):
+        _seed_lines(ax, cell.dropna(subset=[estimate]), estimate, colors[0], estimate + " (mean)")
+        if reference is not None:
+            ax.axhline(reference, color="0.4", ls=":", lw=1, label=f"{reference:.3f} (log 2)")
+        ax.set_xlabel("generator iterations")
+        ax.set_ylabel(estimate, color=colors[0])
+        ax.set_title(textwrap.fill(title, 60), fontsize=9)
+        handles, labels = ax.get_legend_handles_labels()
+        points = cell.dropna(subset=[quality]) if quality else cell.iloc[:0]
+        if len(points):
+            twin = ax.twinx()
+            twin.grid(False)
+            for _, trial in points.groupby("trial_id"):
+                twin.plot(trial["iteration"], trial[quality], "o", color=colors[1], ms=3, alpha=0.4)
+            mean = points.groupby("iteration")[quality].mean()
+            twin.plot(mean.index, mean.to_numpy(), "o-", color=colors[1], lw=1.5, label=quality)
+            twin.set_ylabel(f"{quality} (lower is better)", color=colors[1])
+            h2, l2 = twin.get_legend_handles_labels()
+            handles, labels = handles + h2, labels + l2
+        ax.legend(handles, labels, fontsize=7, loc="upper right")
+        return encode(fig)
+
+
+def c_sweep_plot(sweep: pd.DataFrame, metric: str) -> str:
+    """Final quality vs the clipping c (log x); cells without clipping as dashed lines."""
+    colors = sns.color_palette("colorblind")
+    clipped = sweep.dropna(subset=["c", f"final.{metric}"])
+    with figure() as (fig, (ax,)):
+        ax.plot(clipped["c"], clipped[f"final.{metric}"], "o", color=colors[0], alpha=0.5)
+        mean = clipped.groupby("c")[f"final.{metric}"].mean()
+        ax.plot(mean.index, mean.to_numpy(), "-", color=colors[0], lw=1.8, label="clip (mean)")
+        others = sweep[sweep["c"].isna()].dropna(subset=[f"final.{metric}"])
+        for i, (label, group) in enumerate(others.groupby("cell", sort=False)):
+            value = group[f"final.{metric}"].mean()
+            ax.axhline(value, color=colors[(i + 1) % 10], ls="--", label=str(label))
+        ax.set_xscale("log")
+        ax.set_xlabel("clipping range c (log scale)")
+        ax.set_ylabel(f"final {metric} (lower is better)")
+        ax.legend(fontsize=7)
+        return encode(fig)
+
+
+def layer_norm_plot(norms: pd.DataFrame) -> str:
+    """Critic gradient norm per layer (00 = input side), one line per cell, log y."""
+    with figure() as (fig, (ax,)):
+        order = list(pd.unique(norms["cell"]))
+        sns.lineplot(
+            data=norms,
+            x="layer",
+            y="norm",
+            hue="cell",
+            hue_order=order,
+            marker="o",
+            errorbar=None,
+            ax=ax,
+        )
+        ax.set_yscale("log")
+        ax.set_xlabel("critic layer (0 = input side)")
+        ax.set_ylabel("gradient norm of the critic loss")
+        ax.legend(fontsize=7)
+        return encode(fig)
+
+
+def grouped_curves(frame: pd.DataFrame, column: str, hue: str, facet: str | None) -> str:
+    """``column`` vs iterations, one colour per value of ``hue``, one panel per ``facet``."""
+    facets = list(pd.unique(frame[facet])) if facet else [None]
+    ncols = min(len(facets), 3)
+    nrows = math.ceil(len(facets) / ncols)
+    colors = dict(zip(pd.unique(frame[hue]), sns.color_palette("colorblind"), strict=False))
+    with figure(nrows, ncols, width=4.6, height=3.2) as (fig, axes):
+        for ax in axes[len(facets) :]:
+            ax.set_visible(False)
+        for ax, value in zip(axes, facets, strict=False):
+            sub = frame if facet is None else frame[frame[facet] == value]
+            for key, group in sub.groupby(hue, sort=False):
+                _seed_lines(ax, group, column, colors[key], str(key))
+            ax.set_xlabel("generator iterations")
+            ax.set_ylabel(column)
+            ax.set_title(str(value) if facet else "", fontsize=9)
+            ax.legend(fontsize=7)
+        return encode(fig)
+
+
+def step_cos_plot(frame: pd.DataFrame, hue: str) -> str:
+    """Distribution of the step/gradient cosine of the critic optimizer per ``hue``."""
+    with figure() as (fig, (ax,)):
+        sns.histplot(
+            data=frame,
+            x="step_cos_critic",
+            hue=hue,
+            stat="density",
+            common_norm=False,
+            element="step",
+            bins=np.linspace(-1, 1, 41),
+            ax=ax,
+        )
+        ax.axvline(0, color="0.3", ls=":", lw=1)
+        ax.set_xlabel("cosine(critic step, -gradient)")
+        ax.set_ylabel("density over logged steps")
+        return encode(fig)

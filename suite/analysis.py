@@ -116,7 +116,10 @@ def aggregate_correlation(per_trial: pd.DataFrame, by: Sequence[str]) -> pd.Data
             lo = hi = np.nan
             if len(vals) >= 2 and np.ptp(vals) > 0:
                 ci = stats.bootstrap(
-                    (vals,), np.mean, n_resamples=999, method="percentile",
+                    (vals,),
+                    np.mean,
+                    n_resamples=999,
+                    method="percentile",
                     rng=np.random.default_rng(0),
                 ).confidence_interval
                 lo, hi = float(ci.low), float(ci.high)

@@ -1,6 +1,6 @@
 """Fake-but-real-format runs for the report tests: trial directories with real PNGs and
 ``config.json``, and the two tables as ``suite.results.collect`` writes them
-(columns from ``contract/results_schema.md``)."""
+(the columns README.md and suite/results.py document)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
+
+from suite.claims import Verdict
 
 ITERATIONS = 300
 LOG_EVERY = 10
@@ -30,29 +32,6 @@ HW = {
 }
 WGAN = {"loss": "wgan", "lipschitz": "clip(c=0.01)", "c_optimizer": "rmsprop(lr=5e-05)"}
 GAN = {"loss": "gan_ns", "lipschitz": "none", "c_optimizer": "adam(lr=0.0002,beta1=0.5)"}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Same fields as ``suite.claims.Verdict``."""
-
-    claim_id: str
-    paper: str
-    location: str
-    statement: str
-    published: str
-    setting: str
-    ablation: str
-    check: str
-    verdict: str
-    measured: float | None
-    ci_low: float | None
-    ci_high: float | None
-    threshold: float | None
-    n_seeds: int
-    reason: str
-    trial_ids: tuple[str, ...]
-    budget: str | None
 
 
 def _grid_png(path: Path, rng: np.random.Generator) -> None:

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from suite import io
 from suite.data import DATASETS, build_source
 from suite.metrics.cache import build_once, cache_dir, key_of, sha256_file
+from suite.options import resolve
 
 RECIPE = {"version": 1, "epochs": 3, "max_train": 30000, "holdout": 2000, "lr": 1e-3, "batch": 128}
 FEATURES = 128
@@ -58,25 +59,28 @@ class Classifier:
     def features(self, x: Tensor, batch: int = 500) -> Tensor:
         """Penultimate features of images in [-1, 1]; per channel, concatenated, if stacked."""
         net = self.net.to(x.device)
-        if self.per_channel:
-            return torch.cat([self.features(x[:, c : c + 1], batch) for c in range(x.shape[1])], 1)
-        return torch.cat([net.features(c) for c in x.split(batch)])
+        planes = [x[:, c : c + 1] for c in range(x.shape[1])] if self.per_channel else [x]
+        return torch.cat([torch.cat([net.features(b) for b in p.split(batch)]) for p in planes], 1)
 
     @torch.no_grad()
     def predict(self, x: Tensor, batch: int = 500) -> Tensor:
         """Class per image; for stacked MNIST the 1,000-way mode 100 d_R + 10 d_G + d_B."""
         net = self.net.to(x.device)
+
+        def classes(images: Tensor) -> Tensor:
+            return torch.cat([net(b).argmax(1) for b in images.split(batch)])
+
         if self.per_channel:
-            digits = [self.predict(x[:, c : c + 1], batch) for c in range(x.shape[1])]
+            digits = [classes(x[:, c : c + 1]) for c in range(x.shape[1])]
             return digits[0] * 100 + digits[1] * 10 + digits[2]
-        return torch.cat([net(c).argmax(1) for c in x.split(batch)])
+        return classes(x)
 
 
 def training_set(data: Any) -> tuple[Any, bool]:
     """The labelled data options the classifier learns from, and whether it is per channel."""
     if data.name == "stacked_mnist":
-        mnist = DATASETS.get("mnist").Options
-        opts = mnist(root=data.root, image_size=data.image_size, channels=1, limit=data.limit)
+        digits = {"name": "mnist", "root": data.root, "image_size": data.image_size}
+        opts = resolve(DATASETS, {**digits, "channels": 1, "limit": data.limit})
         return opts, True
     return data, False
 

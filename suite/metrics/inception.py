@@ -157,17 +157,13 @@ class FID:
 
 
 @METRICS.register("kid")
-class KID:
-    Options = InceptionOptions
+class KID(FID):
+    """Computed in FID's Inception pass when both are asked for."""
+
     columns = {
         "kid": "Kernel Inception Distance (torch-fidelity), mean over subsets",
         "kid_std": "its standard deviation over subsets",
     }
-    check = staticmethod(_fid_kid_check)
-
-    @staticmethod
-    def compute(ctx, options) -> dict[str, Any]:
-        return _fid_kid(ctx)
 
 
 @METRICS.register("is")

@@ -316,17 +316,12 @@ def negative_cos_rows(results: pd.DataFrame, summary: pd.DataFrame, axis: str) -
 def correlations(results: pd.DataFrame, summary: pd.DataFrame) -> tuple[list[dict], str]:
     """Spearman correlation of the loss estimate with quality over checkpoints, per cell.
 
-    Per trial from ``suite.analysis.loss_quality_correlation`` when that module exists
-    (otherwise a plain Spearman here); the table shows the mean ± 95% CI over seeds.
+    Per trial from ``suite.analysis.loss_quality_correlation``; the table shows the
+    mean ± 95% CI over seeds.
     """
-    try:
-        from suite.analysis import loss_quality_correlation
-    except ModuleNotFoundError as err:
-        if err.name != "suite.analysis":
-            raise
-        frame, source = _spearman_fallback(results), "per trial: computed in the report"
-    else:
-        frame, source = loss_quality_correlation(results), "per trial: suite.analysis"
+    from suite.analysis import loss_quality_correlation
+
+    frame, source = loss_quality_correlation(results), "per trial: suite.analysis"
     if frame.empty or "spearman" not in frame:
         return [], source
     frame = frame.dropna(subset=["estimate", "quality"])
@@ -348,29 +343,3 @@ def correlations(results: pd.DataFrame, summary: pd.DataFrame) -> tuple[list[dic
             }
         )
     return rows, source
-
-
-def _spearman_fallback(results: pd.DataFrame) -> pd.DataFrame:
-    from scipy import stats
-
-    quality = quality_metric(results, toy=False)
-    rows = []
-    for estimate in ("w_estimate_eval", "js_estimate_eval"):
-        if quality is None or not present(results, estimate):
-            continue
-        points = results.dropna(subset=[estimate, quality])
-        for trial_id, group in points.groupby("trial_id"):
-            n = len(group)
-            rho = float("nan")
-            if n >= 3 and group[estimate].nunique() > 1 and group[quality].nunique() > 1:
-                rho = float(stats.spearmanr(group[estimate], group[quality]).statistic)
-            rows.append(
-                {
-                    "trial_id": trial_id,
-                    "estimate": estimate,
-                    "quality": quality,
-                    "n_checkpoints": n,
-                    "spearman": rho,
-                }
-            )
-    return pd.DataFrame(rows)

@@ -191,6 +191,14 @@ def test_metric_fallback_takes_first_column_with_data():
 # --------------------------------------------------------------------------- smoke / budget
 
 
+def test_a_budget_below_the_claims_min_budget_is_inconclusive_but_shows_the_value():
+    made = seeds(WGAN, [3.0, 3.1, 3.2], budget="quick")
+    v = judge(threshold("<", 10), *made, min_budget="paper")
+    assert v.verdict == "inconclusive" and "too small to decide" in v.reason
+    assert v.measured == pytest.approx(3.1)
+    assert judge(threshold("<", 10), *made).verdict == "reproduced"  # default: quick
+
+
 def test_smoke_budget_is_never_evidence():
     v = judge(threshold("<", 10), *seeds(WGAN, [3.0, 3.1, 3.2], budget="smoke"))
     assert v.verdict == "inconclusive" and v.reason.startswith("smoke budget")

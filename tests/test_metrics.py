@@ -73,6 +73,7 @@ def test_grad_slope_reads_explosion_and_vanishing():
     assert grad_slope([1e3, 1e2, 1e1, 1.0]) == pytest.approx(1.0)
     assert grad_slope([1e-6, 1e-4, 1e-2, 1.0]) == pytest.approx(-2.0)
     assert grad_slope([0.5, 0.5, 0.5]) == pytest.approx(0.0, abs=1e-12)
+    assert math.isnan(grad_slope([0.0, 0.0, 0.0]))  # underflowed everywhere: unknown
 
 
 def _profile(critic):

@@ -35,6 +35,11 @@ class Claim(Options):
     check: Check
     tolerance: float = Field(ge=0, description="slack on the threshold, in the claim's favour")
     min_seeds: int = Field(3, ge=1, description="usable seeds needed for a verdict")
+    min_budget: Literal["smoke", "quick", "paper"] = Field(
+        "quick",
+        description="the smallest budget whose runs can decide the claim (claims about "
+        "converged image models need 'paper'); below it the verdict is inconclusive",
+    )
     note: str | None = Field(None, description="e.g. which threshold is a suite choice")
 
     @field_validator("source_tag")

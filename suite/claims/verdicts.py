@@ -71,6 +71,12 @@ def evaluate_claim(
     if chosen == "smoke":
         why = f"smoke budget: a plumbing run, not evidence; {outcome.reason}"
         outcome = replace(outcome, verdict="inconclusive", reason=why)
+    elif chosen in BUDGETS and BUDGETS.index(chosen) > BUDGETS.index(claim.min_budget):
+        why = (
+            f"budget '{chosen}' too small to decide: the claim is about training to "
+            f"convergence (needs '{claim.min_budget}'); measured so far: {outcome.reason}"
+        )
+        outcome = replace(outcome, verdict="inconclusive", reason=why)
     return _verdict(claim, outcome, chosen)
 
 

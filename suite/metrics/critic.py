@@ -92,9 +92,9 @@ class CriticGrads:
 
 def grad_slope(norms: list[float]) -> float:
     """Least-squares slope of log10(norm) against depth counted from the output."""
+    if len(norms) < 2 or not any(v > 0 for v in norms):
+        return float("nan")  # no gradient at all (underflow): no slope to read
     logs = [math.log10(v) if v > 0 else -45.0 for v in norms]  # float32 underflow floor
-    if len(logs) < 2:
-        return float("nan")
     depth_from_output = np.arange(len(logs))[::-1]
     return float(np.polyfit(depth_from_output, np.asarray(logs), 1)[0])
 

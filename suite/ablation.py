@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 import suite
+from suite import io
 from suite.config import (
     SECTIONS,
     ConfigError,
@@ -183,12 +183,7 @@ class Ablation:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AblationError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise AblationError(f"{path}: YAML syntax error: {exc}") from None
+    data = io.read_yaml(path, AblationError)
     if not isinstance(data, dict):
         raise AblationError(f"{path}: expected a mapping of ablation keys, got {data!r}")
     return data

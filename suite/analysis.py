@@ -49,11 +49,9 @@ def add_smoothed(results: pd.DataFrame, kernel: int = KERNEL) -> pd.DataFrame:
     return out
 
 
-def _pick(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
-    for name in names:
-        if name in frame and frame[name].notna().any():
-            return name
-    return None
+def first_present(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
+    """The first of ``names`` with data in ``frame`` (e.g. FID where measured, else the proxy)."""
+    return next((n for n in names if n in frame and frame[n].notna().any()), None)
 
 
 def correlation(x: np.ndarray, y: np.ndarray, method: str, seed: int = 0) -> tuple[float, ...]:
@@ -91,8 +89,8 @@ def loss_quality_correlation(results: pd.DataFrame) -> pd.DataFrame:
     ident = [c for c in ckpt.columns if c.startswith("axis.")] + ["seed", "budget", "status"]
     rows = []
     for (ablation, trial_id), g in ckpt.groupby(TRIAL, sort=False):
-        est = _pick(g, [f"{e}_eval" for e in ESTIMATES])
-        qual = _pick(g, QUALITY)
+        est = first_present(g, [f"{e}_eval" for e in ESTIMATES])
+        qual = first_present(g, QUALITY)
         row = {"ablation": ablation, "trial_id": trial_id, "estimate": est, "quality": qual}
         row.update({c: g[c].iloc[0] for c in ident if c in g})
         pair = g[[est, qual]].dropna() if est and qual else pd.DataFrame()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 
 def _atomic(path: Path, write: Any) -> None:
@@ -74,3 +75,14 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
     write_text(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+
+
+def read_yaml(path: str | Path, error: type[Exception]) -> Any:
+    """``yaml.safe_load`` of a file; a missing file or bad syntax raises ``error`` naming it."""
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: YAML syntax error: {exc}") from None

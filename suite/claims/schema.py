@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
+from suite import io
 from suite.claims.base import Check, ClaimError, error_lines, parse_check
 from suite.options import Options
 
@@ -72,12 +72,7 @@ def parse_claim(raw: Any, source: str, index: int) -> Claim:
 
 
 def load_claims_file(path: Path) -> list[Claim]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ClaimError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise ClaimError(f"{path}: YAML syntax error: {exc}") from None
+    data = io.read_yaml(path, ClaimError)
     if not isinstance(data, dict) or set(data) != {"claims"}:
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise ClaimError(f"{path}: expected one top-level key 'claims: [...]', got {keys}")

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-IMAGE_QUALITY = ("fid", "fd_classifier")  # lower is better; the claims use the first present
+from suite.analysis import QUALITY as IMAGE_QUALITY  # lower is better; first present wins
+from suite.analysis import first_present
+
 TOY_QUALITY = ("w1",)  # exact W1 on the 2-D mixtures, also lower is better
 TOY_METRICS = ("modes_covered", "modes_total", "high_quality_frac", "w1")
 COLLAPSE_DIVERSITY = 0.5  # mean final diversity_ratio below this: collapsed
@@ -53,10 +55,6 @@ def page_name(ablation: str) -> str:
 
 def present(frame: pd.DataFrame, column: str) -> bool:
     return column in frame.columns and frame[column].notna().any()
-
-
-def first_present(frame: pd.DataFrame, names: Iterable[str]) -> str | None:
-    return next((n for n in names if present(frame, n)), None)
 
 
 def quality_metric(frame: pd.DataFrame, toy: bool = True) -> str | None:

@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 import suite
 from suite import io
+from suite.budgets import REQUIRED, Budget
 from suite.config import (
     SECTIONS,
     ConfigError,
@@ -32,7 +33,6 @@ from suite.config import (
 from suite.options import Options
 
 ABLATIONS_DIR = Path("ablations")
-REQUIRED_BUDGETS = ("smoke", "quick", "paper")
 
 
 class AblationError(ValueError):
@@ -44,41 +44,13 @@ class Resources(Options):
     gpu: float = Field(0.0, ge=0, le=1, description="GPU fraction per trial (0.25: 4 share a GPU)")
 
 
-class Budget(Options):
-    """Trial-config overrides for one budget, plus optional resources."""
+class Axes(Options):
+    """The cells of an ablation: ``grid`` axes multiplied, ``zip`` groups varied together,
+    ``exclude`` rules removing cells."""
 
-    model_config = Options.model_config | {"extra": "allow"}
-    resources: Resources | None = None
-
-    @property
-    def overrides(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
-
-class AblationFile(Options):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="lower_snake_case id")
-    version: int = Field(ge=1, description="bump when the ablation's meaning changes")
-    description: str = Field(min_length=1)
-    paper: str = Field(min_length=1, description="the figure / table / section it reproduces")
-    base: dict[str, Any] = Field(default_factory=dict)
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     zip: list[dict[str, list[Any]]] = Field(default_factory=list)
     exclude: list[dict[str, Any]] = Field(default_factory=list)
-    seeds: list[int] = Field(min_length=1)
-    budgets: dict[str, Budget]
-    resources: Resources = Field(default_factory=Resources)
-
-    @field_validator("seeds", mode="before")
-    @classmethod
-    def _seed_count(cls, v: Any) -> Any:
-        return list(range(v)) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else v
-
-    @field_validator("seeds")
-    @classmethod
-    def _unique_seeds(cls, v: list[int]) -> list[int]:
-        if len(set(v)) != len(v) or min(v) < 0:
-            raise ValueError(f"seeds must be distinct non-negative integers, got {v}")
-        return v
 
     @field_validator("grid")
     @classmethod
@@ -88,19 +60,8 @@ class AblationFile(Options):
                 raise ValueError(f"axis '{key}' has no values")
         return v
 
-    @field_validator("budgets")
-    @classmethod
-    def _budgets(cls, v: dict[str, Budget]) -> dict[str, Budget]:
-        missing = [b for b in REQUIRED_BUDGETS if b not in v]
-        if missing:
-            raise ValueError(
-                f"missing budget(s) {', '.join(missing)}; every ablation defines "
-                f"{', '.join(REQUIRED_BUDGETS)}"
-            )
-        return v
-
     @model_validator(mode="after")
-    def _axes(self) -> AblationFile:
+    def _axes(self) -> Axes:
         if not self.grid and not self.zip:
             raise ValueError(
                 "empty grid: give at least one axis in grid (key: [values, ...]) or zip"
@@ -128,6 +89,82 @@ class AblationFile(Options):
         return list(self.grid) + [k for group in self.zip for k in group]
 
 
+class BudgetSpec(Options):
+    """Trial-config overrides for one budget, plus optional seeds, resources and a note."""
+
+    model_config = Options.model_config | {"extra": "allow"}
+    resources: Resources | None = None
+    seeds: list[int] | None = Field(None, description="this budget's seeds (default: seeds)")
+    note: str | None = Field(
+        None,
+        description="what this budget scales down from the paper, shown next to every "
+        "verdict reached at it (e.g. '16 px Fashion-MNIST, not LSUN 64 px')",
+    )
+    axes: Axes | None = Field(
+        None,
+        description="this budget's own grid / zip / exclude, replacing the file's (e.g. the "
+        "authors' step sizes at the paper budget, CPU-sized ones below it)",
+    )
+
+    _seed_count = field_validator("seeds", mode="before")(lambda cls, v: _seed_list(v))
+    _unique_seeds = field_validator("seeds")(lambda cls, v: _distinct(v) if v else v)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+def _seed_list(v: Any) -> Any:
+    """``seeds: 5`` means seeds 0-4."""
+    return list(range(v)) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else v
+
+
+def _distinct(v: list[int]) -> list[int]:
+    if len(set(v)) != len(v) or min(v) < 0:
+        raise ValueError(f"seeds must be distinct non-negative integers, got {v}")
+    return v
+
+
+class AblationFile(Axes):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="lower_snake_case id")
+    version: int = Field(ge=1, description="bump when the ablation's meaning changes")
+    description: str = Field(min_length=1)
+    paper: str = Field(min_length=1, description="the figure / table / section it reproduces")
+    base: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[int] = Field(min_length=1)
+    budgets: dict[Budget, BudgetSpec]
+    resources: Resources = Field(default_factory=Resources)
+    reproduce: bool | list[Budget] = Field(
+        False,
+        description="part of `python -m suite reproduce` (the paper's run): true for every "
+        "budget it defines, or a list of budgets",
+    )
+
+    _seed_count = field_validator("seeds", mode="before")(lambda cls, v: _seed_list(v))
+    _unique_seeds = field_validator("seeds")(lambda cls, v: _distinct(v))
+
+    @field_validator("budgets")
+    @classmethod
+    def _budgets(cls, v: dict[Budget, BudgetSpec]) -> dict[Budget, BudgetSpec]:
+        missing = [str(b) for b in REQUIRED if b not in v]
+        if missing:
+            raise ValueError(
+                f"missing budget(s) {', '.join(missing)}; every ablation defines "
+                f"{', '.join(REQUIRED)} (and may define {', '.join(set(Budget) - set(REQUIRED))})"
+            )
+        return v
+
+    def reproduced_at(self, budget: str) -> bool:
+        if budget not in self.budgets:
+            return False
+        return self.reproduce if isinstance(self.reproduce, bool) else budget in self.reproduce
+
+    def design(self, budget: str) -> Axes:
+        """The cells at ``budget``: the budget's own axes, else the file's."""
+        own = self.budgets[budget].axes if budget in self.budgets else None
+        return own or self
+
+
 @dataclass(frozen=True)
 class TrialSpec:
     """One cell x seed of an ablation at one budget: what Ray Tune schedules."""
@@ -139,6 +176,7 @@ class TrialSpec:
     seed: int
     config: TrialConfig
     resources: Resources
+    budget_note: str | None = None  # what the budget scales down (shown with verdicts)
     trial_id: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -177,6 +215,10 @@ class Ablation:
         if budget not in self._expanded:
             self._expanded[budget] = expand(self, budget)
         return self._expanded[budget]
+
+    def seeds(self, budget: str) -> list[int]:
+        b = self.spec.budgets.get(budget)
+        return (b.seeds if b and b.seeds else None) or self.spec.seeds
 
 
 # --------------------------------------------------------------------------- loading
@@ -321,7 +363,7 @@ def label(value: Any) -> str:
     return str(value)
 
 
-def cells(spec: AblationFile) -> list[dict[str, Any]]:
+def cells(spec: Axes) -> list[dict[str, Any]]:
     """The grid product times each zip group, minus excluded cells, in file order."""
     grid = [[(k, v) for v in vals] for k, vals in spec.grid.items()]
     zips = [
@@ -352,17 +394,18 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
     b = spec.budgets[budget]
     base = deep_merge(_section_defaults(), deep_merge(spec.base, b.overrides))
     trials = []
-    for cell in cells(spec):
+    design = spec.design(budget)
+    for cell in cells(design):
         raw = base
         try:
             for key, value in cell.items():
                 raw = _set_path(raw, key, value)
         except AblationError as err:
             raise AblationError(f"{path}: {err}") from None
-        if any(all(_same(_get_path(raw, k), v) for k, v in rule.items()) for rule in spec.exclude):
+        if any(all(_same(_get_path(raw, k), v) for k, v in r.items()) for r in design.exclude):
             continue
         labels = {k: label(v) for k, v in cell.items()}
-        for seed in spec.seeds:
+        for seed in ablation.seeds(budget):
             try:
                 config = load_trial_config({**raw, "seed": seed}, source=str(path))
             except ConfigError as err:
@@ -377,6 +420,7 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
                     seed,
                     config,
                     b.resources or spec.resources,
+                    b.note,
                 )
             )
     if not trials:

@@ -1,10 +1,15 @@
 """Per-trial summaries derived from the results table (never from trial directories).
 
-* ``smooth``: the paper's curves are median-filtered (authors' README: kernel 101);
-  the filter runs over a trial's logged records with 'nearest' edges.
+* ``add_smoothed``: the paper's curves are median-filtered over 101 generator iterations
+  (authors' README, ``scipy.signal.medfilt(., 101)`` on a value per iteration); records
+  are logged every ``log_every`` iterations, so the kernel in records is 101 / log_every.
+  Variability claims read the raw estimate, never the smoothed one.
+* ``add_updates``: network updates so far, to compare runs at equal compute.
+* ``mark_instability``: the intervals between checkpoints where the quality score got
+  more than 20% worse: "the loss blew up and samples got worse" (WGAN Sec. 3).
 * ``loss_quality_correlation``: the paper's "meaningful loss metric" made measurable:
   Spearman and Pearson correlation between the W (or JS) estimate and a quality score
-  over a trial's checkpoints, with bootstrap 95% intervals, and aggregated per config.
+  over a trial's checkpoints, and ``aggregate_correlation`` over seeds (``suite.stats``).
 """
 
 from __future__ import annotations
@@ -15,13 +20,23 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
-KERNEL = 101
-ESTIMATES = ("w_estimate", "js_estimate")
-QUALITY = ("fid", "fd_classifier")  # first present wins: FID where measured
+from suite.columns import estimate_columns, quality_columns
+from suite.stats import mean_interval
+
+KERNEL_ITERATIONS = 101  # the authors' median filter, in generator iterations
+WORSE = 0.2  # a checkpoint whose quality score is 20% worse than the one before: unstable
 TRIAL = ["ablation", "trial_id"]
 
 
-def smooth(values: Sequence[float], kernel: int = KERNEL) -> np.ndarray:
+def kernel_records(log_every: float | None) -> int:
+    """The median filter's width in logged records: 101 iterations, rounded to odd."""
+    if log_every is None or not np.isfinite(log_every) or log_every <= 0:
+        log_every = 1
+    k = max(1, int(round(KERNEL_ITERATIONS / float(log_every))))
+    return k if k % 2 else k + 1
+
+
+def smooth(values: Sequence[float], kernel: int) -> np.ndarray:
     """Median filter of width min(kernel, n rounded down to odd); NaNs stay NaN."""
     x = np.asarray(values, dtype=float)
     n = len(x)
@@ -35,17 +50,40 @@ def smooth(values: Sequence[float], kernel: int = KERNEL) -> np.ndarray:
     return out
 
 
-def add_smoothed(results: pd.DataFrame, kernel: int = KERNEL) -> pd.DataFrame:
-    """``<estimate>_smooth`` columns, filtered per trial in iteration order."""
+def _trials(results: pd.DataFrame):
+    """(index of the trial's rows in iteration order, its log_every) per trial."""
+    ordered = results.sort_values("iteration", kind="stable")
+    for _, idx in ordered.groupby(TRIAL, sort=False).groups.items():
+        every = (
+            results.loc[idx, "config.log_every"].dropna()
+            if "config.log_every" in results
+            else pd.Series(dtype=float)
+        )
+        yield idx, (float(every.iloc[0]) if len(every) else None)
+
+
+def add_smoothed(results: pd.DataFrame) -> pd.DataFrame:
+    """``<estimate>_smooth`` columns, filtered per trial over 101 generator iterations."""
     out = results.copy()
     if out.empty:
         return out
-    for col in ESTIMATES:
-        if col not in out:
-            continue
+    present = [c for c in estimate_columns() if c in out]
+    for col in present:
         out[f"{col}_smooth"] = np.nan
-        for _, idx in out.sort_values("iteration").groupby(TRIAL, sort=False).groups.items():
-            out.loc[idx, f"{col}_smooth"] = smooth(out.loc[idx, col].to_numpy(float), kernel)
+    for idx, every in _trials(out):
+        for col in present:
+            values = out.loc[idx, col].to_numpy(float)
+            out.loc[idx, f"{col}_smooth"] = smooth(values, kernel_records(every))
+    return out
+
+
+def add_updates(results: pd.DataFrame) -> pd.DataFrame:
+    """``updates``: critic steps + generator steps so far, a compute clock that does not
+    depend on the machine (critic steps = real images seen / batch size)."""
+    out = results.copy()
+    if {"images_seen", "config.batch_size", "iteration"} <= set(out.columns):
+        critic = pd.to_numeric(out["images_seen"], errors="coerce") / out["config.batch_size"]
+        out["updates"] = out["iteration"] + critic
     return out
 
 
@@ -54,28 +92,40 @@ def first_present(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
     return next((n for n in names if n in frame and frame[n].notna().any()), None)
 
 
-def correlation(x: np.ndarray, y: np.ndarray, method: str, seed: int = 0) -> tuple[float, ...]:
-    """Point estimate and bootstrap 95% percentile interval over the paired points."""
+def quality_of(frame: pd.DataFrame) -> str | None:
+    """The quality score claims and pages read: the first quality column with data."""
+    return first_present(frame, quality_columns())
+
+
+def mark_instability(results: pd.DataFrame) -> pd.DataFrame:
+    """An ``unstable`` column: True on every row of a checkpoint interval whose quality
+    score is more than 20% worse than at the checkpoint before (the first interval,
+    from the untrained networks, is never unstable)."""
+    out = results.copy()
+    if out.empty or "at_checkpoint" not in out:
+        return out
+    quality = quality_of(out)
+    out["unstable"] = False
+    if quality is None:
+        return out
+    for idx, _ in _trials(out):
+        rows = out.loc[idx]
+        ckpt = rows[rows["at_checkpoint"].fillna(False).astype(bool) & rows[quality].notna()]
+        q = ckpt[quality].to_numpy(float)
+        its = ckpt["iteration"].to_numpy(float)
+        for i in range(2, len(q)):
+            if q[i - 1] > 0 and q[i] > (1 + WORSE) * q[i - 1]:
+                inside = (rows["iteration"] > its[i - 1]) & (rows["iteration"] <= its[i])
+                out.loc[rows.index[inside.to_numpy()], "unstable"] = True
+    return out
+
+
+def correlation(x: np.ndarray, y: np.ndarray, method: str) -> float:
+    """Rank (Spearman) or linear (Pearson) correlation; NaN when either is constant."""
     fn = {"spearman": stats.spearmanr, "pearson": stats.pearsonr}[method]
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return (np.nan, np.nan, np.nan)
-    point = float(fn(x, y).statistic)
-    if len(x) < 4:
-        return (point, np.nan, np.nan)
-
-    def stat(a, b):
-        return fn(a, b).statistic if np.ptp(a) > 0 and np.ptp(b) > 0 else np.nan
-
-    res = stats.bootstrap(
-        (x, y),
-        stat,
-        paired=True,
-        vectorized=False,
-        n_resamples=999,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
-    return (point, float(res.confidence_interval.low), float(res.confidence_interval.high))
+        return np.nan
+    return float(fn(x, y).statistic)
 
 
 def loss_quality_correlation(results: pd.DataFrame) -> pd.DataFrame:
@@ -89,40 +139,29 @@ def loss_quality_correlation(results: pd.DataFrame) -> pd.DataFrame:
     ident = [c for c in ckpt.columns if c.startswith("axis.")] + ["seed", "budget", "status"]
     rows = []
     for (ablation, trial_id), g in ckpt.groupby(TRIAL, sort=False):
-        est = first_present(g, [f"{e}_eval" for e in ESTIMATES])
-        qual = first_present(g, QUALITY)
+        est = first_present(g, [f"{e}_eval" for e in estimate_columns()])
+        qual = quality_of(g)
         row = {"ablation": ablation, "trial_id": trial_id, "estimate": est, "quality": qual}
         row.update({c: g[c].iloc[0] for c in ident if c in g})
         pair = g[[est, qual]].dropna() if est and qual else pd.DataFrame()
         row["n_checkpoints"] = len(pair)
         for method in ("spearman", "pearson"):
             x, y = (pair.iloc[:, i].to_numpy(float) for i in (0, 1)) if len(pair) else ([], [])
-            point, lo, hi = correlation(np.asarray(x), np.asarray(y), method)
-            row.update({method: point, f"{method}_lo": lo, f"{method}_hi": hi})
+            row[method] = correlation(np.asarray(x), np.asarray(y), method)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def aggregate_correlation(per_trial: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """Mean Spearman/Pearson per config over seeds, with a bootstrap 95% interval."""
+    """Mean Spearman/Pearson per config over seeds, with the suite's 95% interval."""
     rows = []
     for key, g in per_trial.groupby(list(by), dropna=False):
         row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
         for method in ("spearman", "pearson"):
-            vals = g[method].dropna().to_numpy(float)
-            row[method] = float(vals.mean()) if len(vals) else np.nan
-            lo = hi = np.nan
-            if len(vals) >= 2 and np.ptp(vals) > 0:
-                ci = stats.bootstrap(
-                    (vals,),
-                    np.mean,
-                    n_resamples=999,
-                    method="percentile",
-                    rng=np.random.default_rng(0),
-                ).confidence_interval
-                lo, hi = float(ci.low), float(ci.high)
-            elif len(vals) >= 1:
-                lo = hi = row[method]
-            row.update({f"{method}_lo": lo, f"{method}_hi": hi, "n_seeds": len(vals)})
+            ci = mean_interval(g[method])
+            row.update(
+                {method: ci.estimate, f"{method}_lo": ci.low, f"{method}_hi": ci.high}
+            )
+            row["n_seeds"] = ci.n
         rows.append(row)
     return pd.DataFrame(rows)

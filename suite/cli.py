@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from suite.ablation import Ablation, AblationError, find_ablation, load_ablation
+from suite.ablation import Ablation, AblationError, discover, find_ablation, load_ablation
 from suite.metrics.inception_weights import ENV as WEIGHTS_ENV
 from suite.trial_status import read_status
 
@@ -26,10 +26,26 @@ def _specs(ablations: list[Ablation], budget: str):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Resolve and expand every trial, and check that every claim on the ablation can be
+    decided: its selections pick trials, its deciding budgets have enough seeds."""
+    from suite.claims import load_claims
+    from suite.claims.coverage import problems
+
+    claims = load_claims()
+    bad = 0
     for a in _load(args.ablations, args.ablations_dir):
         counts = ", ".join(f"{b}: {len(a.trials(b))}" for b in a.spec.budgets)
-        print(f"ok {a.path} (version {a.spec.version}): trials per budget: {counts}")
-    return 0
+        found = problems(claims, a)
+        for line in found:
+            print(f"error: {a.path}: {line}", file=sys.stderr)
+        bad += len(found)
+        state = "ok" if not found else "INVALID"
+        n_claims = sum(c.ablation == a.spec.name for c in claims)
+        print(
+            f"{state} {a.path} (version {a.spec.version}): trials per budget: {counts}; "
+            f"{n_claims} claim(s)"
+        )
+    return 2 if bad else 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -40,11 +56,21 @@ def cmd_list(args: argparse.Namespace) -> int:
         for s in specs:
             status = read_status(args.runs / "trials" / s.dirname)["status"]
             cell = " ".join(f"{k}={v}" for k, v in s.cell.items())
+            shown = " ".join(f"{k}={resolved(s, k)}" for k in args.show)
             print(
                 f"{s.trial_id}  {status:9s} seed={s.seed} {cell}  "
-                f"iterations={s.config.iterations} cpu={s.resources.cpu} gpu={s.resources.gpu}"
+                + (f"| {shown}  " if shown else "")
+                + f"iterations={s.config.iterations} cpu={s.resources.cpu} gpu={s.resources.gpu}"
             )
     return 0
+
+
+def resolved(spec, path: str) -> str:
+    """What a trial's config resolves to at ``path`` (``schedule``, ``lipschitz.c``)."""
+    from suite.ablation import _get_path, label
+
+    value = _get_path(spec.config.to_dict(), path)
+    return label(value) if value is not None else "-"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -78,22 +104,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 1 if counts.get("failed") else 0
 
 
-PAPER_ABLATIONS = (
-    "paper_stability",
-    "loss_curves",
-    "optimizers",
-    "clipping_c",
-    "toy_modes",
-    "successors",
-    "fig2_gradients",
-)
+def reproducible(root: Path, budget: str) -> list[str]:
+    """Ablations whose file says ``reproduce: true`` (or lists ``budget``) for ``budget``."""
+    chosen = []
+    for path in discover(root):
+        spec = load_ablation(path).spec
+        if spec.reproduced_at(budget):
+            chosen.append(str(path))
+        elif spec.reproduce:
+            print(f"reproduce: {spec.name} is not part of the '{budget}' run; skipped")
+    if not chosen:
+        raise AblationError(f"no ablation in {root}/ says reproduce: true for budget '{budget}'")
+    return chosen
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """The paper's ablations (or those named) at a budget, then the tables and the report."""
     from suite.report import report_from_runs
 
-    args.ablations = args.ablations or list(PAPER_ABLATIONS)
+    args.ablations = args.ablations or reproducible(args.ablations_dir, args.budget)
     start = time.perf_counter()
     code = cmd_run(args)
     index = report_from_runs([args.runs], args.out)
@@ -147,6 +176,13 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("list", help="show the expanded grid and each trial's status")
     common(sp)
     sp.add_argument("--budget", default="quick")
+    sp.add_argument(
+        "--show",
+        type=lambda v: [p for p in v.split(",") if p],
+        default=[],
+        help="config paths to print as each trial resolves them, e.g. schedule,lipschitz,"
+        "c_optimizer",
+    )
     sp.set_defaults(func=cmd_list)
 
     def run_options(sp: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from suite import io
 from suite.ablation import TrialSpec
-from suite.analysis import add_smoothed
+from suite.analysis import add_smoothed, add_updates, mark_instability
 from suite.trial_status import read_status
 
 MEMBERS = "ablations"
@@ -38,6 +38,7 @@ def write_membership(runs: Path, specs: list[TrialSpec]) -> None:
                 "ablation": name,
                 "version": group[0].version,
                 "budget": budget,
+                "budget_note": group[0].budget_note,
                 "trials": [
                     {"trial_id": s.trial_id, "dirname": s.dirname, "cell": s.cell, "seed": s.seed}
                     for s in group
@@ -46,12 +47,12 @@ def write_membership(runs: Path, specs: list[TrialSpec]) -> None:
         )
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            out.update(_flatten(value, name + "."))
+            out.update(flatten(value, name + "."))
         elif isinstance(value, list):  # e.g. the metrics list: one readable cell
             out[name] = json.dumps(value, sort_keys=True)
         else:
@@ -75,8 +76,11 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
     records = io.read_jsonl(path / "records.jsonl")
     last = records[-1] if records else {}
     hardware = status.get("hardware") or {}
+    flat = {f"config.{k}": v for k, v in flatten(config).items()}
     trial = {
         **ident,
+        "budget_note": member.get("budget_note"),
+        **flat,
         "status": status["status"],
         "reason": status.get("reason"),
         "traceback": status.get("traceback"),
@@ -86,7 +90,6 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
         "trial_dir": str(path),
         **{f"hw.{k}": v for k, v in hardware.items()},
     }
-    flat = {f"config.{k}": v for k, v in _flatten(config).items()}
     rows = [
         {
             **ident,
@@ -110,7 +113,8 @@ def collect(runs: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             t, r = _trial_rows(member, entry, runs)
             trials.append(t)
             rows.extend(r)
-    results, trial_table = add_smoothed(pd.DataFrame(rows)), pd.DataFrame(trials)
+    results = mark_instability(add_updates(add_smoothed(pd.DataFrame(rows))))
+    trial_table = pd.DataFrame(trials)
     for name, frame in (("results", results), ("trials", trial_table)):
         _write_table(frame, runs / name)
     return results, trial_table

@@ -6,28 +6,37 @@ from pathlib import Path
 
 import pytest
 
-from suite.ablation import REQUIRED_BUDGETS, discover, load_ablation
-from suite.cli import PAPER_ABLATIONS
+from suite.ablation import discover, load_ablation
+from suite.budgets import REQUIRED
+from suite.cli import reproducible
 from suite.train import run_trial
 
 ROOT = Path(__file__).resolve().parents[1] / "ablations"
 SHIPPED = discover(ROOT)
+PAPER = {"paper_stability", "loss_curves", "optimizers", "clipping_c", "toy_modes"}
 
 
-def test_the_paper_ablations_are_shipped():
-    assert {p.stem for p in SHIPPED} >= set(PAPER_ABLATIONS)
+def test_the_paper_ablations_are_part_of_reproduce():
+    for budget in ("quick", "cpu", "paper"):
+        chosen = {Path(p).stem for p in reproducible(ROOT, budget)}
+        assert chosen >= PAPER, budget
+
+
+def test_an_ablation_not_marked_for_a_budget_is_left_out_of_its_reproduce():
+    assert "code_variants" not in {Path(p).stem for p in reproducible(ROOT, "cpu")}
+    assert "code_variants" in {Path(p).stem for p in reproducible(ROOT, "paper")}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_ablation_resolves_and_smoke_trains(path, tmp_path):
     ab = load_ablation(path)
     assert ab.spec.name == path.stem
-    assert len(ab.spec.seeds) >= 3  # claims need at least three seeds
-    for budget in REQUIRED_BUDGETS:
+    for budget in {*REQUIRED, *ab.spec.budgets}:
         assert ab.trials(budget)
     seen = set()
+    first = ab.seeds("smoke")[0]
     for spec in ab.trials("smoke"):  # one seed of every cell: each entry and option trains
-        if spec.seed != ab.spec.seeds[0] or spec.trial_id in seen:
+        if spec.seed != first or spec.trial_id in seen:
             continue
         seen.add(spec.trial_id)
         cfg = spec.config.model_copy(update={"iterations": 2})

@@ -11,27 +11,34 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ValidationError
 
-from suite.claims.stats import Outcome
+from suite.claims.outcome import Outcome, inconclusive
 from suite.options import Options
 from suite.registry import Registry
 
 if TYPE_CHECKING:
     from suite.claims.context import Context
+    from suite.claims.synthetic import Synthetic, Universe
 
 Scalar = str | int | float | bool
 
 
-def _non_empty(v: dict[str, Any]) -> dict[str, Any]:
+def _config_paths(v: dict[str, Any]) -> dict[str, Any]:
     if not v:
-        raise ValueError("an empty selection; give column: value, e.g. axis.loss: wgan")
+        raise ValueError("an empty selection; give config path: value, e.g. loss: wgan")
     for key, value in v.items():
+        if key.startswith(("axis.", "config.")):
+            raise ValueError(
+                f"'{key}': select trials by their config values (e.g. loss: wgan, "
+                "c_optimizer.name: adam, lipschitz.c: 0.01), not by table column names"
+            )
         if isinstance(value, list) and not value:
             raise ValueError(f"'{key}': an empty list selects nothing")
     return v
 
 
-# Rows of the results table: column -> value or values, e.g. {axis.loss: wgan}.
-Where = Annotated[dict[str, Scalar | list[Scalar]], AfterValidator(_non_empty)]
+# Trials by their resolved config: path -> value or values. A section name alone means its
+# entry name (``loss: wgan`` is ``loss.name: wgan``); numbers compare as numbers.
+Where = Annotated[dict[str, Scalar | list[Scalar]], AfterValidator(_config_paths)]
 
 
 class ClaimError(ValueError):
@@ -56,19 +63,27 @@ class Check(Options):
         """One human-readable line for the report."""
         raise NotImplementedError
 
-    def evaluate(self, ctx: Context) -> Outcome:
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
         raise NotImplementedError
 
     def wheres(self) -> list[dict[str, Any]]:
-        """Every row selection the check reads (for validation against the ablation)."""
+        """Every trial selection the check reads (for validation against the ablation)."""
         return []
 
-    def run(self, ctx: Context) -> Outcome:
+    def synthesize(self, holds: bool, universe: Universe) -> list[Synthetic]:
+        """Trials whose rows make this check read reproduced (``holds``) or not reproduced.
+
+        Every check kind can make its own counter-example, so every shipped claim is
+        tested both ways (a check that cannot fail is a defect).
+        """
+        raise NotImplementedError
+
+    def run(self, ctx: Context, alpha: float) -> Outcome:
         """``evaluate``, with missing data turned into an inconclusive outcome."""
         try:
-            return self.evaluate(ctx)
+            return self.evaluate(ctx, alpha)
         except Inconclusive as exc:
-            return Outcome("inconclusive", exc.reason).with_trials(exc.trial_ids)
+            return inconclusive(exc.reason, exc.trial_ids)
 
     @classmethod
     def parse(cls, raw: dict[str, Any], loc: str) -> Check:
@@ -120,9 +135,9 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
 
 
 def describe_where(where: Where) -> str:
-    """``loss=wgan, generator=dcgan_const`` (the ``axis.`` prefix is implied)."""
+    """``[loss=wgan, generator=dcgan_const]``."""
     parts = []
     for key, value in where.items():
         shown = "|".join(map(str, value)) if isinstance(value, list) else str(value)
-        parts.append(f"{key.removeprefix('axis.')}={shown}")
+        parts.append(f"{key}={shown}")
     return "[" + ", ".join(parts) + "]"

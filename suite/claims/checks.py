@@ -1,58 +1,86 @@
-"""The check kinds that read numbers: threshold, compare, order, correlation.
+"""The check kinds that read numbers: threshold, compare, order, correlation, trend.
 
 Each reduces every selected trial to one value (``value:``, a ``Measure``), pairs trials
-by seed, and hands per-seed numbers to ``stats.decide``. Combinators live in
-``combinators.py``.
+by seed, and states its test: per-seed values against a number (one-sample Wilcoxon
+signed-rank), two groups paired by seed (Wilcoxon on the differences or log-ratios, or
+two one-sided tests for "within a factor"), rates (exact binomial / Fisher). The
+numbers and p-values come from ``suite.stats`` through ``suite.claims.outcome``.
+Combinators live in ``combinators.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
-from pydantic import Field
-from scipy import stats
+from pydantic import Field, model_validator
+from scipy import stats as sps
 
-from suite.claims.base import CHECKS, Check, Where, describe_where
+from suite.claims import outcome as out
+from suite.claims import synthetic as syn
+from suite.claims.base import CHECKS, Check, Inconclusive, Where, describe_where
 from suite.claims.context import Context, Trial
+from suite.claims.outcome import WITHIN, Outcome
 from suite.claims.reductions import Measure, reduce_trial
-from suite.claims.stats import Op, Outcome, decide
+from suite.stats import Op
 
 
 @dataclass(frozen=True)
 class GroupValues:
     """Per-seed values of each selected group, and what the verdict should mention."""
 
-    per_group: list[dict[int, float]]
+    per_group: list[dict[int, float]]  # seed -> value (mean of the seed's trials)
+    per_trial: list[list[float]]  # every trial's value: rates count trials, not seeds
     what: str  # the measure with the metric actually used, e.g. "final fd_classifier"
     trial_ids: tuple[str, ...]
     notes: list[str]
 
-    def finish(self, outcome: Outcome) -> Outcome:
-        reason = "; ".join([outcome.reason, *self.notes])
-        return replace(outcome, reason=reason).with_trials(self.trial_ids)
+    def finish(self, result: Outcome) -> Outcome:
+        return result.noted(self.notes).with_trials(self.trial_ids)
 
 
-def group_values(ctx: Context, wheres: list[Where], measure: Measure) -> GroupValues:
-    """Select each group, resolve the metric once for all (groups compare one column)."""
+def group_values(
+    ctx: Context, wheres: list[Where], measures: list[Measure], pair_by: str | None = None
+) -> GroupValues:
+    """Select each group and reduce its trials; a metric list resolves to one column for
+    all groups that share the measure (groups compare one column)."""
     groups = [ctx.select(w) for w in wheres]
     every = [t for g in groups for t in g]
-    metric = ctx.first_metric(measure.metrics, every, measure.rows) if measure.metrics else None
+    resolved: dict[str, str | None] = {}  # a measure (as JSON) -> the column it reads
+    for m in measures:
+        key = m.model_dump_json()
+        if key not in resolved:
+            rows = "all" if m.rows in ("unstable", "stable") else m.rows
+            resolved[key] = ctx.first_metric(m.metrics, every, rows) if m.metrics else None
 
-    def value(t: Trial) -> float | None:
-        series = ctx.series(t.trial_id, metric, measure.rows) if metric else pd.Series(dtype=float)
-        return reduce_trial(series, t.status, measure)
+    per_group, per_trial, notes, names = [], [], [], []
+    for g, m in zip(groups, measures, strict=True):
+        metric = resolved[m.model_dump_json()]
 
-    what = measure.describe(metric)
-    per_group, notes = [], []
-    for g in groups:
-        seeds, missing = ctx.by_seed(g, value, what)
+        def value(t: Trial, m=m, metric=metric) -> float | None:
+            if metric is None:
+                return reduce_trial(pd.Series(dtype=float), t.status, m)
+            series = ctx.series(t.trial_id, metric, m.rows, m.reduction.index)
+            return reduce_trial(series, t.status, m)
+
+        what = m.describe(metric)
+        values = {t.trial_id: value(t) for t in g}
+        seeds, missing = ctx.by_seed(g, lambda t, v=values: v[t.trial_id], what, pair_by)
         per_group.append(seeds)
+        per_trial.append([v for v in values.values() if v is not None])
         notes += missing
-    return GroupValues(per_group, what, tuple(t.trial_id for t in every), notes)
+        names.append(what)
+    what = names[0] if len(set(names)) == 1 else " vs ".join(dict.fromkeys(names))
+    return GroupValues(per_group, per_trial, what, tuple(t.trial_id for t in every), notes)
+
+
+def _ones(values: list[float]) -> tuple[int, int]:
+    """(trials that are 1, trials) of a 0/1 measure."""
+    return sum(v >= 0.5 for v in values), len(values)
 
 
 @CHECKS.register("threshold")
@@ -66,64 +94,142 @@ class Threshold(Check):
     threshold: float
 
     def describe(self) -> str:
+        test = "exact binomial test" if self.value.binary else "one-sample Wilcoxon signed-rank"
         return (
-            f"{self.value.describe()} of {describe_where(self.where)} {self.op} {self.threshold:g}"
+            f"{self.value.describe()} of {describe_where(self.where)} {self.op} "
+            f"{self.threshold:g} ({test}, one-sided)"
         )
 
     def wheres(self) -> list[dict[str, Any]]:
         return [self.where]
 
-    def evaluate(self, ctx: Context) -> Outcome:
-        g = group_values(ctx, [self.where], self.value)
-        out = decide(g.per_group[0], self.op, self.threshold, ctx.tolerance, ctx.min_seeds, g.what)
-        return g.finish(out)
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
+        g = group_values(ctx, [self.where], [self.value])
+        if self.value.binary:
+            ones, n = _ones(g.per_trial[0])
+            result = out.rate_vs(ones, n, self.op, self.threshold, ctx.tolerance, g.what, alpha)
+        else:
+            values = g.per_group[0]
+            result = out.values_vs(values, self.op, self.threshold, ctx.tolerance, g.what, alpha)
+        return g.finish(result)
+
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        target = syn.target_for(self.value, self.op, self.threshold, holds)
+        return syn.measure_trials(universe, self.where, self.value, target)
 
 
 @CHECKS.register("compare")
 class Compare(Check):
-    """Group ``a`` vs group ``b`` paired by seed, as a difference or a ratio, vs a margin."""
+    """Group ``a`` vs group ``b`` paired by seed: a difference or a ratio against a margin,
+    or ``op: within`` (equivalence: the ratio within [1/margin, margin], the difference
+    within [-margin, margin]). ``value_b`` reads group b differently (default: ``value``)."""
 
     kind: Literal["compare"]
     a: Where
     b: Where
     value: Measure
+    value_b: Measure | None = None
     stat: Literal["difference", "ratio"] = "difference"
-    op: Op
+    op: Literal["<", "<=", ">", ">=", "within"]
     margin: float = 0.0
+    paired: bool = Field(
+        False,
+        description="rates only: trials paired (by seed, or by pair_by) and tested with the "
+        "exact McNemar test instead of Fisher's",
+    )
+    pair_by: str | None = Field(
+        None, description="a config path to pair a and b by instead of the seed (generator.arch)"
+    )
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Compare:
+        if self.op == WITHIN and (self.margin <= 0 or (self.stat == "ratio" and self.margin <= 1)):
+            raise ValueError("op 'within' needs margin > 0 (difference) or > 1 (ratio)")
+        if self.measure_b.binary != self.value.binary:
+            raise ValueError("value and value_b must both be rates (0/1) or both numbers")
+        if self.value.binary and (self.op == WITHIN or self.stat == "ratio"):
+            raise ValueError("rates (0/1 per trial) compare by difference with <, <=, >, >=")
+        if self.paired and not self.value.binary:
+            raise ValueError("paired: true is for rates; values are always paired by seed")
+        return self
+
+    @property
+    def measure_b(self) -> Measure:
+        return self.value_b or self.value
 
     def describe(self) -> str:
         sign = "-" if self.stat == "difference" else "/"
+        if self.value.binary:
+            test = f"{'exact McNemar' if self.paired else 'Fisher exact'} test, one-sided"
+        elif self.op == WITHIN:
+            test = "two one-sided Wilcoxon signed-rank tests, paired by seed"
+        else:
+            test = "Wilcoxon signed-rank, paired by seed, one-sided"
+        what = self.value.describe()
+        if self.value_b is not None:
+            what += f" vs {self.value_b.describe()}"
+        rel = f"within {self.margin:g}" if self.op == WITHIN else f"{self.op} {self.margin:g}"
         return (
-            f"{self.value.describe()}: {describe_where(self.a)} {sign} {describe_where(self.b)} "
-            f"{self.op} {self.margin:g} (paired by seed)"
+            f"{what}: {describe_where(self.a)} {sign} {describe_where(self.b)} {rel} ({test})"
         )
 
     def wheres(self) -> list[dict[str, Any]]:
         return [self.a, self.b]
 
-    def evaluate(self, ctx: Context) -> Outcome:
-        g = group_values(ctx, [self.a, self.b], self.value)
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
+        g = group_values(ctx, [self.a, self.b], [self.value, self.measure_b], self.pair_by)
         a, b = g.per_group
-        paired = {}
-        for seed in sorted(a.keys() & b.keys()):
-            v = a[seed] - b[seed] if self.stat == "difference" else _ratio(a[seed], b[seed])
-            if v is not None:
-                paired[seed] = v
-        unpaired = sorted(a.keys() ^ b.keys())
-        if unpaired:
-            g.notes.append(f"seed(s) {unpaired} lack a partner and are left out")
-        what = f"{self.stat} of {g.what}"
-        out = decide(paired, self.op, self.margin, ctx.tolerance, ctx.min_seeds, what)
-        return g.finish(out)
+        what = f"{g.what} ({'a - b' if self.stat == 'difference' else 'a / b'})"
+        if self.value.binary and self.paired:
+            return g.finish(out.paired_rates_vs(a, b, self.op, g.what, alpha))
+        if self.value.binary:
+            (k1, n1), (k2, n2) = (_ones(v) for v in g.per_trial)
+            return g.finish(out.rates_vs(k1, n1, k2, n2, self.op, g.what, alpha))
+        result, notes = out.paired_vs(
+            a, b, self.stat, self.op, self.margin, ctx.tolerance, what, alpha
+        )
+        return g.finish(result.noted(notes))
 
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        if self.value.binary:
+            one = float((self.op in (">", ">=")) == holds)
+            ta, tb = (lambda i: one), (lambda i: 1.0 - one)
+        else:
+            ta, tb = self._targets(holds)
+        return [
+            *syn.measure_trials(universe, self.b, self.measure_b, tb, self.pair_by),
+            *syn.measure_trials(universe, self.a, self.value, ta, self.pair_by),
+        ]
 
-def _ratio(a: float, b: float) -> float | None:
-    return a / b if b != 0 and np.isfinite(a / b) else None
+    def _targets(self, holds: bool):
+        """Per seed index: (value of a, value of b) with the effect on (or off) the claim."""
+        low, high = syn.value_range(self.value)
+        base = 10.0 if self.stat == "ratio" else (0.25 if math.isfinite(high) else 1.0)
+        if self.op == WITHIN:
+            effect = (1.0 if self.stat == "ratio" else 0.0) if holds else 2 * self.margin
+        elif self.stat == "ratio":
+            up = (self.op in (">", ">=")) == holds
+            effect = 2 * self.margin if up else self.margin / 2
+        else:
+            effect = syn.side(self.op, self.margin, holds, low - base, high - base)
+
+        def b(i: int) -> float:
+            return syn.jitter(base, i)
+
+        def a(i: int) -> float:
+            if self.stat == "ratio":
+                value = b(i) * syn.jitter(effect, i)
+            else:
+                value = b(i) + effect + 0.001 * i * (1 if effect >= 0 else -1)
+            return min(high, max(low, value))
+
+        return a, b
 
 
 @CHECKS.register("order")
 class Order(Check):
-    """Group means in order, ``A < B < C``: per seed the smallest gap must exceed ``margin``."""
+    """Group values in order, ``A < B < C``: per seed the smallest gap must exceed
+    ``margin`` (one-sample Wilcoxon signed-rank on the smallest gaps)."""
 
     kind: Literal["order"]
     groups: list[Where] = Field(min_length=2)
@@ -133,13 +239,16 @@ class Order(Check):
 
     def describe(self) -> str:
         chain = f" {self.op} ".join(describe_where(w) for w in self.groups)
-        return f"{self.value.describe()}: {chain} (per seed, smallest gap > {self.margin:g})"
+        return (
+            f"{self.value.describe()}: {chain} (per seed, smallest gap > {self.margin:g}; "
+            "one-sample Wilcoxon signed-rank, one-sided)"
+        )
 
     def wheres(self) -> list[dict[str, Any]]:
         return list(self.groups)
 
-    def evaluate(self, ctx: Context) -> Outcome:
-        g = group_values(ctx, self.groups, self.value)
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
+        g = group_values(ctx, self.groups, [self.value] * len(self.groups))
         sign = 1.0 if self.op == "<" else -1.0
         common = set.intersection(*(set(p) for p in g.per_group))
         gaps = {
@@ -147,13 +256,33 @@ class Order(Check):
             for s in sorted(common)
         }
         what = f"smallest ordered gap of {g.what}"
-        out = decide(gaps, ">", self.margin, ctx.tolerance, ctx.min_seeds, what)
-        return g.finish(out)
+        return g.finish(out.values_vs(gaps, ">", self.margin, ctx.tolerance, what, alpha))
+
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        sign = 1.0 if (self.op == "<") == holds else -1.0
+        step = max(2 * abs(self.margin), 1.0)
+        made = []
+        for i, where in enumerate(self.groups):
+            value = 10.0 + sign * step * i
+            made += syn.measure_trials(universe, where, self.value, partial(syn.jitter, value))
+        return made
+
+
+def _spearman_or_pearson(method: str, x, y) -> float:
+    fn = sps.spearmanr if method == "spearman" else sps.pearsonr
+    return float(fn(x, y)[0])
+
+
+def _rho_target(op: Op, threshold: float, holds: bool, absolute: bool) -> float:
+    if absolute:
+        small = (op in ("<", "<=")) == holds
+        return 0.0 if small else 1.0
+    return syn.side(op, threshold, holds, -1.0, 1.0)
 
 
 @CHECKS.register("correlation")
 class Correlation(Check):
-    """Per-trial rank correlation of two columns over its rows, averaged per seed (Fig. 3/4)."""
+    """Per-trial rank correlation of two columns over its rows, tested over seeds (Fig. 3/4)."""
 
     kind: Literal["correlation"]
     where: Where
@@ -170,33 +299,112 @@ class Correlation(Check):
         rho = f"{self.method}({self.x}, {y})"
         rho = f"|{rho}|" if self.abs else rho
         return (
-            f"{rho} over checkpoints of {describe_where(self.where)} {self.op} {self.threshold:g}"
+            f"{rho} over checkpoints of {describe_where(self.where)} {self.op} "
+            f"{self.threshold:g} (one-sample Wilcoxon signed-rank over seeds, one-sided)"
         )
 
     def wheres(self) -> list[dict[str, Any]]:
         return [self.where]
 
-    def evaluate(self, ctx: Context) -> Outcome:
+    @property
+    def ys(self) -> list[str]:
+        return [self.y] if isinstance(self.y, str) else list(self.y)
+
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
         trials = ctx.select(self.where)
-        ys = [self.y] if isinstance(self.y, str) else self.y
-        y = ctx.first_metric(ys, trials, "all")
+        y = ctx.first_metric(self.ys, trials, "all")
         ctx.first_metric([self.x], trials, "all")
         what = f"{self.method}({self.x}, {y})"
         need = f"{self.min_points}+ non-constant checkpoints of both columns"
         per_seed, notes = ctx.by_seed(trials, lambda t: self._one(ctx, t, y), need)
-        out = decide(per_seed, self.op, self.threshold, ctx.tolerance, ctx.min_seeds, what)
-        g = GroupValues([per_seed], what, tuple(t.trial_id for t in trials), notes)
-        return g.finish(out)
+        result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
+        return result.noted(notes).with_trials([t.trial_id for t in trials])
 
     def _one(self, ctx: Context, t: Trial, y: str) -> float | None:
         xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
         both = xs.to_frame("x").join(ys.to_frame("y"), how="inner")
         if len(both) < self.min_points or both["x"].nunique() < 2 or both["y"].nunique() < 2:
             return None
-        fn = stats.spearmanr if self.method == "spearman" else stats.pearsonr
-        r = float(fn(both["x"], both["y"])[0])
+        r = _spearman_or_pearson(self.method, both["x"], both["y"])
         return abs(r) if self.abs else r
+
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        ys = syn.ranks_with(_rho_target(self.op, self.threshold, holds, self.abs))
+        xs = [float(i + 1) for i in range(len(ys))]
+        return [
+            syn.Synthetic(config, seed, series={self.x: xs, self.ys[0]: ys})
+            for config, seed in universe.select(self.where)
+        ]
 
 
 def _last_per_iteration(s: pd.Series) -> pd.Series:
     return s[~s.index.duplicated(keep="last")]
+
+
+@CHECKS.register("trend")
+class Trend(Check):
+    """Across cells: per seed, the rank correlation of each cell's value with a config
+    value (``x``: e.g. lipschitz.c, schedule.n_critic, generator.theta), tested over
+    seeds. WGAN Fig. 1: the W estimate grows with |theta|; Sec. 3: with c."""
+
+    kind: Literal["trend"]
+    where: Where
+    x: str = Field(description="a config path whose value differs between the cells")
+    abs_x: bool = Field(False, description="correlate with |x| (e.g. |theta|)")
+    value: Measure
+    method: Literal["spearman", "pearson"] = "spearman"
+    op: Op
+    threshold: float
+
+    def describe(self) -> str:
+        x = f"|{self.x}|" if self.abs_x else self.x
+        return (
+            f"{self.method}({x}, {self.value.describe()}) across the cells of "
+            f"{describe_where(self.where)} {self.op} {self.threshold:g} "
+            "(per seed; one-sample Wilcoxon signed-rank over seeds, one-sided)"
+        )
+
+    def wheres(self) -> list[dict[str, Any]]:
+        return [self.where]
+
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
+        trials = ctx.select(self.where)
+        g = group_values(ctx, [self.where], [self.value])
+        xs = {t.trial_id: ctx.config_value(t.trial_id, self.x) for t in trials}
+        if any(v is None for v in xs.values()):
+            raise Inconclusive(f"config value {self.x} missing for some selected trials")
+        per_seed: dict[int, float] = {}
+        for seed in sorted({t.seed for t in trials}):
+            points = []
+            for t in (t for t in trials if t.seed == seed):
+                v = self._value(ctx, t, g)
+                if v is not None:
+                    x = float(xs[t.trial_id])
+                    points.append((abs(x) if self.abs_x else x, v))
+            if len({p[0] for p in points}) >= 3 and len({p[1] for p in points}) >= 2:
+                per_seed[seed] = _spearman_or_pearson(self.method, *zip(*points, strict=True))
+        what = f"{self.method}({self.x}, {g.what}) across cells"
+        result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
+        return result.noted(g.notes).with_trials(g.trial_ids)
+
+    def _value(self, ctx: Context, t: Trial, g: GroupValues) -> float | None:
+        metric = ctx.first_metric(self.value.metrics, [t], "all") if self.value.metrics else None
+        series = ctx.series(t.trial_id, metric, self.value.rows) if metric else pd.Series()
+        return reduce_trial(series, t.status, self.value)
+
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        """Each cell's value a monotone function of its x: rising for a positive target
+        correlation, falling for a negative one."""
+        sign = 1.0 if _rho_target(self.op, self.threshold, holds, False) >= 0 else -1.0
+        picked = universe.select(self.where, vary=self.x)
+        key = syn.column(self.x)
+        xs = sorted({abs(c[key]) if self.abs_x else c[key] for c, _ in picked})
+        made = []
+        for config, seed in picked:
+            x = abs(config[key]) if self.abs_x else config[key]
+            value = 100.0 + sign * (1 + xs.index(x))
+            target = syn.jitter(value, universe.seed_index(seed))
+            values, status = self.value.reduction.example(target, self.value)
+            series = {self.value.metrics[0]: list(values)} if self.value.metrics else {}
+            made.append(syn.Synthetic(config, seed, status, series))
+        return made

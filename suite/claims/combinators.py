@@ -2,24 +2,29 @@
 
 W-11 "the standard GAN failed to learn" holds if the GAN diverges *or* ends far worse
 than WGAN; W-02 needs the discriminator's gradient to vanish *and* the critic's to stay
-clean. Sub-checks are evaluated on their own; the combinator combines their verdicts.
+clean. Sub-checks are tested on their own and their p-values combined with the error
+rate stated (``suite.stats.all_of`` / ``any_of``): every part of an ``all_of`` must be
+significant (intersection-union), one refuted part refutes it (Bonferroni); one part of
+an ``any_of`` suffices (Bonferroni), every part must be refuted to refute it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
+from suite.claims import outcome as out
+from suite.claims import synthetic as syn
 from suite.claims.base import CHECKS, Check, ClaimError, parse_check
 from suite.claims.context import Context
-from suite.claims.stats import Outcome
+from suite.claims.outcome import Outcome
 
 
 class _Combinator(Check):
     checks: tuple[Check, ...] = Field(min_length=2)
     joiner: ClassVar[str] = ""  # shown between sub-checks
+    mode: ClassVar[str] = ""
 
     @classmethod
     def parse(cls, raw: dict[str, Any], loc: str) -> Check:
@@ -35,44 +40,39 @@ class _Combinator(Check):
     def wheres(self) -> list[dict[str, Any]]:
         return [w for c in self.checks for w in c.wheres()]
 
-    def evaluate(self, ctx: Context) -> Outcome:
-        outcomes = [c.run(ctx) for c in self.checks]
-        decider = self.decide([o.verdict for o in outcomes])
-        reason = "; ".join(f"[{i + 1}] {o.verdict}: {o.reason}" for i, o in enumerate(outcomes))
-        trial_ids = tuple(t for o in outcomes for t in o.trial_ids)
-        chosen = outcomes[decider]
-        return replace(chosen, reason=reason).with_trials(trial_ids)
-
-    def decide(self, verdicts: list[str]) -> int:
-        """Index of the sub-outcome that carries the combined verdict and its numbers."""
-        raise NotImplementedError
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
+        return out.combine([c.run(ctx, alpha) for c in self.checks], self.mode, alpha)
 
 
 @CHECKS.register("any_of")
 class AnyOf(_Combinator):
-    """Reproduced if one sub-check is; not reproduced only if every one is not."""
+    """Reproduced if one part is (Bonferroni over the parts); refuted if every part is."""
 
     kind: Literal["any_of"]
     joiner: ClassVar[str] = "OR"
+    mode: ClassVar[str] = "any_of"
 
-    def decide(self, verdicts: list[str]) -> int:
-        if "reproduced" in verdicts:
-            return verdicts.index("reproduced")
-        if all(v == "not_reproduced" for v in verdicts):
-            return 0
-        return verdicts.index("inconclusive")
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        """Holds: the first part holds, the others fail; else every part fails."""
+        failing = [c.synthesize(False, universe) for c in self.checks]
+        if not holds:
+            return syn.merge(failing)
+        return syn.merge([*failing[1:], self.checks[0].synthesize(True, universe)])
 
 
 @CHECKS.register("all_of")
 class AllOf(_Combinator):
-    """Reproduced if every sub-check is; not reproduced as soon as one is not."""
+    """Reproduced if every part is (intersection-union); refuted if one part is
+    (Bonferroni over the parts)."""
 
     kind: Literal["all_of"]
     joiner: ClassVar[str] = "AND"
+    mode: ClassVar[str] = "all_of"
 
-    def decide(self, verdicts: list[str]) -> int:
-        if "not_reproduced" in verdicts:
-            return verdicts.index("not_reproduced")
-        if all(v == "reproduced" for v in verdicts):
-            return 0
-        return verdicts.index("inconclusive")
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        """Holds: every part holds; else the first part fails (its curves win) and the
+        others hold where they do not touch the same columns."""
+        holding = [c.synthesize(True, universe) for c in self.checks]
+        if holds:
+            return syn.merge(holding)
+        return syn.merge([self.checks[0].synthesize(False, universe), *holding[1:]], override=False)

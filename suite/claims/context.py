@@ -33,7 +33,6 @@ class Context:
     results: pd.DataFrame
     trials: pd.DataFrame
     tolerance: float = 0.0
-    min_seeds: int = 3
     _rows: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ trials
@@ -41,17 +40,23 @@ class Context:
     def select(self, where: dict[str, Any]) -> list[Trial]:
         """Trials matching ``where``; any failed/pending/stopped one makes the claim wait."""
         ids: set[str] = set()
-        usable = [f for f in (self.trials, self.results) if _has(f, ["trial_id", *where])]
+        usable = [
+            f
+            for f in (self.trials, self.results)
+            if _has(f, ["trial_id"]) and all(config_column(k, f.columns) for k in where)
+        ]
         if not usable:
             missing = sorted(
-                {c for f in (self.trials, self.results) for c in where if c not in f.columns}
+                {k for f in (self.trials, self.results) for k in where}
+                - {k for f in (self.trials, self.results) for k in where
+                   if config_column(k, f.columns)}
             )
-            axes = sorted({c for f in (self.trials, self.results) for c in f.columns} & _axes(self))
             raise Inconclusive(
-                f"column(s) {', '.join(missing)} not in the table; its axes: {', '.join(axes)}"
+                f"config value(s) {', '.join(missing)} not in the tables "
+                "(no trial of this ablation sets them)"
             )
         for frame in usable:
-            ids |= set(frame.loc[_matches(frame, where), "trial_id"].astype(str))
+            ids |= set(frame.loc[matches(frame, where), "trial_id"].astype(str))
         if not ids:
             raise Inconclusive(f"no trial matches {describe_where(where)}")
         selected = [self._trial(t) for t in sorted(ids)]
@@ -87,19 +92,25 @@ class Context:
                 own = own.sort_values("iteration", kind="stable")
             self._rows[trial_id] = own
         own = self._rows[trial_id]
-        if which == "checkpoints":
-            if "at_checkpoint" not in own.columns:
-                raise Inconclusive("column at_checkpoint missing: cannot find checkpoint rows")
-            own = own[own["at_checkpoint"].fillna(False).astype(bool)]
+        flag = ROW_FILTERS.get(which)
+        if flag is not None:
+            column, wanted = flag
+            if column not in own.columns:
+                raise Inconclusive(f"column {column} missing: cannot select {which} rows")
+            own = own[own[column].fillna(False).astype(bool) == wanted]
         return own
 
-    def series(self, trial_id: str, column: str, which: str = "all") -> pd.Series:
-        """Non-null numeric values of ``column``, indexed by iteration."""
+    def series(
+        self, trial_id: str, column: str, which: str = "all", index: str = "iteration"
+    ) -> pd.Series:
+        """Non-null numeric values of ``column``, indexed by ``index`` (iteration, updates)."""
         own = self.rows(trial_id, which)
         if column not in own.columns:
             return pd.Series(dtype=float)
         values = pd.to_numeric(own[column], errors="coerce")
-        index = own["iteration"] if "iteration" in own else np.arange(len(own))
+        if index != "iteration" and index not in own.columns:
+            raise Inconclusive(f"column {index} missing: cannot index {column} by it")
+        index = own[index] if index in own else np.arange(len(own))
         out = pd.Series(values.to_numpy(dtype=float), index=np.asarray(index, dtype=float))
         return out[np.isfinite(out.to_numpy())]
 
@@ -114,20 +125,37 @@ class Context:
             tuple(t.trial_id for t in trials),
         )
 
+    def config_value(self, trial_id: str, key: str) -> Any:
+        """The trial's resolved config value at ``key`` (a config path), or None."""
+        for frame in (self.trials, self.results):
+            column = config_column(key, frame.columns) if _has(frame, ["trial_id"]) else None
+            if column is None:
+                continue
+            hit = frame.loc[frame["trial_id"].astype(str) == trial_id, column].dropna()
+            if len(hit):
+                return hit.iloc[0]
+        return None
+
     # ------------------------------------------------------------------ seeds
 
     def by_seed(
-        self, trials: list[Trial], value: Callable[[Trial], float | None], what: str
-    ) -> tuple[dict[int, float], list[str]]:
-        """One value per seed (trials sharing a seed are averaged); notes on trials without."""
-        per_seed: dict[int, list[float]] = {}
+        self,
+        trials: list[Trial],
+        value: Callable[[Trial], float | None],
+        what: str,
+        pair_by: str | None = None,
+    ) -> tuple[dict[Any, float], list[str]]:
+        """One value per seed (trials sharing a seed are averaged), or per value of the
+        config path ``pair_by`` (e.g. an architecture index); notes on trials without."""
+        per_seed: dict[Any, list[float]] = {}
         missing = []
         for t in trials:
             v = value(t)
-            if v is None:
+            key = t.seed if pair_by is None else self.config_value(t.trial_id, pair_by)
+            if v is None or key is None:
                 missing.append(f"{t.trial_id} (seed {t.seed})")
             else:
-                per_seed.setdefault(t.seed, []).append(v)
+                per_seed.setdefault(key, []).append(v)
         notes = [f"{len(missing)} trial(s) without {what}: {', '.join(missing)}"] if missing else []
         return {s: float(np.mean(vs)) for s, vs in per_seed.items()}, notes
 
@@ -136,15 +164,43 @@ def _has(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
     return not frame.empty and all(c in frame.columns for c in columns)
 
 
-def _axes(ctx: Context) -> set[str]:
-    cols = set(ctx.trials.columns) | set(ctx.results.columns)
-    return {c for c in cols if c.startswith("axis.")}
+# Measure.rows -> (boolean column, wanted value); "all" keeps every row.
+ROW_FILTERS = {
+    "checkpoints": ("at_checkpoint", True),
+    "unstable": ("unstable", True),
+    "stable": ("unstable", False),
+}
 
 
-def _matches(frame: pd.DataFrame, where: dict[str, Any]) -> pd.Series:
-    """Axis labels are strings (``clip(c=0.01)``); YAML numbers compare by their text."""
+def config_column(key: str, columns: Iterable[str]) -> str | None:
+    """The table column of a config path: ``loss`` -> ``config.loss.name``,
+    ``lipschitz.c`` -> ``config.lipschitz.c``; None when the tables lack it."""
+    columns = set(columns)
+    for candidate in (f"config.{key}.name", f"config.{key}"):
+        if candidate in columns:
+            return candidate
+    return None
+
+
+def matches(frame: pd.DataFrame, where: dict[str, Any]) -> pd.Series:
+    """Rows whose config has every ``where`` value (numbers compare as numbers)."""
     mask = pd.Series(True, index=frame.index)
-    for column, wanted in where.items():
+    for key, wanted in where.items():
+        column = config_column(key, frame.columns)
+        if column is None:
+            return pd.Series(False, index=frame.index)
         values = wanted if isinstance(wanted, list) else [wanted]
-        mask &= frame[column].astype(str).isin([str(v) for v in values])
+        hit = pd.Series(False, index=frame.index)
+        for v in values:
+            hit |= _equal(frame[column], v)
+        mask &= hit
     return mask
+
+
+def _equal(series: pd.Series, value: Any) -> pd.Series:
+    if isinstance(value, bool):
+        return series.map(lambda x: isinstance(x, (bool, np.bool_)) and bool(x) == value)
+    if isinstance(value, (int, float)):
+        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        return pd.Series(np.isclose(numbers, float(value), rtol=1e-9, atol=0), index=series.index)
+    return series.astype(str) == str(value)

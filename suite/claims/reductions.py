@@ -2,14 +2,15 @@
 
 A claim compares seeds, so every check first turns each trial's curve into one value
 (its final FID, the fraction of negative step cosines, whether it diverged, ...). Each
-reduction is a registered function (STYLE 2); a new one is one decorated function here.
+reduction is a registered ``Reduction`` (STYLE 2) that also knows how to *make* a curve
+with a given value (``example``), so every claim can be tested on synthetic tables in
+both directions. ``binary`` reductions (0/1 per trial) are tested as rates.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -18,23 +19,26 @@ from pydantic import Field, field_validator, model_validator
 from suite.options import Options
 from suite.registry import Registry
 
-# (values of the metric, non-null, ordered by iteration; the trial's status; the spec)
-Reduction = Callable[[pd.Series, str, "Measure"], float | None]
-REDUCTIONS: Registry[Reduction] = Registry("reduction")
-NO_METRIC = ("diverged",)  # reductions that read the trial status only
+EXAMPLE_ITERATIONS = tuple(range(0, 1000, 100))  # where synthetic curves are logged
 
 
 class Measure(Options):
     """How one trial becomes one number: ``{reduce: final, metric: [fid, fd_classifier]}``."""
 
-    reduce: str = Field(description="a registered reduction: final, min, max, mean, ...")
+    reduce: str = Field(description="a registered reduction: final, initial, change, slope, ...")
     metric: str | list[str] | None = Field(
         None, description="a column, or columns tried in order: the first with data is used"
     )
-    rows: Literal["all", "checkpoints"] = Field("all", description="checkpoints: at_checkpoint")
+    rows: Literal["all", "checkpoints", "unstable", "stable"] = Field(
+        "all",
+        description="checkpoints: scored rows only; unstable / stable: rows inside / outside "
+        "the instability windows of suite.analysis.mark_instability",
+    )
     last: float = Field(1.0, gt=0, le=1, description="fraction of the curve kept, from its end")
     below: float = Field(0.0, description="frac_below: values under this count")
     abs: bool = Field(False, description="take |value| per trial (e.g. |slope|)")
+    bound: float = Field(0.5, gt=0, description="failed: final above bound x initial")
+    at: float | None = Field(None, ge=0, description="at_updates: read where updates reach this")
 
     @field_validator("reduce")
     @classmethod
@@ -45,11 +49,22 @@ class Measure(Options):
 
     @model_validator(mode="after")
     def _metric_given(self) -> Measure:
-        if self.metric is None and self.reduce not in NO_METRIC:
+        needs = REDUCTIONS.get(self.reduce).needs_metric
+        if self.metric is None and needs:
             raise ValueError(f"reduction '{self.reduce}' needs a metric: column or [columns]")
         if isinstance(self.metric, list) and not self.metric:
             raise ValueError("metric: an empty list names no column")
+        if self.reduce == "at_updates" and self.at is None:
+            raise ValueError("reduction 'at_updates' needs at: <number of updates>")
         return self
+
+    @property
+    def reduction(self) -> type[Reduction]:
+        return REDUCTIONS.get(self.reduce)
+
+    @property
+    def binary(self) -> bool:
+        return self.reduction.binary
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -60,16 +75,35 @@ class Measure(Options):
     def describe(self, metric: str | None = None) -> str:
         """``final fd`` / ``mean of last 50% of js_estimate`` / ``|final critic_grad_slope|``."""
         name = metric or "|".join(self.metrics)
-        what = {
-            "mean_last": f"mean of last {self.last:.0%} of {name}",
-            "frac_below": f"fraction of {name} < {self.below:g}",
-            "diverged": "diverged (1/0)",
-        }.get(self.reduce, f"{self.reduce} {name}")
-        if self.reduce in ("slope", "cv") and self.last < 1:
-            what += f" over last {self.last:.0%}"
-        if self.rows == "checkpoints":
-            what += " at checkpoints"
+        what = self.reduction.describe(self, name)
+        if self.rows != "all":
+            what += f" ({self.rows} rows)"
         return f"|{what}|" if self.abs else what
+
+
+class Reduction:
+    """One trial's rows of a column -> one number; ``example`` makes rows with a value."""
+
+    binary: ClassVar[bool] = False  # 0/1 per trial: tested as a rate
+    needs_metric: ClassVar[bool] = True
+    value_range: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
+    index: ClassVar[str] = "iteration"  # what the values are indexed by (a results column)
+
+    @staticmethod
+    def reduce(values: pd.Series, status: str, m: Measure) -> float | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def example(target: float, m: Measure) -> tuple[list[float], str]:
+        """(values at EXAMPLE_ITERATIONS, trial status) whose reduction is ``target``."""
+        return [target] * len(EXAMPLE_ITERATIONS), "finished"
+
+    @staticmethod
+    def describe(m: Measure, name: str) -> str:
+        return name
+
+
+REDUCTIONS: Registry[type[Reduction]] = Registry("reduction")
 
 
 def _tail(values: pd.Series, m: Measure) -> pd.Series:
@@ -78,63 +112,230 @@ def _tail(values: pd.Series, m: Measure) -> pd.Series:
 
 def reduce_trial(values: pd.Series, status: str, m: Measure) -> float | None:
     """The trial's value, or None when it has no data for this measure."""
-    if m.reduce not in NO_METRIC and values.empty:
+    if m.reduction.needs_metric and values.empty and not (m.binary and status == "diverged"):
         return None
-    out = REDUCTIONS.get(m.reduce)(values, status, m)
+    out = m.reduction.reduce(values, status, m)
     if out is None or not math.isfinite(out):
         return None
     return abs(out) if m.abs else float(out)
 
 
+def _named(prefix: str):
+    return staticmethod(lambda m, name: f"{prefix} {name}")
+
+
 @REDUCTIONS.register("final")
-def final(values: pd.Series, status: str, m: Measure) -> float:
-    return float(values.iloc[-1])
+class Final(Reduction):
+    """The value at the last scored iteration."""
+
+    describe = _named("final")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(values.iloc[-1])
+
+
+@REDUCTIONS.register("initial")
+class Initial(Reduction):
+    """The value at the first logged row (iteration 0: the untrained networks)."""
+
+    describe = _named("initial")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(values.iloc[0])
+
+
+@REDUCTIONS.register("change")
+class Change(Reduction):
+    """Final minus initial: what training did, never the state at initialisation."""
+
+    describe = staticmethod(lambda m, name: f"change of {name} from its first row to its last")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(values.iloc[-1] - values.iloc[0]) if len(values) > 1 else None
+
+    @staticmethod
+    def example(target, m):
+        half = len(EXAMPLE_ITERATIONS) // 2
+        return [0.0] * half + [target] * (len(EXAMPLE_ITERATIONS) - half), "finished"
 
 
 @REDUCTIONS.register("min")
-def minimum(values: pd.Series, status: str, m: Measure) -> float:
-    return float(_tail(values, m).min())
+class Minimum(Reduction):
+    describe = staticmethod(lambda m, name: f"min of {name}")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(_tail(values, m).min())
 
 
 @REDUCTIONS.register("max")
-def maximum(values: pd.Series, status: str, m: Measure) -> float:
-    return float(_tail(values, m).max())
+class Maximum(Reduction):
+    describe = staticmethod(lambda m, name: f"max of {name}")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(_tail(values, m).max())
 
 
 @REDUCTIONS.register("mean")
-def mean(values: pd.Series, status: str, m: Measure) -> float:
-    return float(values.mean())
+class Mean(Reduction):
+    describe = staticmethod(lambda m, name: f"mean of {name}")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(values.mean())
 
 
 @REDUCTIONS.register("mean_last")
-def mean_last(values: pd.Series, status: str, m: Measure) -> float:
-    return float(_tail(values, m).mean())
+class MeanLast(Reduction):
+    describe = staticmethod(lambda m, name: f"mean of last {m.last:.0%} of {name}")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float(_tail(values, m).mean())
 
 
 @REDUCTIONS.register("slope")
-def slope(values: pd.Series, status: str, m: Measure) -> float | None:
+class Slope(Reduction):
     """Least-squares slope per 1000 generator iterations (the index is the iteration)."""
-    tail = _tail(values, m)
-    if len(tail) < 2:
-        return None
-    x = np.asarray(tail.index, dtype=float) / 1000.0
-    return float(np.polyfit(x, tail.to_numpy(dtype=float), 1)[0])
+
+    describe = staticmethod(
+        lambda m, name: f"slope of {name} per 1k iterations"
+        + (f" over last {m.last:.0%}" if m.last < 1 else "")
+    )
+
+    @staticmethod
+    def reduce(values, status, m):
+        tail = _tail(values, m)
+        if len(tail) < 2:
+            return None
+        x = np.asarray(tail.index, dtype=float) / 1000.0
+        return float(np.polyfit(x, tail.to_numpy(dtype=float), 1)[0])
+
+    @staticmethod
+    def example(target, m):
+        return [target * it / 1000.0 for it in EXAMPLE_ITERATIONS], "finished"
 
 
 @REDUCTIONS.register("cv")
-def cv(values: pd.Series, status: str, m: Measure) -> float | None:
-    """Coefficient of variation: std / |mean| (a flat curve, W-05, has a small one)."""
-    tail = _tail(values, m).to_numpy(dtype=float)
-    centre = abs(tail.mean())
-    return float(tail.std() / centre) if centre > 0 else None
+class CoefficientOfVariation(Reduction):
+    """std / |mean| of the curve (a flat curve, WGAN Fig. 3 lower row, has a small one)."""
+
+    value_range = (0.0, math.inf)
+
+    describe = staticmethod(
+        lambda m, name: f"coefficient of variation of {name}"
+        + (f" over last {m.last:.0%}" if m.last < 1 else "")
+    )
+
+    @staticmethod
+    def reduce(values, status, m):
+        tail = _tail(values, m).to_numpy(dtype=float)
+        centre = abs(tail.mean())
+        return float(tail.std() / centre) if centre > 0 else None
+
+    @staticmethod
+    def example(target, m):
+        a = abs(target)
+        return [1.0 + (a if i % 2 else -a) for i in range(len(EXAMPLE_ITERATIONS))], "finished"
 
 
 @REDUCTIONS.register("frac_below")
-def frac_below(values: pd.Series, status: str, m: Measure) -> float:
-    return float((_tail(values, m) < m.below).mean())
+class FracBelow(Reduction):
+    value_range = (0.0, 1.0)
+    describe = staticmethod(lambda m, name: f"fraction of {name} < {m.below:g}")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return float((_tail(values, m) < m.below).mean())
+
+    @staticmethod
+    def example(target, m):
+        n = len(EXAMPLE_ITERATIONS)
+        k = min(n, max(0, round(target * n)))
+        return [m.below - 1.0] * k + [m.below + 1.0] * (n - k), "finished"
 
 
 @REDUCTIONS.register("diverged")
-def diverged(values: pd.Series, status: str, m: Measure) -> float:
+class Diverged(Reduction):
     """Divergence is a result (STYLE 14): 1 for a diverged trial, 0 for a finished one."""
-    return 1.0 if status == "diverged" else 0.0
+
+    binary = True
+    needs_metric = False
+    value_range = (0.0, 1.0)
+    describe = staticmethod(lambda m, name: "diverged (1/0)")
+
+    @staticmethod
+    def reduce(values, status, m):
+        return 1.0 if status == "diverged" else 0.0
+
+    @staticmethod
+    def example(target, m):
+        return [], "diverged" if target >= 0.5 else "finished"
+
+
+@REDUCTIONS.register("failed")
+class Failed(Reduction):
+    """1 when the trial did not learn: it diverged, or its final value is still above
+    ``bound`` times its value at iteration 0 (a quality score, lower is better, that did
+    not at least halve by default); else 0."""
+
+    binary = True
+    value_range = (0.0, 1.0)
+    describe = staticmethod(
+        lambda m, name: f"failed to learn (diverged, or final {name} > {m.bound:g} x initial)"
+    )
+
+    @staticmethod
+    def reduce(values, status, m):
+        if status == "diverged":
+            return 1.0
+        if len(values) < 2 or values.iloc[0] <= 0:
+            return None
+        return float(values.iloc[-1] > m.bound * values.iloc[0])
+
+    @staticmethod
+    def example(target, m):
+        final = 2 * m.bound if target >= 0.5 else m.bound / 4
+        return [1.0] * (len(EXAMPLE_ITERATIONS) - 1) + [final], "finished"
+
+
+@REDUCTIONS.register("ratio_to_initial")
+class RatioToInitial(Reduction):
+    """Final value / value at iteration 0: how far training moved a score (0.05: a
+    quality score 20 times better than the untrained networks')."""
+
+    value_range = (0.0, math.inf)
+    describe = staticmethod(lambda m, name: f"final / initial {name}")
+
+    @staticmethod
+    def reduce(values, status, m):
+        if len(values) < 2 or values.iloc[0] <= 0:
+            return None
+        return float(values.iloc[-1] / values.iloc[0])
+
+    @staticmethod
+    def example(target, m):
+        return [1.0] * (len(EXAMPLE_ITERATIONS) - 1) + [target], "finished"
+
+
+@REDUCTIONS.register("at_updates")
+class AtUpdates(Reduction):
+    """The value at the first row where the trial has made ``at`` network updates (critic
+    steps + generator steps, the results column ``updates``): trials compared at equal
+    compute, whatever their n_critic."""
+
+    index = "updates"
+    describe = staticmethod(lambda m, name: f"{name} after {m.at:g} updates")
+
+    @staticmethod
+    def reduce(values, status, m):
+        reached = values[np.asarray(values.index, dtype=float) >= m.at]
+        return float(reached.iloc[0]) if len(reached) else None
+
+    @staticmethod
+    def example(target, m):
+        return [target] * len(EXAMPLE_ITERATIONS), "finished"

@@ -7,7 +7,6 @@ in them is executed. Every problem names file, claim id, key and what is allowed
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,44 +14,56 @@ from pydantic import Field, ValidationError, field_validator
 
 from suite import io
 from suite.claims.base import Check, ClaimError, error_lines, parse_check
+from suite.budgets import Budget, rank
 from suite.options import Options
+from suite.stats import ALPHA
 
 CLAIMS_DIR = Path(__file__).resolve().parents[2] / "claims"  # <repo>/claims, like ablations/
-_TAG = re.compile(r"^(?:(?:SEEN|READ-OFF):S\d+(?:,S\d+)*|DERIVED)$")
 
 
 class Claim(Options):
-    """One published, checkable statement and the test the suite applies to it."""
+    """One published, checkable statement, where it was published, and its test."""
 
     id: str = Field(pattern=r"^[A-Z]+-\d{2}[a-z]?$", description="e.g. W-02, G-03, W-09b")
     paper: Literal["WGAN", "WGAN-GP", "SN-GAN"]
     location: str = Field(min_length=1, description="figure / table / section")
+    citation: str = Field(
+        min_length=1,
+        description="the paper (arXiv id), section / figure / equation, and the authors' code "
+        "file where the setting comes from",
+    )
     statement: str = Field(min_length=1, description="what the paper says, short")
-    published: str = Field(min_length=1, description="value or direction; say when no number")
+    published: str = Field(min_length=1, description="the published value or direction")
+    testable_as: str = Field(
+        min_length=1,
+        description="how the suite makes the statement testable, naming every number that "
+        "is a suite choice rather than the paper's",
+    )
     setting: str = Field(min_length=1, description="the setting the statement applies to")
-    source_tag: str = Field(description="claims.md tags, e.g. 'SEEN:S1; READ-OFF:S3'")
     ablation: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="whose rows it reads")
     check: Check
-    tolerance: float = Field(ge=0, description="slack on the threshold, in the claim's favour")
-    min_seeds: int = Field(3, ge=1, description="usable seeds needed for a verdict")
-    min_budget: Literal["smoke", "quick", "paper"] = Field(
-        "quick",
-        description="the smallest budget whose runs can decide the claim (claims about "
-        "converged image models need 'paper'); below it the verdict is inconclusive",
+    budgets: dict[Budget, str] = Field(
+        min_length=1,
+        description="the budgets whose runs can decide the claim, each with why; at any "
+        "other budget the verdict is inconclusive and says which budget would decide it",
     )
-    note: str | None = Field(None, description="e.g. which threshold is a suite choice")
+    tolerance: float = Field(0.0, ge=0, description="slack on the threshold, in the claim's favour")
+    alpha: float = Field(ALPHA, gt=0, lt=0.5, description="one-sided significance level")
+    note: str | None = Field(None, description="anything else a reader should know")
 
-    @field_validator("source_tag")
+    @field_validator("budgets")
     @classmethod
-    def _seen_only(cls, v: str) -> str:
-        parts = [p.strip() for p in v.split(";")]
-        bad = [p for p in parts if not _TAG.match(p)]
-        if bad:
-            raise ValueError(
-                f"tag(s) {bad} not allowed: use SEEN:Sx, READ-OFF:Sx or DERIVED joined by '; ' "
-                "(MEMORY values are never thresholds)"
-            )
+    def _not_smoke(cls, v: dict[Budget, str]) -> dict[Budget, str]:
+        if Budget.SMOKE in v:
+            raise ValueError("smoke runs check plumbing and never decide a claim")
+        empty = [str(b) for b, why in v.items() if not why.strip()]
+        if empty:
+            raise ValueError(f"say why budget(s) {', '.join(empty)} can decide the claim")
         return v
+
+    def deciding_budgets(self) -> list[Budget]:
+        """Cheapest first."""
+        return sorted(self.budgets, key=rank)
 
 
 def parse_claim(raw: Any, source: str, index: int) -> Claim:

@@ -1,23 +1,23 @@
-"""Claims x results table -> one verdict per claim, with the numbers and the reason.
+"""Claims x results table -> one verdict per claim, with the effect, interval, test, p, n.
 
 Reads only the tidy tables (STYLE 20). Each claim is judged on its ablation's rows at one
-budget: the one asked for, else the largest present (paper > quick > smoke). A smoke run
-checks plumbing, so its verdicts are always inconclusive.
+budget: the one asked for, else the largest present. A budget the claim does not list as
+deciding it (smoke never does) gives "inconclusive", still showing what was measured,
+and names the smallest budget that would decide it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Literal
 
 import pandas as pd
 
+from suite.budgets import Budget, largest, rank
 from suite.claims.context import Context
+from suite.claims.outcome import Outcome, inconclusive
 from suite.claims.schema import Claim, load_claims
-from suite.claims.stats import Outcome
-
-BUDGETS = ("paper", "quick", "smoke")  # largest first
+from suite.stats import Verdict as VerdictName
 
 
 @dataclass(frozen=True)
@@ -27,20 +27,31 @@ class Verdict:
     claim_id: str
     paper: str
     location: str
+    citation: str
     statement: str
     published: str
+    testable_as: str
     setting: str
     ablation: str
-    check: str  # human-readable check
-    verdict: Literal["reproduced", "not_reproduced", "inconclusive"]
-    measured: float | None  # point estimate: mean over seeds
-    ci_low: float | None  # bootstrap 95% CI over seeds
+    check: str  # human-readable check, naming its test
+    verdict: VerdictName
+    summary: str  # one results-section line: effect, interval, test, p, n, verdict
+    measured: float | None  # the effect's point estimate (mean over seeds, or a rate)
+    ci_low: float | None
     ci_high: float | None
-    threshold: float | None  # what the CI was compared with (tolerance applied)
-    n_seeds: int
-    reason: str  # why; for inconclusive: what is missing
+    ci_method: str | None  # how the interval was made (BCa bootstrap, Clopper-Pearson, ...)
+    threshold: float | None  # what the effect was tested against (tolerance applied)
+    test: str | None  # the test's name
+    p_value: float | None  # for the claim
+    p_against: float | None  # against the claim
+    alpha: float
+    n: int  # seeds (or trials, for rates) the test used
+    reason: str  # the whole reasoning: sub-checks, notes, why inconclusive
     trial_ids: tuple[str, ...]  # the trials it read
     budget: str | None
+    budget_note: str | None  # what the budget scales down (e.g. "16 px Fashion-MNIST, not LSUN")
+    decided_by: str  # the budgets that can decide it, each with why
+    next_budget: str | None  # for an undecided claim: the smallest budget that would decide it
 
 
 def evaluate_claims(
@@ -61,28 +72,42 @@ def evaluate_claim(
     chosen = budget or _largest_budget(res, tri)
     if chosen is None:
         why = f"no rows for ablation '{claim.ablation}' (run: python -m suite run {claim.ablation})"
-        return _verdict(claim, Outcome("inconclusive", why), None)
+        return _verdict(claim, inconclusive(why), None, None)
     res, tri = _of_budget(res, chosen), _of_budget(tri, chosen)
     if res.empty and tri.empty:
         why = f"no rows for ablation '{claim.ablation}' at budget '{chosen}'"
-        return _verdict(claim, Outcome("inconclusive", why), chosen)
-    ctx = Context(res, tri, tolerance=claim.tolerance, min_seeds=claim.min_seeds)
-    outcome = claim.check.run(ctx)
-    if chosen == "smoke":
-        why = f"smoke budget: a plumbing run, not evidence; {outcome.reason}"
-        outcome = replace(outcome, verdict="inconclusive", reason=why)
-    elif chosen in BUDGETS and BUDGETS.index(chosen) > BUDGETS.index(claim.min_budget):
-        why = (
-            f"budget '{chosen}' too small to decide: the claim is about training to "
-            f"convergence (needs '{claim.min_budget}'); measured so far: {outcome.reason}"
+        return _verdict(claim, inconclusive(why), chosen, None)
+    ctx = Context(res, tri, tolerance=claim.tolerance)
+    outcome = claim.check.run(ctx, claim.alpha)
+    if chosen not in claim.budgets:
+        deciding = ", ".join(str(b) for b in claim.deciding_budgets())
+        why = f"budget '{chosen}' cannot decide this claim (decided at: {deciding})"
+        outcome = replace(
+            outcome,
+            verdict="inconclusive",
+            reason=f"{why}; measured at '{chosen}': {outcome.reason}",
+            summary=f"{why}; measured: {outcome.summary}",
         )
-        outcome = replace(outcome, verdict="inconclusive", reason=why)
-    return _verdict(claim, outcome, chosen)
+    return _verdict(claim, outcome, chosen, _budget_note(tri))
+
+
+def next_budget(claim: Claim, verdict: str, budget: str | None) -> str | None:
+    """The smallest budget that would decide an undecided claim (None once decided)."""
+    if verdict != "inconclusive":
+        return None
+    deciding = claim.deciding_budgets()
+    if budget is None or budget not in Budget._value2member_map_:
+        return str(deciding[0])
+    later = [b for b in deciding if rank(b) >= rank(budget)]
+    return str(later[0]) if later else None
 
 
 def describe_check(claim: Claim) -> str:
     text = claim.check.describe()
-    return f"{text}; tolerance {claim.tolerance:g}" if claim.tolerance else text
+    extra = [f"alpha {claim.alpha:g} one-sided"]
+    if claim.tolerance:
+        extra.append(f"tolerance {claim.tolerance:g}")
+    return f"{text}; {', '.join(extra)}"
 
 
 def verdicts_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
@@ -91,26 +116,45 @@ def verdicts_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[f.name for f in fields(Verdict)])
 
 
-def _verdict(claim: Claim, o: Outcome, budget: str | None) -> Verdict:
+def _verdict(claim: Claim, o: Outcome, budget: str | None, note: str | None) -> Verdict:
+    m, t = o.measured, o.test
     return Verdict(
         claim_id=claim.id,
         paper=claim.paper,
         location=claim.location,
+        citation=claim.citation,
         statement=claim.statement,
         published=claim.published,
+        testable_as=claim.testable_as,
         setting=claim.setting,
         ablation=claim.ablation,
         check=describe_check(claim),
         verdict=o.verdict,
-        measured=o.measured,
-        ci_low=o.ci_low,
-        ci_high=o.ci_high,
+        summary=o.summary,
+        measured=m.estimate if m else None,
+        ci_low=m.low if m else None,
+        ci_high=m.high if m else None,
+        ci_method=m.method if m else None,
         threshold=o.threshold,
-        n_seeds=o.n_seeds,
+        test=t.name if t else None,
+        p_value=t.p if t else None,
+        p_against=t.p_against if t else None,
+        alpha=claim.alpha,
+        n=t.n if t else 0,
         reason=o.reason,
         trial_ids=o.trial_ids,
         budget=budget,
+        budget_note=note,
+        decided_by="; ".join(f"{b}: {claim.budgets[b]}" for b in claim.deciding_budgets()),
+        next_budget=next_budget(claim, o.verdict, budget),
     )
+
+
+def _budget_note(trials: pd.DataFrame) -> str | None:
+    if "budget_note" not in trials.columns:
+        return None
+    notes = trials["budget_note"].dropna().astype(str).unique()
+    return "; ".join(notes) if len(notes) else None
 
 
 def _of_ablation(frame: pd.DataFrame, ablation: str) -> pd.DataFrame:
@@ -127,5 +171,5 @@ def _of_budget(frame: pd.DataFrame, budget: str) -> pd.DataFrame:
 
 def _largest_budget(*frames: pd.DataFrame) -> str | None:
     present = {b for f in frames if "budget" in f.columns for b in f["budget"].dropna()}
-    ranked = [b for b in BUDGETS if b in present]
-    return ranked[0] if ranked else (sorted(present)[0] if present else None)
+    chosen = largest(present)
+    return str(chosen) if chosen else (sorted(present)[0] if present else None)

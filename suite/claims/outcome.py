@@ -1,0 +1,199 @@
+"""What one check found: the effect, its interval, the test, p and n, and the verdict.
+
+Every check ends in one of the builders below, so every verdict line reads the same way
+(a results section): ``<effect>: mean 0.42 [0.31, 0.55] (BCa, n=5); one-sided Wilcoxon
+signed-rank test, > 0.2: p = 0.031 -> reproduced``. The statistics live in ``suite.stats``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from suite import stats
+from suite.stats import Interval, Op, TestResult, Verdict
+
+WITHIN = "within"  # the equivalence "op" of compare: |log ratio| or |difference| <= margin
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: Verdict
+    reason: str  # the results-section line, then notes (sub-checks, missing trials)
+    measured: Interval | None = None  # the effect and its 95% interval
+    threshold: float | None = None  # what the effect was tested against (tolerance applied)
+    test: TestResult | None = None
+    alpha: float = stats.ALPHA
+    trial_ids: tuple[str, ...] = field(default=())
+    summary: str = ""  # the results-section line alone
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            object.__setattr__(self, "summary", self.reason)
+
+    def with_trials(self, trial_ids: Sequence[str]) -> Outcome:
+        return replace(self, trial_ids=tuple(sorted(set(trial_ids))))
+
+    def noted(self, notes: Sequence[str]) -> Outcome:
+        return replace(self, reason="; ".join([self.reason, *notes])) if notes else self
+
+
+def inconclusive(reason: str, trial_ids: Sequence[str] = ()) -> Outcome:
+    return Outcome("inconclusive", reason).with_trials(trial_ids)
+
+
+def _line(what: str, interval: Interval, test: TestResult, against: str, alpha: float) -> str:
+    verdict, why = stats.decide(test, alpha)
+    shown = interval.text()
+    method = f" ({interval.method})" if interval.low is not None else ""
+    return (
+        f"{what}: {shown}{method}; {test.name}, {against}: p = {test.p:.3g} "
+        f"(against: {test.p_against:.3g}), n = {test.n} -> {verdict.replace('_', ' ')}"
+        + ("" if verdict != "inconclusive" else f" ({why})")
+    )
+
+
+def _finish(
+    what: str, interval: Interval, test: TestResult, against: str, limit: float | None, alpha
+) -> Outcome:
+    verdict, _ = stats.decide(test, alpha)
+    line = _line(what, interval, test, against, alpha)
+    return Outcome(verdict, line, interval, limit, test, alpha, summary=line)
+
+
+def effective(op: Op, threshold: float, tolerance: float) -> float:
+    """The tolerance moves the threshold in the claim's favour."""
+    return threshold - tolerance if op in (">", ">=") else threshold + tolerance
+
+
+def values_vs(
+    per_seed: dict[int, float], op: Op, threshold: float, tolerance: float, what: str, alpha
+) -> Outcome:
+    """Per-seed values against a number: one-sample Wilcoxon signed-rank test."""
+    if not per_seed:
+        return inconclusive(f"no usable seed for {what}")
+    limit = effective(op, threshold, tolerance)
+    x = np.array([per_seed[s] for s in sorted(per_seed)], dtype=float)
+    test = stats.signed_rank(x - limit, stats.direction(op))
+    return _finish(what, stats.mean_interval(x), test, f"{op} {limit:.4g}", limit, alpha)
+
+
+def paired_vs(
+    a: dict[int, float],
+    b: dict[int, float],
+    kind: str,
+    op: Op | str,
+    margin: float,
+    tolerance: float,
+    what: str,
+    alpha: float,
+) -> tuple[Outcome, list[str]]:
+    """a vs b paired by seed, as a difference or a ratio, against a margin (or within it)."""
+    seeds = sorted(a.keys() & b.keys())
+    notes = []
+    unpaired = sorted(a.keys() ^ b.keys())
+    if unpaired:
+        notes.append(f"seed(s) {unpaired} lack a partner and are left out")
+    if kind == "ratio":
+        seeds = [s for s in seeds if a[s] > 0 and b[s] > 0]
+        effect = np.array([math.log(a[s] / b[s]) for s in seeds])
+        shown = np.exp(effect)
+    else:
+        effect = np.array([a[s] - b[s] for s in seeds])
+        shown = effect
+    if len(seeds) == 0:
+        return inconclusive(f"no seed has both values of {what}"), notes
+    interval = stats.mean_interval(shown)
+    if op == WITHIN:
+        bound = margin + tolerance
+        lo, hi = (-math.log(bound), math.log(bound)) if kind == "ratio" else (-bound, bound)
+        test = equivalence(effect, lo, hi)
+        against = f"within [{_show(lo, kind):.4g}, {_show(hi, kind):.4g}]"
+        return _finish(what, interval, test, against, bound, alpha), notes
+    limit = effective(op, margin, tolerance)
+    centre = math.log(limit) if kind == "ratio" else limit
+    test = stats.signed_rank(effect - centre, stats.direction(op))
+    return _finish(what, interval, test, f"{op} {limit:.4g}", limit, alpha), notes
+
+
+def _show(v: float, kind: str) -> float:
+    return math.exp(v) if kind == "ratio" else v
+
+
+def equivalence(effect: np.ndarray, lo: float, hi: float) -> TestResult:
+    """Two one-sided tests (TOST): inside [lo, hi] when both reject; outside when either
+    direction's test rejects (the two alternatives are disjoint, so no correction)."""
+    above_lo = stats.signed_rank(effect - lo, "greater")
+    below_hi = stats.signed_rank(effect - hi, "less")
+    return TestResult(
+        "two one-sided Wilcoxon signed-rank tests (TOST)",
+        max(above_lo.p, below_hi.p),
+        min(above_lo.p_against, below_hi.p_against),
+        min(above_lo.n, below_hi.n),
+        max(above_lo.min_p, below_hi.min_p),
+        min(above_lo.min_p_against, below_hi.min_p_against),
+    )
+
+
+def rate_vs(
+    ones: int, n: int, op: Op, threshold: float, tolerance: float, what: str, alpha
+) -> Outcome:
+    """A rate (diverged, failed) against a number: exact binomial test."""
+    if n == 0:
+        return inconclusive(f"no usable trial for {what}")
+    limit = min(1.0, max(0.0, effective(op, threshold, tolerance)))
+    test = stats.binomial(ones, n, limit, stats.direction(op))
+    interval = stats.rate_interval(ones, n)
+    return _finish(f"rate of {what}", interval, test, f"{op} {limit:.4g}", limit, alpha)
+
+
+def rates_vs(k1: int, n1: int, k2: int, n2: int, op: Op, what: str, alpha) -> Outcome:
+    """Rate of group a vs rate of group b: Fisher's exact test."""
+    if n1 == 0 or n2 == 0:
+        return inconclusive(f"a group has no usable trial for {what}")
+    test = stats.fisher(k1, n1, k2, n2, stats.direction(op))
+    diff = k1 / n1 - k2 / n2
+    interval = Interval(diff, None, None, n1 + n2, f"rates {k1}/{n1} vs {k2}/{n2}")
+    return _finish(f"difference of rates of {what}", interval, test, f"a {op} b", 0.0, alpha)
+
+
+def paired_rates_vs(
+    a: dict[int, float], b: dict[int, float], op: Op, what: str, alpha: float
+) -> Outcome:
+    """0/1 outcomes of a and b paired by seed: exact McNemar test on the discordant pairs."""
+    seeds = sorted(a.keys() & b.keys())
+    if not seeds:
+        return inconclusive(f"no seed has both values of {what}")
+    only_a = sum(a[s] >= 0.5 > b[s] for s in seeds)  # a = 1, b = 0
+    only_b = sum(b[s] >= 0.5 > a[s] for s in seeds)
+    test = stats.mcnemar(only_a, only_b, stats.direction(op))
+    diff = (sum(a[s] >= 0.5 for s in seeds) - sum(b[s] >= 0.5 for s in seeds)) / len(seeds)
+    interval = Interval(diff, None, None, len(seeds), f"discordant pairs {only_a} vs {only_b}")
+    return _finish(f"difference of rates of {what}", interval, test, f"a {op} b", 0.0, alpha)
+
+
+def combine(outcomes: Sequence[Outcome], mode: str, alpha: float) -> Outcome:
+    """all_of / any_of over sub-outcomes: their p-values combined (``suite.stats``)."""
+    tests = [o.test or stats.TestResult("no data", 1.0, 1.0, 0, 1.0, 1.0) for o in outcomes]
+    test = stats.all_of(tests) if mode == "all_of" else stats.any_of(tests)
+    verdict, why = stats.decide(test, alpha)
+    parts = "; ".join(f"[{i + 1}] {o.reason}" for i, o in enumerate(outcomes))
+    head = f"{test.name}: p = {test.p:.3g} (against: {test.p_against:.3g}) -> " + (
+        verdict.replace("_", " ") if verdict != "inconclusive" else f"inconclusive ({why})"
+    )
+    lead = _leading(outcomes, tests, mode)
+    ids = [t for o in outcomes for t in o.trial_ids]
+    return Outcome(
+        verdict, f"{head}. {parts}", lead.measured, lead.threshold, test, alpha, summary=head
+    ).with_trials(ids)
+
+
+def _leading(outcomes: Sequence[Outcome], tests: Sequence[TestResult], mode: str) -> Outcome:
+    """The part whose numbers stand for the whole: the weakest for all_of (largest p),
+    the strongest for any_of (smallest p)."""
+    pick = max if mode == "all_of" else min
+    index = pick(range(len(tests)), key=lambda i: tests[i].p)
+    return outcomes[index]

@@ -102,3 +102,32 @@ def test_fixed_gaussian_generator_is_inert_and_draws_its_distribution():
     assert float(g.inert.grad) == 0.0  # the generator step cannot move it
     with pytest.raises(ValueError, match="flat"):
         GENERATORS.get("fixed_gaussian").check_shape((1, 16, 16))
+
+
+def test_layer_norm_critic_normalises_each_sample_without_batch_statistics():
+    """WGAN-GP replaces the critic's BatchNorm by layer norm: one sample's score must not
+    depend on the rest of the batch (the gradient penalty is per sample)."""
+    import torch
+
+    from suite.models import build_critic
+    from suite.options import resolve
+
+    opts = resolve(CRITICS, {"name": "dcgan_ln", "width": 8})
+    critic = build_critic(opts, (1, 16, 16), seed=0)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in critic.modules())
+    assert any(isinstance(m, torch.nn.GroupNorm) and m.num_groups == 1 for m in critic.modules())
+    x = torch.randn(6, 1, 16, 16)
+    alone = critic(x[:1])
+    together = critic(x)[:1]
+    assert torch.allclose(alone, together, atol=1e-6)
+
+
+def test_the_successors_grid_gives_wgan_gp_the_layer_norm_critic():
+    from pathlib import Path
+
+    from suite.ablation import load_ablation
+
+    root = Path(__file__).resolve().parents[1] / "ablations"
+    for t in load_ablation(root / "successors.yaml").trials("paper"):
+        expected = "dcgan_ln" if t.config.loss.name == "wgan_gp" else "dcgan_nobn"
+        assert t.config.critic.name == expected

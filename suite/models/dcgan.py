@@ -107,26 +107,34 @@ class DCGANGeneratorConstant(_Generator):
     constant = True
 
 
+def _norm(kind: str | None, channels: int) -> list[nn.Module]:
+    """BatchNorm (DCGAN), layer norm over (C, H, W) per sample (WGAN-GP's replacement for
+    it: gan_64x64.py's Layernorm is GroupNorm with one group), or nothing."""
+    if kind == "batch":
+        return [nn.BatchNorm2d(channels)]
+    if kind == "layer":
+        return [nn.GroupNorm(1, channels)]
+    return []
+
+
 class _Critic(nn.Module):
     check_shape = staticmethod(image_geometry)
-    batchnorm = True
+    norm: str | None = "batch"
 
     def __init__(self, options: DCGANOptions, data_shape: tuple[int, ...]) -> None:
         super().__init__()
         channels, size = image_geometry(data_shape)
 
-        def block(layer: nn.Module, out: int, bn: bool) -> list[nn.Module]:
-            return [layer, *([nn.BatchNorm2d(out)] if bn else []), nn.LeakyReLU(0.2, inplace=True)]
+        def block(layer: nn.Module, out: int, norm: str | None) -> list[nn.Module]:
+            return [layer, *_norm(norm, out), nn.LeakyReLU(0.2, inplace=True)]
 
         width = options.width
-        layers = block(nn.Conv2d(channels, width, 4, 2, 1, bias=False), width, bn=False)
+        layers = block(nn.Conv2d(channels, width, 4, 2, 1, bias=False), width, None)
         for _ in range(options.n_extra_layers):
-            layers += block(nn.Conv2d(width, width, 3, 1, 1, bias=False), width, self.batchnorm)
+            layers += block(nn.Conv2d(width, width, 3, 1, 1, bias=False), width, self.norm)
         csize = size // 2
         while csize > 4:
-            layers += block(
-                nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), width * 2, self.batchnorm
-            )
+            layers += block(nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), width * 2, self.norm)
             width, csize = width * 2, csize // 2
         layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))
         self.main = nn.Sequential(*layers)
@@ -148,4 +156,14 @@ class DCGANCriticNoBN(_Critic):
     """Authors' DCGAN_D_nobn (their ``--noBN`` never selects it: it keeps the BN critic)."""
 
     Options = DCGANOptions
-    batchnorm = False
+    norm = None
+
+
+@CRITICS.register("dcgan_ln")
+class DCGANCriticLayerNorm(_Critic):
+    """The DCGAN critic with layer normalisation instead of BatchNorm: WGAN-GP's critic
+    for its architecture experiments (Sec. 4, "we recommend layer normalization as a
+    drop-in replacement for batch normalization"; gan_64x64.py)."""
+
+    Options = DCGANOptions
+    norm = "layer"

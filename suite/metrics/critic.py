@@ -21,7 +21,7 @@ from suite.columns import Column
 from suite.data import build_source
 from suite.losses import LOSSES
 from suite.metrics.registry import METRICS, MetricOptions
-from suite.seeding import torch_generator
+from suite.seeding import stream_seed, torch_generator
 
 
 class BatchesOptions(MetricOptions):
@@ -102,6 +102,24 @@ def _overlap(train: Any, held: Any) -> bool:
     return a < d and c < b
 
 
+def _gap_sources(ctx, options: GapOptions) -> tuple[Any, Any]:
+    """Copies of the training data (built with the trial's data seed, so a data set made
+    from its seed is the one trained on) and of the held-out data, both drawing from
+    streams of this checkpoint."""
+    key = ("critic_gap_sources", str(sorted(options.heldout.items())))
+    if key not in ctx.memo:
+        cfg, size = ctx.config, ctx.config.batch_size
+        seed = stream_seed(cfg.seed, "data")
+        ctx.memo[key] = (
+            build_source(cfg.data, ctx.device, seed=seed, batch_size=size),
+            build_source(heldout_data(cfg, options), ctx.device, seed=seed, batch_size=size),
+        )
+    sources = ctx.memo[key]
+    for name, src in zip(("eval_gap_train", "eval_gap_heldout"), sources, strict=True):
+        src.reseed(ctx.checkpoint_seed(name))
+    return sources
+
+
 @METRICS.register("critic_gap")
 class CriticGap:
     """WGAN-GP Sec. 5.6 / Fig. 5b: trained on 1,000 MNIST digits, the critic's negative
@@ -145,19 +163,14 @@ class CriticGap:
     @staticmethod
     @torch.no_grad()
     def compute(ctx, options) -> dict[str, Any]:
-        key = ("critic_gap_source", str(sorted(options.heldout.items())))
-        if key not in ctx.memo:
-            held = heldout_data(ctx.config, options)
-            ctx.memo[key] = build_source(held, ctx.device, seed=0, batch_size=ctx.config.batch_size)
-        held = ctx.memo[key]
-        held.reseed(ctx.checkpoint_seed("eval_heldout"))
+        train_src, held_src = _gap_sources(ctx, options)
         loss, critic, n = ctx.state.loss, ctx.state.critic, ctx.config.batch_size
         stream = torch_generator(ctx.config.seed, "eval_critic_noise", ctx.device)
         train = heldout = 0.0
         for _ in range(options.batches):
             d_fake = critic(ctx.fake_batch(n, stream))
-            train -= float(loss.critic(critic(ctx.real_batch(n)), d_fake)["critic"])
-            heldout -= float(loss.critic(critic(held.sample(n)), d_fake)["critic"])
+            train -= float(loss.critic(critic(train_src.sample(n)), d_fake)["critic"])
+            heldout -= float(loss.critic(critic(held_src.sample(n)), d_fake)["critic"])
         train, heldout = train / options.batches, heldout / options.batches
         return {
             "w_estimate_train": train,

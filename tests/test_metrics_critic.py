@@ -34,6 +34,7 @@ def _mlp(widths: list[int], seed: int) -> nn.Sequential:
     return nn.Sequential(*layers[:-1])
 
 
+@torch.no_grad()
 def _by_hand(net: nn.Sequential, real: torch.Tensor, fake: torch.Tensor) -> list[float]:
     """Backpropagation written out for a Linear/ReLU stack and the WGAN critic loss
     -(mean f(real) - mean f(fake)): dL/df = -1/n on real, +1/n on fake."""

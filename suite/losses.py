@@ -4,6 +4,11 @@ Each entry maps per-sample critic scores to named terms; nothing here calls
 ``backward`` and the Lipschitz method (clip, penalty, spectral norm) is a separate
 axis (``suite.lipschitz``). GAN losses read the critic score as a logit, so the
 same network serves as WGAN critic and as JS-GAN discriminator.
+
+``columns`` declares the distance estimate a loss logs among its critic terms (role
+``estimate``, ``suite.columns``): the training records and the ``w_estimate`` metric
+take their estimate columns from it, so a new loss with a new estimate needs no edit
+elsewhere.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from suite.columns import Column
 from suite.options import Options
 from suite.registry import Registry
 
@@ -28,6 +34,14 @@ class WGAN:
 
     Options = Options
     default_lipschitz = "clip"
+    columns = {
+        "w_estimate": Column(
+            "E f(x) - E f(G z) of the critic, the W estimate of Fig. 3 (up to the scale "
+            "set by the Lipschitz constraint)",
+            role="estimate",
+            rank=0,
+        )
+    }
 
     @staticmethod
     def critic(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:
@@ -62,6 +76,13 @@ class GANMinimax:
 
     Options = Options
     default_lipschitz = "none"
+    columns = {
+        "js_estimate": Column(
+            "log 2 - L_D / 2, the JS estimate of Fig. 4 (a lower bound while D is not optimal)",
+            role="estimate",
+            rank=1,
+        )
+    }
     critic = staticmethod(_discriminator)
     # what the network's score means as a function of x: D(x) = sigmoid(score) (Fig. 2)
     output = staticmethod(torch.sigmoid)
@@ -86,6 +107,7 @@ class Hinge:
 
     Options = Options
     default_lipschitz = "spectral_norm"
+    columns: dict[str, Column] = {}  # no distance estimate
 
     @staticmethod
     def critic(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:

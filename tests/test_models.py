@@ -42,7 +42,7 @@ def test_parameter_counts_match_authors(registry, name, options, expected):
     assert n_params(net) == expected
 
 
-@pytest.mark.parametrize("name", [n for n in GENERATORS.names() if n != "fixed_gaussian"])
+@pytest.mark.parametrize("name", [n for n in GENERATORS.names() if not n.startswith("fixed_")])
 @pytest.mark.parametrize("shape", [(1, 16, 16), (3, 32, 32)])
 def test_generator_shapes(name, shape):
     g = build_generator(spec(GENERATORS, name, width=8), shape, 10, seed=0)
@@ -57,6 +57,16 @@ def test_generator_shapes(name, shape):
 def test_critic_returns_one_unbounded_score_per_sample(name, shape):
     d = build_critic(spec(CRITICS, name, width=8), shape, seed=0)
     assert d(torch.randn(5, *shape)).shape == (5,)
+
+
+def test_fixed_line_draws_the_segment_theta_by_0_1_and_only_2d_points():
+    g = build_generator(spec(GENERATORS, "fixed_line", theta=-0.7), (2,), 3, seed=0)
+    with torch.no_grad():
+        x = g(torch.randn(5000, 3, generator=torch.Generator().manual_seed(0)))
+    assert torch.all(x[:, 0] == -0.7) and x[:, 1].min() >= 0 and x[:, 1].max() <= 1
+    assert abs(float(x[:, 1].mean()) - 0.5) < 0.02 and abs(float(x[:, 1].var()) - 1 / 12) < 0.005
+    with pytest.raises(ValueError, match="2-D points"):
+        build_generator(spec(GENERATORS, "fixed_line"), (1, 16, 16), 3, seed=0)
 
 
 def test_mlp_on_toy_points_and_tanh_switch():

@@ -15,6 +15,7 @@ from suite.train import run_trial
 from tests.conftest import toy_config
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
+SHORT_GRADS = {"name": "critic_grads", "batches": 2}
 
 
 def strip_time(rows):
@@ -25,9 +26,11 @@ def strip_time(rows):
 def test_toy_trial_writes_records_checkpoint_and_samples(tmp_path):
     cfg = load_trial_config(toy_config(iterations=7))
     rows = list(run_trial(cfg, tmp_path))
-    assert [r["iteration"] for r in rows] == [2, 3, 4, 6, 7]  # log_every 2 + checkpoints 3, 6, 7
+    # iteration 0 (untrained), log_every 2, checkpoints 3, 6, 7
+    assert [r["iteration"] for r in rows] == [0, 2, 3, 4, 6, 7]
     assert rows[-1]["status"] == "finished" and all(r["status"] == "running" for r in rows[:-1])
-    assert rows[1]["checkpoint"] == str(tmp_path / "checkpoint" / "state.pt")
+    assert rows[2]["checkpoint"] == str(tmp_path / "checkpoint" / "state.pt")
+    rows = rows[1:]
     for key in (
         "loss_critic",
         "w_estimate",
@@ -40,9 +43,10 @@ def test_toy_trial_writes_records_checkpoint_and_samples(tmp_path):
         assert key in rows[0]
     assert rows[0]["w_estimate"] == pytest.approx(-rows[0]["loss_critic"])
     assert rows[-1]["images_seen"] == 7 * 5 * 32
-    assert strip_time(io.read_jsonl(tmp_path / "records.jsonl")) == strip_time(rows)
+    assert strip_time(io.read_jsonl(tmp_path / "records.jsonl"))[1:] == strip_time(rows)
     assert io.read_json(tmp_path / "config.json")["config_hash"] == cfg.hash()
     assert sorted(os.listdir(tmp_path / "samples")) == [
+        "iter_0000000.png",
         "iter_0000003.png",
         "iter_0000006.png",
         "iter_0000007.png",
@@ -60,7 +64,7 @@ def test_same_seed_same_records_other_seed_differs(tmp_path):
 
 
 def test_gan_loss_logs_js_estimate(tmp_path):
-    rows = list(run_trial(load_trial_config(toy_config(loss="gan_ns")), tmp_path))
+    rows = list(run_trial(load_trial_config(toy_config(loss="gan_ns")), tmp_path))[1:]
     assert "js_estimate" in rows[0] and "w_estimate" not in rows[0]
     for r in rows:  # a lower bound on JS: negative while D is worse than chance
         assert r["js_estimate"] == pytest.approx(math.log(2) - r["loss_critic"] / 2, rel=1e-5)
@@ -68,7 +72,7 @@ def test_gan_loss_logs_js_estimate(tmp_path):
 
 def test_gradient_penalty_is_logged(tmp_path):
     rows = list(run_trial(load_trial_config(toy_config(loss="wgan_gp")), tmp_path))
-    assert rows[0]["penalty"] > 0
+    assert rows[1]["penalty"] > 0
 
 
 def test_nan_ends_the_trial_as_diverged(tmp_path):
@@ -117,10 +121,10 @@ def test_fashion_mnist_dcgan_trial_and_exact_resume(tmp_path):
         }
     )
     full = list(run_trial(cfg, tmp_path / "full"))
-    assert [r["iteration"] for r in full] == [1, 2, 3, 4]
+    assert [r["iteration"] for r in full] == [0, 1, 2, 3, 4]
     assert (tmp_path / "full" / "samples" / "iter_0000004.png").stat().st_size > 100
     first = list(run_trial(cfg, tmp_path / "cut", should_stop=lambda: True))
-    assert first[-1]["iteration"] == 1 and first[-1]["status"] == "stopped"
+    assert [r["iteration"] for r in first] == [0, 1] and first[-1]["status"] == "stopped"
     list(run_trial(cfg.model_copy(), tmp_path / "cut", should_stop=iter([False, True]).__next__))
     # The checkpoint at 2 survives; 3 is redone after the restart.
     resumed = list(run_trial(cfg, tmp_path / "cut"))
@@ -129,3 +133,38 @@ def test_fashion_mnist_dcgan_trial_and_exact_resume(tmp_path):
     g = io.torch_load(tmp_path / "cut" / "checkpoint" / "state.pt")["generator"]
     h = io.torch_load(tmp_path / "full" / "checkpoint" / "state.pt")["generator"]
     assert all(torch.equal(g[k], h[k]) for k in h)
+
+
+def test_iteration_0_is_scored_before_any_training_step(tmp_path):
+    metrics = ["w_estimate", {"name": "toy_fit", "samples": 300}, SHORT_GRADS]
+    rows = list(run_trial(load_trial_config(toy_config(metrics=metrics)), tmp_path))
+    first = rows[0]
+    assert first["iteration"] == 0 and first["images_seen"] == 0 and first["at_checkpoint"]
+    assert not any(k.startswith("loss_") and k != "loss_generator_eval" for k in first)
+    assert "w_estimate" not in first and "checkpoint" not in first
+    assert {"w_estimate_eval", "w1", "critic_grad_slope"} <= first.keys()
+    # He-initialised weights are not clipped yet: most of them lie beyond c = 0.01
+    assert first["clip_frac_at_bound"] > 0.5 and first["clip_max_abs_weight"] > 0.01
+    assert rows[1]["clip_max_abs_weight"] == pytest.approx(0.01)
+    assert first["sample_grid"] == "samples/iter_0000000.png"
+    assert (tmp_path / first["sample_grid"]).stat().st_size > 100
+
+
+@pytest.mark.parametrize("stop_after", [1, 5])  # before the first checkpoint, and after it
+def test_resume_with_metrics_gives_identical_records(tmp_path, stop_after):
+    cfg = load_trial_config(
+        toy_config(
+            iterations=9,
+            log_every=1,
+            checkpoint_every=4,
+            metrics=["w_estimate", SHORT_GRADS, {"name": "toy_fit", "samples": 300}],
+        )
+    )
+    full = strip_time(run_trial(cfg, tmp_path / "full"))
+    calls = iter(range(100))
+    stop = lambda: next(calls) >= stop_after  # noqa: E731
+    first = list(run_trial(cfg, tmp_path / "cut", should_stop=stop))
+    assert first[-1]["status"] == "stopped" and first[0]["iteration"] == 0
+    resumed = strip_time(run_trial(cfg, tmp_path / "cut"))
+    assert resumed[0]["iteration"] == (1 if stop_after < 4 else 5)  # iteration 0 is not redone
+    assert strip_time(io.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full

@@ -102,9 +102,9 @@ def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
     diverged = trials[trials.status == "diverged"]
     assert len(diverged) == 1 and "non-finite" in diverged.iloc[0]["reason"]
     assert len(status) == 10
-    # Every finished trial logged iterations 2 and 4; the table has each row once.
+    # Every finished trial logged iterations 0 (untrained), 2 and 4; each row once.
     done = rows[rows.ablation == "grid2"]
-    assert len(done) == 8 * 2 and sorted(done.iteration.unique()) == [2, 4]
+    assert len(done) == 8 * 3 and sorted(done.iteration.unique()) == [0, 2, 4]
     assert set(done["axis.loss"]) == {"wgan", "wgan_gp"}
     assert {"seed", "budget", "config.lipschitz.name", "w_estimate", "ablation_version"} <= set(
         rows
@@ -207,4 +207,4 @@ def test_sigkill_then_rerun_completes_the_grid(tmp_path):
     rows, trials = tables(runs)
     assert (trials.iterations_done == 1500).all()
     per_trial = rows.groupby("trial_id").iteration.apply(list)
-    assert all(its == list(range(50, 1501, 50)) for its in per_trial)  # no gaps, no repeats
+    assert all(its == list(range(0, 1501, 50)) for its in per_trial)  # no gaps, no repeats

@@ -44,6 +44,10 @@ class Source:
     def sample(self, n: int) -> Tensor:
         raise NotImplementedError
 
+    def reseed(self, seed: int) -> None:
+        """Restart the draws from ``seed`` (evaluation draws depend on where, not on history)."""
+        self.generator.manual_seed(seed)
+
     def state_dict(self) -> dict[str, Tensor]:
         return {"generator": self.generator.get_state()}
 
@@ -74,10 +78,22 @@ class TensorSource(Source):
 
 
 def to_float(batch: Tensor) -> Tensor:
-    """uint8 in [0, 255] -> float32 in [-1, 1]; float data passes through."""
+    """uint8 in [0, 255] -> float32 in [-1, 1]; float data passes through.
+
+    The authors' Normalize(0.5, 0.5) of ToTensor's x / 255; ``to_uint8`` is its inverse.
+    """
     if batch.dtype == torch.uint8:
         return batch.float().div_(127.5).sub_(1.0)
     return batch.float()
+
+
+def to_uint8(x: Tensor) -> Tensor:
+    """Floats in [-1, 1] -> uint8 in [0, 255], rounded, out-of-range values clamped.
+
+    The inverse of ``to_float`` (``to_uint8(to_float(u)) == u`` for every uint8 u): the
+    one conversion that saved images, sample grids and every image metric go through.
+    """
+    return ((x.float() + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
 
 
 def build_source(options: Any, device: torch.device | str, seed: int, batch_size: int) -> Source:

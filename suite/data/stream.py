@@ -124,6 +124,10 @@ class StreamSource(Source):
         self.batches += 1
         return to_float(batch.to(self.device, non_blocking=True))
 
+    def reseed(self, seed: int) -> None:
+        self.seed, self.batches = seed, 0
+        self.close()
+
     def close(self) -> None:
         """Stop the workers (a later ``sample`` starts them again)."""
         self._iterator = None

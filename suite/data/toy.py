@@ -1,7 +1,8 @@
-"""Low-dimensional data: the WGAN-GP toy sets (gan_toy.py) and the paper's 1-D Gaussians.
+"""Low-dimensional data: the WGAN-GP toy sets (gan_toy.py), the paper's 1-D Gaussians
+(Fig. 2) and its parallel lines (Example 1).
 
-Exact settings, from igul222/improved_wgan_training gan_toy.py (../shared/notes/claims.md,
-section D): points are generated in "raw" units and the batch divided by ``scale``.
+Exact settings, from igul222/improved_wgan_training gan_toy.py: points are generated
+in "raw" units and the batch divided by ``scale``.
 """
 
 from __future__ import annotations
@@ -136,3 +137,22 @@ class Gaussians1D(_FreshSource):
 
     def sample_fake(self, n: int) -> Tensor:
         return self._draw(n, self.options.fake_mean)
+
+
+@DATASETS.register("parallel_lines")
+class ParallelLines(_FreshSource):
+    """Paper Example 1 / Fig. 1: P0 is the segment (0, Z), Z ~ U[0, 1], in the plane.
+
+    With the generator ``fixed_line`` (points (theta, Z)): W(P0, P_theta) = |theta|,
+    JS = log 2 and KL = +inf for theta != 0; all three are 0 at theta = 0.
+    """
+
+    Options = Options
+
+    @classmethod
+    def shape_of(cls, options) -> tuple[int, ...]:
+        return (2,)
+
+    def sample(self, n: int) -> Tensor:
+        z = torch.rand(n, generator=self.generator, device=self.device)
+        return torch.stack([torch.zeros_like(z), z], 1)

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from suite import io
 from suite.data import DATASETS, build_source
+from suite.data.base import to_float
 from suite.metrics.cache import build_once, cache_dir, key_of, sha256_file
 from suite.options import resolve
 
@@ -80,7 +81,9 @@ def training_set(data: Any) -> tuple[Any, bool]:
     """The labelled data options the classifier learns from, and whether it is per channel."""
     if data.name == "stacked_mnist":
         digits = {"name": "mnist", "root": data.root, "image_size": data.image_size}
-        opts = resolve(DATASETS, {**digits, "channels": 1, "limit": data.limit})
+        opts = resolve(
+            DATASETS, {**digits, "channels": 1, "limit": data.limit, "start": data.start}
+        )
         return opts, True
     return data, False
 
@@ -103,13 +106,13 @@ def _train(opts: Any, path) -> None:
         opt = torch.optim.Adam(net.parameters(), lr=RECIPE["lr"])
         for _ in range(RECIPE["epochs"]):
             for idx in train[torch.randperm(len(train), generator=g)].split(RECIPE["batch"]):
-                loss = F.cross_entropy(net(images[idx].float() / 127.5 - 1), labels[idx])
+                loss = F.cross_entropy(net(to_float(images[idx])), labels[idx])
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
     net.eval()
     with torch.no_grad():
-        pred = net(images[test].float() / 127.5 - 1).argmax(1)
+        pred = net(to_float(images[test])).argmax(1)
     accuracy = float((pred == labels[test]).float().mean()) if hold else float("nan")
     meta = {"accuracy": accuracy, "recipe": RECIPE, "train_images": len(train)}
     io.write_json(path.with_suffix(".json"), {**meta, "data": opts.model_dump(mode="json")})

@@ -4,6 +4,13 @@ Evaluation must never change training: it draws real data from a second source
 and latent codes from streams of its own (so a trial scores the same with or
 without metrics up to that point, and resumes bit-identically), and the networks'
 buffers (BatchNorm statistics) are restored afterwards.
+
+Two kinds of real data, drawn differently:
+* the reference set (``real``) behind cached statistics (FID's real features, the
+  classifier's, exact W1's point cloud) comes from one fixed stream, the same for
+  every trial, so a cache entry never depends on which trial computed it first;
+* fresh batches (``real_batch``) for critic evaluations come from the trial's seed
+  and the checkpoint's iteration, so they are the same after a resume.
 """
 
 from __future__ import annotations
@@ -15,8 +22,12 @@ import torch
 from torch import Tensor, nn
 
 from suite.data import build_source
-from suite.data.base import TensorSource
+from suite.data.base import TensorSource, to_float, to_uint8
+from suite.metrics.registry import is_image
 from suite.seeding import stream_seed, torch_generator
+
+# The stream of the reference set; its name is part of every real-statistics cache key.
+REFERENCE = "reference-v1"
 
 
 @contextmanager
@@ -30,9 +41,10 @@ def frozen_buffers(*modules: nn.Module):
                 v.copy_(buffers[k])
 
 
-def to_uint8(x: Tensor) -> Tensor:
-    """[-1, 1] floats -> uint8 images, the inverse of the loaders' x / 127.5 - 1."""
-    return ((x.float() + 1) * 127.5).round_().clamp_(0, 255).to(torch.uint8)
+def quantized(x: Tensor) -> Tensor:
+    """Images as every image metric sees them: clamped to [-1, 1] and rounded to the
+    256 levels a saved image has (the FID input's uint8 round trip)."""
+    return to_float(to_uint8(x))
 
 
 class EvalContext:
@@ -50,30 +62,39 @@ class EvalContext:
 
     @property
     def source(self):
+        """The evaluation copy of the data, built from the reference seed (a data set that
+        is made from its seed, like 25gaussians, is then the same for every trial)."""
         if self._source is None:
-            seed = stream_seed(self.config.seed, "eval_real")
             self._source = build_source(
-                self.config.data, device=self.device, seed=seed, batch_size=self.config.batch_size
+                self.config.data,
+                device=self.device,
+                seed=stream_seed(0, REFERENCE),
+                batch_size=self.config.batch_size,
             )
+            self._source.reseed(self.checkpoint_seed("eval_real"))
         return self._source
+
+    def checkpoint_seed(self, name: str) -> int:
+        """A seed for stream ``name`` at this checkpoint: trial seed and iteration."""
+        return stream_seed(self.config.seed, f"{name}@{self.state.iteration}")
 
     def new_checkpoint(self) -> None:
         self._fake.clear()
         self.checkpoint_memo.clear()
+        if self._source is not None:
+            self._source.reseed(self.checkpoint_seed("eval_real"))
 
     def real(self, n: int) -> Tensor:
-        """n real samples in [-1, 1]; without replacement when the set is held in memory.
-
-        The same n gives the same samples at every checkpoint of the trial.
-        """
+        """n reference samples in [-1, 1], the same for every trial of this data config;
+        without replacement when the set is held in memory."""
         if n not in self._real:
             src = self.source
             if isinstance(src, TensorSource) and n <= len(src):
-                g = torch_generator(self.config.seed, f"eval_real_pick_{n}")
+                g = torch_generator(0, f"{REFERENCE}_pick_{n}")
                 idx = torch.randperm(len(src), generator=g)[:n].to(src.data.device)
-                self._real[n] = _float(src.data[idx])
+                self._real[n] = to_float(src.data[idx])
             else:
-                self._real[n] = torch.cat(list(_chunks(src.sample, n, self.config.batch_size)))
+                self._real[n] = _reference_draw(src, n, self.config.batch_size)
         return self._real[n]
 
     def real_batch(self, n: int) -> Tensor:
@@ -83,29 +104,31 @@ class EvalContext:
     @torch.no_grad()
     def fake(self, n: int) -> Tensor:
         """n generated samples from fixed latent codes, made in training-size batches
-        with the generator in train mode, as the sample grids are (authors' practice)."""
+        with the generator in train mode, as the sample grids are (authors' practice).
+        Images are ``quantized``: every image metric scores what a saved image shows."""
         if n not in self._fake:
             g = torch_generator(self.config.seed, "eval_noise", "cpu")
             z = torch.randn(n, self.config.nz, generator=g).to(self.device)
             gen = self.state.generator
             with frozen_buffers(gen):
-                parts = [gen(chunk) for chunk in z.split(self.config.batch_size)]
-            self._fake[n] = torch.cat(parts)
+                x = torch.cat([gen(chunk) for chunk in z.split(self.config.batch_size)])
+            self._fake[n] = quantized(x) if is_image(tuple(x.shape[1:])) else x
         return self._fake[n]
 
     def fake_batch(self, n: int, stream: torch.Generator) -> Tensor:
+        """A generated batch as the critic sees it in training (not quantized)."""
         z = torch.randn(n, self.config.nz, generator=stream, device=self.device)
         with torch.no_grad():
             return self.state.generator(z)
 
 
-def _float(x: Tensor) -> Tensor:
-    return x.float() / 127.5 - 1 if x.dtype == torch.uint8 else x.float()
-
-
-def _chunks(sample, n: int, size: int):
-    done = 0
-    while done < n:
-        k = min(size, n - done)
-        yield sample(k)
-        done += k
+def _reference_draw(src, n: int, batch: int) -> Tensor:
+    """n samples of a sampled (not indexable) source from the reference stream, in whole
+    batches (streaming sources hand out nothing else); the fresh-batch stream is restored."""
+    saved = src.state_dict()
+    src.reseed(stream_seed(0, f"{REFERENCE}_draw_{n}"))
+    try:
+        parts = [src.sample(batch) for _ in range(-(-n // batch))]
+    finally:
+        src.load_state_dict(saved)
+    return torch.cat(parts)[:n]

@@ -1,42 +1,57 @@
 """The paper's own signals, measured on the critic at a checkpoint.
 
 * ``w_estimate``: -critic loss (Fig. 3) or the JS estimate (Fig. 4) averaged over
-  fresh batches, less noisy than the per-iteration record.
-* ``critic_grads``: the norm of the critic loss's gradient for each layer's weights
-  (WGAN-GP Fig. 1b: with clipping they explode or vanish along the depth).
+  fresh batches, less noisy than the per-iteration record, and the generator's loss
+  on the same batches (Fig. 8 / App. E: the -log D loss of the standard GAN).
+* ``critic_gap``: the critic's value on its training images vs held-out images of the
+  same data set (WGAN-GP Sec. 5.6, Fig. 5b: critic overfitting on 1,000 digits).
 * ``critic_profile``: the 1-D picture of paper Fig. 2: the gradient of the trained
   critic / discriminator over the fake data's support.
+(``critic_grads``, WGAN-GP Fig. 1b, is in ``suite.metrics.gradients``.)
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import torch
 from pydantic import Field
 
+from suite.columns import Column
+from suite.data import build_source
+from suite.losses import LOSSES
 from suite.metrics.registry import METRICS, MetricOptions
-from suite.seeding import torch_generator
+from suite.seeding import stream_seed, torch_generator
 
 
 class BatchesOptions(MetricOptions):
     batches: int = Field(10, ge=1, description="fresh batches the value is averaged over")
 
 
-def _critic_terms(ctx, stream: torch.Generator) -> dict[str, torch.Tensor]:
-    n = ctx.config.batch_size
-    real, fake = ctx.real_batch(n), ctx.fake_batch(n, stream)
-    return ctx.state.loss.critic(ctx.state.critic(real), ctx.state.critic(fake))
+def estimate_names(loss: Any) -> list[str]:
+    """The distance estimates a loss entry declares among its critic terms."""
+    return [k for k, c in getattr(loss, "columns", {}).items() if c.role == "estimate"]
+
+
+def _eval_columns() -> dict[str, Column]:
+    """``<estimate>_eval`` for every estimate a loss entry declares (suite.losses)."""
+    out = {}
+    for name in LOSSES:
+        for key, c in LOSSES.get(name).columns.items():
+            if c.role == "estimate":
+                text = f"{c.description}; mean over fresh batches at a checkpoint"
+                out[f"{key}_eval"] = Column(text, c.better, c.role, c.rank)
+    return out
 
 
 @METRICS.register("w_estimate")
 class WEstimate:
     Options = BatchesOptions
     columns = {
-        "w_estimate_eval": "-critic loss averaged over fresh batches (WGAN-type losses)",
-        "js_estimate_eval": "log 2 - L_D / 2 averaged over fresh batches (GAN losses)",
+        **_eval_columns(),
+        "loss_generator_eval": Column(
+            "the generator's loss on the same fresh batches (gan_ns: -log D, paper Fig. 8)",
+        ),
     }
 
     @staticmethod
@@ -46,57 +61,122 @@ class WEstimate:
     @staticmethod
     @torch.no_grad()
     def compute(ctx, options) -> dict[str, Any]:
+        loss, critic, n = ctx.state.loss, ctx.state.critic, ctx.config.batch_size
+        keys = estimate_names(loss)
         stream = torch_generator(ctx.config.seed, "eval_critic_noise", ctx.device)
-        sums: dict[str, float] = {}
+        sums = dict.fromkeys([*keys, "generator"], 0.0)
         for _ in range(options.batches):
-            for key, value in _critic_terms(ctx, stream).items():
-                if key.endswith("_estimate"):
-                    sums[key] = sums.get(key, 0.0) + float(value)
-        return {f"{k}_eval": v / options.batches for k, v in sums.items()}
+            d_real, d_fake = critic(ctx.real_batch(n)), critic(ctx.fake_batch(n, stream))
+            terms = {**loss.critic(d_real, d_fake), **loss.generator(d_fake)}
+            for key in sums:
+                sums[key] += float(terms[key])
+        row = {f"{k}_eval": sums[k] / options.batches for k in keys}
+        row["loss_generator_eval"] = sums["generator"] / options.batches
+        return row
 
 
-def layer_weights(critic: torch.nn.Module) -> list[torch.Tensor]:
-    """The weight matrices / kernels of the critic, input side first."""
-    return [p for _, p in critic.named_parameters() if p.ndim >= 2]
+class GapOptions(BatchesOptions):
+    heldout: dict[str, Any] = Field(
+        default_factory=dict,
+        description="data options overriding the trial's to name the held-out images, "
+        "e.g. {start: 4000, limit: 1000}",
+    )
 
 
-@METRICS.register("critic_grads")
-class CriticGrads:
-    Options = BatchesOptions
+def heldout_data(config: Any, options: GapOptions) -> Any:
+    """The trial's data options with the held-out overrides, validated by the dataset."""
+    return type(config.data).model_validate({**config.data.model_dump(), **options.heldout})
+
+
+def _overlap(train: Any, held: Any) -> bool:
+    """Whether two image ranges of one split can share images (start/limit ranges)."""
+    if getattr(train, "split", None) != getattr(held, "split", None):
+        return False
+    if not hasattr(train, "start"):
+        return True
+
+    def span(o: Any) -> tuple[float, float]:
+        return o.start, o.start + o.limit if o.limit is not None else float("inf")
+
+    (a, b), (c, d) = span(train), span(held)
+    return a < d and c < b
+
+
+def _gap_sources(ctx, options: GapOptions) -> tuple[Any, Any]:
+    """Copies of the training data (built with the trial's data seed, so a data set made
+    from its seed is the one trained on) and of the held-out data, both drawing from
+    streams of this checkpoint."""
+    key = ("critic_gap_sources", str(sorted(options.heldout.items())))
+    if key not in ctx.memo:
+        cfg, size = ctx.config, ctx.config.batch_size
+        seed = stream_seed(cfg.seed, "data")
+        ctx.memo[key] = (
+            build_source(cfg.data, ctx.device, seed=seed, batch_size=size),
+            build_source(heldout_data(cfg, options), ctx.device, seed=seed, batch_size=size),
+        )
+    sources = ctx.memo[key]
+    for name, src in zip(("eval_gap_train", "eval_gap_heldout"), sources, strict=True):
+        src.reseed(ctx.checkpoint_seed(name))
+    return sources
+
+
+@METRICS.register("critic_gap")
+class CriticGap:
+    """WGAN-GP Sec. 5.6 / Fig. 5b: trained on 1,000 MNIST digits, the critic's negative
+    loss on its training images pulls away from its value on held-out digits (the
+    critic overfits). Both use the same fake batches, so the gap is the real images'."""
+
+    Options = GapOptions
     columns = {
-        "critic_grad_norm.LNN": "norm of d(critic loss)/d(weights of layer NN), 00 = input side",
-        "critic_grad_slope": "log10 decades per layer from the output back to the input "
-        "(> 0: gradients explode towards the input, < 0: vanish)",
+        "w_estimate_train": Column(
+            "negative critic loss on the trial's training images, mean over fresh batches",
+            role="estimate",
+        ),
+        "w_estimate_heldout": Column(
+            "negative critic loss on held-out images of the same data set, same fake batches",
+            role="estimate",
+        ),
+        "critic_gap": Column(
+            "w_estimate_train - w_estimate_heldout (> 0: the critic overfits, WGAN-GP Fig. 5b)",
+        ),
     }
 
     @staticmethod
     def check(config, options) -> None:
-        return None
+        if not options.heldout:
+            raise ValueError(
+                "needs heldout: data options naming images the critic never trains on, "
+                "e.g. {start: 4000, limit: 1000}"
+            )
+        if options.heldout.get("name", config.data.name) != config.data.name:
+            raise ValueError("heldout images come from the trial's own data set: drop 'name'")
+        try:
+            held = heldout_data(config, options)
+        except ValueError as exc:
+            raise ValueError(f"heldout {options.heldout}: {exc}") from None
+        if _overlap(config.data, held):
+            raise ValueError(
+                f"heldout {options.heldout} can share images with the training "
+                "data: give disjoint start/limit ranges or another split"
+            )
 
     @staticmethod
+    @torch.no_grad()
     def compute(ctx, options) -> dict[str, Any]:
-        params = layer_weights(ctx.state.critic)
+        train_src, held_src = _gap_sources(ctx, options)
+        loss, critic, n = ctx.state.loss, ctx.state.critic, ctx.config.batch_size
         stream = torch_generator(ctx.config.seed, "eval_critic_noise", ctx.device)
-        total = [torch.zeros((), device=ctx.device) for _ in params]
+        train = heldout = 0.0
         for _ in range(options.batches):
-            loss = _critic_terms(ctx, stream)["critic"]
-            grads = torch.autograd.grad(loss, params, allow_unused=True)
-            for i, g in enumerate(grads):
-                if g is not None:
-                    total[i] += g.norm()
-        norms = [float(t) / options.batches for t in total]
-        row: dict[str, Any] = {f"critic_grad_norm.L{i:02d}": v for i, v in enumerate(norms)}
-        row["critic_grad_slope"] = grad_slope(norms)
-        return row
-
-
-def grad_slope(norms: list[float]) -> float:
-    """Least-squares slope of log10(norm) against depth counted from the output."""
-    if len(norms) < 2 or not any(v > 0 for v in norms):
-        return float("nan")  # no gradient at all (underflow): no slope to read
-    logs = [math.log10(v) if v > 0 else -45.0 for v in norms]  # float32 underflow floor
-    depth_from_output = np.arange(len(logs))[::-1]
-    return float(np.polyfit(depth_from_output, np.asarray(logs), 1)[0])
+            d_fake = critic(ctx.fake_batch(n, stream))
+            train -= float(loss.critic(critic(train_src.sample(n)), d_fake)["critic"])
+            heldout -= float(loss.critic(critic(held_src.sample(n)), d_fake)["critic"])
+        train, heldout = train / options.batches, heldout / options.batches
+        return {
+            "w_estimate_train": train,
+            "w_estimate_heldout": heldout,
+            "critic_gap": train - heldout,
+        }
 
 
 class ProfileOptions(MetricOptions):
@@ -111,8 +191,11 @@ class CriticProfile:
 
     Options = ProfileOptions
     columns = {
-        "grad_fake_rel": "mean |dD/dx| on the fake samples / max |dD/dx| between the two modes",
-        "grad_fake_cv": "coefficient of variation of |dD/dx| on the fake samples",
+        "grad_fake_rel": Column(
+            "mean |dD/dx| on the fake samples / max |dD/dx| between the two modes "
+            "(near 0: the discriminator saturated, paper Fig. 2)"
+        ),
+        "grad_fake_cv": Column("coefficient of variation of |dD/dx| on the fake samples"),
     }
 
     @staticmethod

@@ -1,10 +1,13 @@
-"""FID, KID and IS through torch-fidelity, on generated samples vs the dataset's images.
+"""FID, KID, precision/recall and IS through torch-fidelity, on generated samples vs
+the dataset's images.
 
 The generated set is a uint8 dataset made by the suite (train-mode generator, fixed
-latent codes, grey images repeated to RGB); the real set's features are cached by
-torch-fidelity under a name that hashes the data options, the number of images and
-the weights' SHA-256, so they are computed once per (dataset, split, size, n, weights).
-Every score carries the SHA-256 of the weights file and the sample counts it used.
+latent codes, grey images repeated to RGB); the real set is the trial-independent
+reference subset (``EvalContext.real``) and its features are cached by torch-fidelity
+under a name that hashes the data options, the reference stream, the number of images
+and the weights' SHA-256, so they are computed once per (dataset, split, size, n,
+weights) and shared by FID, KID and precision/recall. Every score carries the SHA-256
+of the weights file and the sample counts it used.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import torch_fidelity
 from pydantic import Field
 from torch.utils.data import Dataset
 
+from suite.columns import Column
+from suite.data.base import to_uint8
 from suite.metrics.cache import cache_dir, key_of, locked
-from suite.metrics.context import to_uint8
+from suite.metrics.context import REFERENCE
 from suite.metrics.inception_weights import WeightsUnavailable, resolve
 from suite.metrics.registry import METRICS, SampledOptions, is_image
 from suite.seeding import stream_seed
 
 KID_SUBSET = 1000  # torch-fidelity's default; smaller sets use all their samples
+EXTRACTOR = "inception-v3-compat"  # torch-fidelity's TF-Inception port, for every metric here
+SHARED = ("fid", "kid", "prc")  # metrics computed in one Inception pass on one sample set
 
 
 class Images(Dataset):
@@ -54,8 +61,10 @@ def _check(config, options) -> None:
 
 
 def real_name(data: Any, n: int, sha256: str) -> str:
-    """The cache name of a dataset's real features: data options, count and weights."""
-    return f"wgan-suite-real-{data.name}-{key_of(data.model_dump(mode='json'), n, sha256)}"
+    """The cache name of a dataset's real features: data options, the reference stream
+    they were drawn from (the same for every trial), count and weights."""
+    key = key_of(data.model_dump(mode="json"), REFERENCE, n, sha256)
+    return f"wgan-suite-real-{data.name}-{REFERENCE}-{key}"
 
 
 def score_images(
@@ -67,7 +76,7 @@ def score_images(
     cuda: bool,
     batch_size: int = 100,
     seed: int = 2020,
-    **flags: bool,
+    **flags: Any,
 ) -> dict[str, Any]:
     """torch_fidelity.calculate_metrics on two uint8 image sets, the real one cached
     under ``real_name`` (the first caller computes its features, others wait)."""
@@ -79,6 +88,7 @@ def score_images(
         cache_root=str(root),
         cuda=cuda,
         batch_size=batch_size,
+        feature_extractor=EXTRACTOR,
         feature_extractor_weights_path=str(weights.path),
         kid_subset_size=min(KID_SUBSET, len(fake), len(real)),
         isc_splits=min(10, len(fake)),
@@ -93,7 +103,7 @@ def score_images(
         return torch_fidelity.calculate_metrics(**kwargs)
 
 
-def fidelity(ctx, options, weights, **flags: bool) -> dict[str, Any]:
+def fidelity(ctx, options, weights, **flags: Any) -> dict[str, Any]:
     """Scores of this checkpoint's generated samples against the dataset's images."""
     n_fake, n_real = options.samples, options.n_real
     return score_images(
@@ -108,71 +118,157 @@ def fidelity(ctx, options, weights, **flags: bool) -> dict[str, Any]:
     )
 
 
-def _fid_kid(ctx) -> dict[str, Any]:
-    """FID and KID from one pass when the config asks for both (same samples, weights)."""
+def _inception_pass(ctx) -> dict[str, Any]:
+    """FID, KID and precision/recall from one pass over the same samples, for those of
+    them the config asks for (their options are checked to agree)."""
     memo = ctx.checkpoint_memo
-    if "fid_kid" not in memo:
-        specs = {s.name: s for s in ctx.config.metrics if s.name in ("fid", "kid")}
-        options = specs.get("fid") or specs["kid"]
+    if "inception_pass" not in memo:
+        specs = {s.name: s for s in ctx.config.metrics if s.name in SHARED}
+        options = next(iter(specs.values()))
         weights = resolve(options.weights, need_logits=False)
-        out = fidelity(ctx, options, weights, fid="fid" in specs, kid="kid" in specs)
+        k = specs["prc"].neighborhood if "prc" in specs else 3
+        flags = {name: name in specs for name in SHARED}
+        out = fidelity(ctx, options, weights, prc_neighborhood=k, **flags)
         row: dict[str, Any] = {"inception_sha256": weights.sha256}
-        if "fid" in specs:
-            row.update(
-                fid=out[torch_fidelity.KEY_METRIC_FID],
-                fid_samples=options.samples,
-                fid_real_samples=options.n_real,
-            )
-        if "kid" in specs:
-            row.update(
-                kid=out[torch_fidelity.KEY_METRIC_KID_MEAN],
-                kid_std=out[torch_fidelity.KEY_METRIC_KID_STD],
-                kid_samples=options.samples,
-                kid_subset_size=min(KID_SUBSET, options.samples, options.n_real),
-            )
-        memo["fid_kid"] = row
-    return memo["fid_kid"]
+        for name in specs:
+            row.update(_COLUMNS_OF[name](out, options))
+        memo["inception_pass"] = row
+    return memo["inception_pass"]
 
 
-def _fid_kid_check(config, options) -> None:
+def _fid_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
+    return {
+        "fid": out[torch_fidelity.KEY_METRIC_FID],
+        "fid_samples": options.samples,
+        "fid_real_samples": options.n_real,
+    }
+
+
+def _kid_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
+    return {
+        "kid": out[torch_fidelity.KEY_METRIC_KID_MEAN],
+        "kid_std": out[torch_fidelity.KEY_METRIC_KID_STD],
+        "kid_samples": options.samples,
+        "kid_subset_size": min(KID_SUBSET, options.samples, options.n_real),
+    }
+
+
+def _prc_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
+    return {
+        "precision": out[torch_fidelity.KEY_METRIC_PRECISION],
+        "recall": out[torch_fidelity.KEY_METRIC_RECALL],
+        "f_score": out[torch_fidelity.KEY_METRIC_F_SCORE],
+        "prc_samples": options.samples,
+    }
+
+
+_COLUMNS_OF = {"fid": _fid_columns, "kid": _kid_columns, "prc": _prc_columns}
+
+
+def _shared_check(config, options) -> None:
     _check(config, options)
-    specs = [s for s in config.metrics if s.name in ("fid", "kid")]
+    specs = [s for s in config.metrics if s.name in SHARED]
     if len({(s.samples, s.n_real, s.weights, s.at) for s in specs}) > 1:
-        raise ValueError("fid and kid share one Inception pass: give them the same options")
+        names = ", ".join(s.name for s in specs)
+        raise ValueError(f"{names} share one Inception pass: give them the same options")
+
+
+def _shared_compute(ctx, options) -> dict[str, Any]:
+    return _inception_pass(ctx)
+
+
+SHA = Column("SHA-256 of the Inception weights file")
 
 
 @METRICS.register("fid")
 class FID:
     Options = InceptionOptions
     columns = {
-        "fid": "Fréchet Inception Distance (torch-fidelity), lower is better",
-        "fid_samples": "generated samples FID used",
-        "inception_sha256": "SHA-256 of the Inception weights file",
+        "fid": Column(
+            "Fréchet Inception Distance (torch-fidelity)", better="lower", role="quality", rank=0
+        ),
+        "fid_samples": Column("generated samples FID used", role="count"),
+        "fid_real_samples": Column("reference images FID used", role="count"),
+        "inception_sha256": SHA,
     }
-    check = staticmethod(_fid_kid_check)
-
-    @staticmethod
-    def compute(ctx, options) -> dict[str, Any]:
-        return _fid_kid(ctx)
+    check = staticmethod(_shared_check)
+    compute = staticmethod(_shared_compute)
 
 
 @METRICS.register("kid")
-class KID(FID):
+class KID:
     """Computed in FID's Inception pass when both are asked for."""
 
+    Options = InceptionOptions
     columns = {
-        "kid": "Kernel Inception Distance (torch-fidelity), mean over subsets",
-        "kid_std": "its standard deviation over subsets",
+        "kid": Column(
+            "Kernel Inception Distance (torch-fidelity), mean over subsets",
+            better="lower",
+            role="quality",
+            rank=3,
+        ),
+        "kid_std": Column("its standard deviation over subsets"),
+        "kid_samples": Column("generated samples KID used", role="count"),
+        "kid_subset_size": Column("samples per KID subset", role="count"),
+        "inception_sha256": SHA,
     }
+    check = staticmethod(_shared_check)
+    compute = staticmethod(_shared_compute)
+
+
+class PrcOptions(InceptionOptions):
+    neighborhood: int = Field(
+        3, ge=1, description="k of the k-NN manifolds (Kynkäänniemi et al. 2019: 3)"
+    )
+
+
+@METRICS.register("prc")
+class PrecisionRecall:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) by torch-fidelity, on the
+    Inception pool features FID uses (torch-fidelity's default VGG16 is a download) and
+    the same cached real features. Recall measures diversity without labels (LSUN)."""
+
+    Options = PrcOptions
+    columns = {
+        "precision": Column(
+            "share of generated samples inside the real k-NN manifold (Inception features)",
+            better="higher",
+            role="quality",
+        ),
+        "recall": Column(
+            "share of real samples inside the generated k-NN manifold (low: modes dropped)",
+            better="higher",
+            role="diversity",
+        ),
+        "f_score": Column("harmonic mean of precision and recall", better="higher"),
+        "prc_samples": Column("generated samples precision/recall used", role="count"),
+        "inception_sha256": SHA,
+    }
+
+    @staticmethod
+    def check(config, options) -> None:
+        _shared_check(config, options)
+        if min(options.samples, options.n_real) <= options.neighborhood:
+            raise ValueError(
+                f"needs more than neighborhood={options.neighborhood} samples on each side"
+            )
+
+    compute = staticmethod(_shared_compute)
 
 
 @METRICS.register("is")
 class InceptionScore:
     Options = InceptionOptions
     columns = {
-        "is": "Inception Score (torch-fidelity, 10 splits), higher is better",
-        "is_std": "its standard deviation over splits",
-        "is_unavailable": "why IS was not computed (weights without the logits layer)",
+        "is": Column(
+            "Inception Score (torch-fidelity, 10 splits); needs the 1008-way logits",
+            better="higher",
+            role="quality",
+        ),
+        "is_std": Column("its standard deviation over splits"),
+        "is_unavailable": Column("why IS was not computed (weights without the logits layer)"),
+        "is_samples": Column("generated samples IS used", role="count"),
+        "is_sha256": Column("SHA-256 of the Inception weights file IS used"),
     }
     check = staticmethod(_check)
 

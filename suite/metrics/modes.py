@@ -2,7 +2,7 @@
 
 A sample belongs to its nearest centre when it lies within ``n_std`` standard
 deviations of it ("high quality"); a mode is covered when it holds at least
-``min_share`` of the samples (claims.md, section D: 3 std, 1 % of 2,500).
+``min_share`` of the samples (the suite's thresholds: 3 std, 1 % of the samples).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """The metrics registry: what a trial can be scored with at its checkpoints.
 
-An entry is a class with an ``Options`` model, ``columns`` (result column -> what it
-means, read by the report), ``check(config, options)`` raising ValueError when the
-metric cannot apply to a trial (checked when the config is validated, before any
-training) and ``compute(ctx, options) -> dict`` returning columns for the record.
+An entry is a class with an ``Options`` model, ``columns`` (result column ->
+``suite.columns.Column``: what it means, which direction is better, its role; read by
+analysis and report through ``suite.columns``), ``check(config, options)`` raising
+ValueError when the metric cannot apply to a trial (checked when the config is
+validated, before any training) and ``compute(ctx, options) -> dict`` returning
+columns for the record.
 """
 
 from __future__ import annotations

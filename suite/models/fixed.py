@@ -1,8 +1,10 @@
-"""A generator that does not learn: the fixed fake distribution of paper Fig. 2.
+"""Generators that do not learn: the fixed fake distributions of paper Fig. 2 and Example 1.
 
 Fig. 2 trains a discriminator / critic to optimality between two fixed 1-D Gaussians
-(WGAN-GP's toy value surfaces do the same with ``FIXED_GENERATOR``). The generator
-update still runs; a parameter multiplied by zero keeps it well-formed and inert.
+(WGAN-GP's toy value surfaces do the same with ``FIXED_GENERATOR``); Example 1 / Fig. 1
+compares P0 = (0, Z) with P_theta = (theta, Z) as theta is swept (an ablation axis).
+The generator update still runs; a parameter multiplied by zero keeps it well-formed
+and inert.
 """
 
 from __future__ import annotations
@@ -40,3 +42,33 @@ class FixedGaussian(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.mean + self.std * z[:, : self.dim] + 0.0 * self.inert
+
+
+class FixedLineOptions(Options):
+    theta: float = Field(0.0, description="x coordinate of the line (paper Example 1)")
+
+
+@GENERATORS.register("fixed_line")
+class FixedLine(nn.Module):
+    """P_theta of paper Example 1: (theta, Z) with Z ~ U[0, 1], for the data ``parallel_lines``.
+
+    Z = Phi(z_0), the standard normal CDF of the first latent coordinate, is uniform.
+    """
+
+    Options = FixedLineOptions
+
+    @staticmethod
+    def check_shape(shape: tuple[int, ...]) -> None:
+        if tuple(shape) != (2,):
+            raise ValueError(f"a line in the plane makes 2-D points, not shape {shape}")
+
+    def __init__(self, options: FixedLineOptions, data_shape: tuple[int, ...], nz: int) -> None:
+        super().__init__()
+        self.check_shape(data_shape)
+        self.theta = options.theta
+        self.inert = nn.Parameter(torch.zeros(()))
+
+    def forward(self, z: Tensor) -> Tensor:
+        u = torch.special.ndtr(z[:, 0])
+        x = torch.full_like(u, self.theta)
+        return torch.stack([x, u], 1) + 0.0 * self.inert

@@ -10,25 +10,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import torch
 from torch import Tensor
 from torchvision.utils import make_grid
 
 from suite import io as atomic
+from suite.data.base import to_uint8
 
 
 def image_grid_png(images: Tensor) -> bytes:
     """(N, C, H, W) in [-1, 1] -> PNG bytes of a near-square grid."""
     from PIL import Image
 
-    grid = make_grid(
-        images.detach().float().cpu().clamp(-1, 1),
-        nrow=int(math.sqrt(len(images))),
-        normalize=True,
-        value_range=(-1, 1),
-        pad_value=1.0,
-    )
-    array = grid.mul(255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    grid = make_grid(images.detach().float().cpu(), nrow=int(math.sqrt(len(images))), pad_value=1.0)
+    array = to_uint8(grid).permute(1, 2, 0).numpy()
     buf = io.BytesIO()
     Image.fromarray(array).save(buf, format="PNG")
     return buf.getvalue()

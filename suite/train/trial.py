@@ -4,9 +4,14 @@ Files in ``trial_dir`` (each written atomically or append-only):
   config.json          the resolved config, written before training (STYLE 8)
   records.jsonl        one line per logged generator iteration
   checkpoint/state.pt  the latest full training state (weights_only loadable)
-  samples/iter_NNNNNNN.png  the fixed-noise grid at each checkpoint
+  samples/iter_NNNNNNN.png  the fixed-noise grid at iteration 0 and each checkpoint
 A rerun with the same config resumes from the checkpoint and produces the same
 records as an uninterrupted run (on CPU, bit for bit, wall time aside).
+
+Iteration 0 is scored too, before any training step (metrics, the Lipschitz stats of
+the initial critic, a sample grid): a claim about what training does compares with
+it, never with a value that initialisation alone produces (e.g. one clip of a He- or
+DCGAN-initialised critic already puts most weights at the bound).
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ def _prepare_dir(config: TrialConfig, trial_dir: Path) -> None:
         io.write_json(path, resolved)
 
 
-def _resume(state: TrainState, trial_dir: Path) -> None:
-    """Load the checkpoint if any, and drop records logged after it (they will be redone)."""
+def _resume(state: TrainState, trial_dir: Path) -> list[dict[str, Any]]:
+    """Load the checkpoint if any, and drop records logged after it (they will be redone).
+
+    Returns the records kept."""
     ckpt = trial_dir / CHECKPOINT
     records = trial_dir / "records.jsonl"
     if ckpt.exists():
@@ -57,6 +64,7 @@ def _resume(state: TrainState, trial_dir: Path) -> None:
     ]
     if records.exists():
         io.write_jsonl(records, kept)
+    return kept
 
 
 def _record(state: TrainState, terms: dict[str, torch.Tensor], wall: float) -> dict[str, Any]:
@@ -77,13 +85,40 @@ def _nonfinite(row: dict[str, Any]) -> list[str]:
     return [k for k, v in row.items() if isinstance(v, float) and not math.isfinite(v)]
 
 
-def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]:
-    io.torch_save(state.state_dict(), trial_dir / CHECKPOINT)
+def _grid(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]:
     samples = generate(state.generator, z)
     title = f"{state.config.loss.name} / {state.config.generator.name}, iter {state.iteration}"
     grid = Path("samples") / f"iter_{state.iteration:07d}.png"
     save_samples(samples, trial_dir / grid, title)
-    return {"checkpoint": str(trial_dir / CHECKPOINT), "sample_grid": str(grid)}
+    return {"sample_grid": str(grid)}
+
+
+def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]:
+    io.torch_save(state.state_dict(), trial_dir / CHECKPOINT)
+    return {"checkpoint": str(trial_dir / CHECKPOINT), **_grid(state, trial_dir, z)}
+
+
+def _scores(scorer: EvalContext, final: bool) -> dict[str, Any]:
+    tick = time.perf_counter()
+    row = evaluate(scorer, final=final)
+    row["eval_seconds"] = round(time.perf_counter() - tick, 4)
+    return row
+
+
+def _initial(state: TrainState, trial_dir: Path, z: torch.Tensor, scorer: EvalContext):
+    """The record of iteration 0: the untrained networks scored like a checkpoint (no loss
+    columns: nothing was trained; no checkpoint file: a fresh build gives the same state)."""
+    row: dict[str, Any] = {
+        "iteration": 0,
+        "images_seen": 0,
+        "wall_time": 0.0,
+        "status": "running",
+        "at_checkpoint": True,
+        **state.lipschitz.stats(state.critic),
+        **_grid(state, trial_dir, z),
+    }
+    row.update(_scores(scorer, final=False))
+    return row
 
 
 def run_trial(
@@ -103,9 +138,13 @@ def run_trial(
     trial_dir = Path(trial_dir)
     _prepare_dir(config, trial_dir)
     state = build_state(config, device)
-    _resume(state, trial_dir)
+    kept = _resume(state, trial_dir)
     z = fixed_noise(config, state.device)
     scorer = EvalContext(state)
+    if state.iteration == 0 and not any(r["iteration"] == 0 for r in kept):
+        row = _initial(state, trial_dir, z, scorer)
+        io.append_jsonl(trial_dir / "records.jsonl", row)
+        yield row
     start = time.perf_counter() - state.wall_time
     while state.iteration < config.iterations:
         it = state.iteration + 1
@@ -121,9 +160,7 @@ def run_trial(
             row.update(status="diverged", reason="non-finite " + ", ".join(bad))
         elif at_ckpt:
             row.update(_checkpoint(state, trial_dir, z), at_checkpoint=True)
-            tick = time.perf_counter()
-            row.update(evaluate(scorer, final=it == config.iterations))
-            row["eval_seconds"] = round(time.perf_counter() - tick, 4)
+            row.update(_scores(scorer, final=it == config.iterations))
             if it == config.iterations:
                 row["status"] = "finished"
         stop = row["status"] == "running" and should_stop is not None and should_stop()

@@ -1,0 +1,53 @@
+"""Column metadata declared once on the metric and loss entries (suite.columns)."""
+
+from __future__ import annotations
+
+import pytest
+
+from suite.columns import (
+    Column,
+    column_info,
+    columns_with_role,
+    declared,
+    estimate_columns,
+    is_pattern,
+    quality_columns,
+)
+from suite.losses import LOSSES
+from suite.metrics import METRICS
+from suite.registry import Registry
+
+
+def test_every_metric_and_loss_declares_its_columns_as_column_objects():
+    for registry in (METRICS, LOSSES):
+        for name in registry:
+            columns = registry.get(name).columns
+            assert all(isinstance(c, Column) for c in columns.values()), name
+            for col in columns:  # lower case, so the NN placeholder cannot clash
+                assert col == col.lower() or is_pattern(col), col
+
+
+def test_lookups_read_the_declarations():
+    assert quality_columns()[:2] == ("fid", "fd_classifier")
+    assert column_info("fid").better == "lower" and column_info("recall").role == "diversity"
+    assert column_info("critic_grad_norm.L07") is column_info("critic_grad_norm.L12")
+    assert column_info("critic_grad_norm.L07").role == "diagnostic"
+    assert column_info("critic_grad_norm.Lx") is None and column_info("no_such_column") is None
+    assert estimate_columns() == ("w_estimate", "js_estimate")
+    estimates = columns_with_role("estimate")
+    assert {"w_estimate_eval", "js_estimate_eval", "w_estimate", "js_estimate"} <= set(estimates)
+    assert "loss_generator_eval" not in estimates  # a loss, not a distance estimate
+    assert {"precision", "precision_classifier"} <= set(columns_with_role("quality"))
+    assert {"recall", "recall_classifier", "diversity_ratio"} <= set(columns_with_role("diversity"))
+    with pytest.raises(ValueError, match="unknown role"):
+        columns_with_role("qualty")
+
+
+def test_a_column_declared_twice_must_mean_the_same():
+    a, b = Registry("thing"), Registry("other")
+    a.register("x")(type("X", (), {"columns": {"score": Column("one thing")}}))
+    b.register("y")(type("Y", (), {"columns": {"score": Column("another thing")}}))
+    with pytest.raises(ValueError, match="declared twice"):
+        declared((a, b))
+    with pytest.raises(ValueError, match="role"):
+        Column("bad", role="qualityy")

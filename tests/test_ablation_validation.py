@@ -164,7 +164,7 @@ MALFORMED = [
      "Did you mean: mlp? Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, "
      "fixed_line, mlp"),
     ("critic-name", {"base/critic/name": "dcgann"}, "critic: Unknown critic 'dcgann'. "
-     "Did you mean: dcgan, dcgan_nobn? Available: dcgan, dcgan_nobn, mlp"),
+     "Did you mean: dcgan, dcgan_ln, dcgan_nobn? Available: dcgan, dcgan_ln, dcgan_nobn, mlp"),
     ("loss-name", {"grid/loss": ["wgan", "wgn"]}, "loss: Unknown loss 'wgn'. Did you mean: wgan"
      " | Available: gan_minimax, gan_ns, hinge, wgan, wgan_gp | cell loss=wgn"),
     ("dataset-name", {"base/data": "8gaussian"}, "data: Unknown dataset '8gaussian'. "
@@ -302,7 +302,7 @@ def test_cli_validate_and_list_a_valid_file(root, capsys, monkeypatch):
     assert main(["validate", str(path)]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert out.strip() == f"ok {path} (version 1): trials per budget: smoke: 8, quick: 8, paper: 8"
+    assert out.strip() == f"ok {path} (version 1): trials per budget: smoke: 8, quick: 8, paper: 8; 0 claim(s)"
     runs = root / "runs"
     assert main(["list", str(path), "--budget", "smoke", "--runs", str(runs)]) == 0
     lines = capsys.readouterr().out.splitlines()

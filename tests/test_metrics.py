@@ -177,11 +177,12 @@ def test_loss_quality_correlation_on_synthetic_curves_with_known_rank_order():
     per_trial = loss_quality_correlation(pd.DataFrame(rows))
     tracks = per_trial[per_trial["axis.loss"] == "tracks"]
     assert (tracks["spearman"] == 1.0).all() and (tracks["n_checkpoints"] == 12).all()
-    assert (tracks["spearman_lo"] > 0.8).all() and (tracks["quality"] == "fd_classifier").all()
+    assert (tracks["quality"] == "fd_classifier").all()
     assert (per_trial[per_trial["axis.loss"] == "inverse"]["spearman"] == -1.0).all()
     agg = aggregate_correlation(per_trial, ["axis.loss"]).set_index("axis.loss")
     assert agg.loc["tracks", "spearman"] == 1.0 and agg.loc["tracks", "n_seeds"] == 3
-    assert agg.loc["inverse", "spearman_hi"] == -1.0
+    # the interval over seeds is suite.stats' (one statistics module): equal seeds, no width
+    assert agg.loc["inverse", "spearman_lo"] == agg.loc["inverse", "spearman_hi"] == -1.0
 
 
 def test_median_filter_removes_spikes_and_keeps_length():
@@ -189,7 +190,7 @@ def test_median_filter_removes_spikes_and_keeps_length():
     x[[10, 30]] = 100.0
     out = smooth(x, kernel=5)
     assert len(out) == 50 and np.allclose(out, 1.0)
-    assert np.allclose(smooth([3.0, 1.0, 2.0]), [3.0, 2.0, 2.0])  # kernel shrinks to n
+    assert np.allclose(smooth([3.0, 1.0, 2.0], kernel=11), [3.0, 2.0, 2.0])  # shrinks to n
 
 
 def test_stacked_mnist_modes_are_counted_with_a_per_channel_digit_classifier(tmp_path):

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PIN = ROOT / "tests" / "golden" / "resolved.yaml"
 SHOWN = ("loss", "lipschitz", "schedule", "c_optimizer", "g_optimizer")
 IMAGES = ("fashion_mnist", "mnist", "stacked_mnist", "lsun_bedroom", "cifar10")
+# Image ablations that reproduce WGAN-GP's own settings, not the WGAN paper's algorithm.
+NOT_THE_WGAN_ALGORITHM = {"critic_overfit": "WGAN-GP's gan_mnist.py: 5 critic steps, no warm-up"}
 
 
 def resolved() -> dict[str, dict[str, list[str]]]:
@@ -59,6 +61,8 @@ def test_image_wgan_cells_run_the_authors_warm_up_at_the_deciding_budgets():
     checked = 0
     for path in discover(ROOT / "ablations"):
         ab = load_ablation(path)
+        if ab.spec.name in NOT_THE_WGAN_ALGORITHM:
+            continue
         for budget in ("cpu", "paper"):
             if budget not in ab.spec.budgets:
                 continue

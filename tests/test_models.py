@@ -13,6 +13,14 @@ def spec(registry, name, **options):
     return resolve(registry, {"name": name, **options})
 
 
+# Small options per entry for the shape tests ("sampled" has no width: it draws one).
+SMALL = {"sampled": {"arch": 0}}
+
+
+def small(registry, name):
+    return spec(registry, name, **SMALL.get(name, {"width": 8}))
+
+
 def n_params(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -45,7 +53,7 @@ def test_parameter_counts_match_authors(registry, name, options, expected):
 @pytest.mark.parametrize("name", [n for n in GENERATORS.names() if not n.startswith("fixed_")])
 @pytest.mark.parametrize("shape", [(1, 16, 16), (3, 32, 32)])
 def test_generator_shapes(name, shape):
-    g = build_generator(spec(GENERATORS, name, width=8), shape, 10, seed=0)
+    g = build_generator(small(GENERATORS, name), shape, 10, seed=0)
     out = g(torch.randn(4, 10))
     assert out.shape == (4, *shape)
     if name != "mlp":  # authors' MLP_G has no Tanh
@@ -55,7 +63,7 @@ def test_generator_shapes(name, shape):
 @pytest.mark.parametrize("name", CRITICS.names())
 @pytest.mark.parametrize("shape", [(1, 16, 16), (3, 32, 32)])
 def test_critic_returns_one_unbounded_score_per_sample(name, shape):
-    d = build_critic(spec(CRITICS, name, width=8), shape, seed=0)
+    d = build_critic(small(CRITICS, name), shape, seed=0)
     assert d(torch.randn(5, *shape)).shape == (5,)
 
 

@@ -32,7 +32,7 @@ def kernel_records(log_every: float | None) -> int:
     """The median filter's width in logged records: 101 iterations, rounded to odd."""
     if log_every is None or not np.isfinite(log_every) or log_every <= 0:
         log_every = 1
-    k = max(1, int(round(KERNEL_ITERATIONS / float(log_every))))
+    k = max(1, round(KERNEL_ITERATIONS / float(log_every)))
     return k if k % 2 else k + 1
 
 
@@ -159,9 +159,7 @@ def aggregate_correlation(per_trial: pd.DataFrame, by: Sequence[str]) -> pd.Data
         row = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
         for method in ("spearman", "pearson"):
             ci = mean_interval(g[method])
-            row.update(
-                {method: ci.estimate, f"{method}_lo": ci.low, f"{method}_hi": ci.high}
-            )
+            row.update({method: ci.estimate, f"{method}_lo": ci.low, f"{method}_hi": ci.high})
             row["n_seeds"] = ci.n
         rows.append(row)
     return pd.DataFrame(rows)

@@ -302,7 +302,10 @@ def test_cli_validate_and_list_a_valid_file(root, capsys, monkeypatch):
     assert main(["validate", str(path)]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert out.strip() == f"ok {path} (version 1): trials per budget: smoke: 8, quick: 8, paper: 8; 0 claim(s)"
+    assert (
+        out.strip()
+        == f"ok {path} (version 1): trials per budget: smoke: 8, quick: 8, paper: 8; 0 claim(s)"
+    )
     runs = root / "runs"
     assert main(["list", str(path), "--budget", "smoke", "--runs", str(runs)]) == 0
     lines = capsys.readouterr().out.splitlines()

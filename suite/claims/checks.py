@@ -169,9 +169,7 @@ class Compare(Check):
         if self.value_b is not None:
             what += f" vs {self.value_b.describe()}"
         rel = f"within {self.margin:g}" if self.op == WITHIN else f"{self.op} {self.margin:g}"
-        return (
-            f"{what}: {describe_where(self.a)} {sign} {describe_where(self.b)} {rel} ({test})"
-        )
+        return f"{what}: {describe_where(self.a)} {sign} {describe_where(self.b)} {rel} ({test})"
 
     def wheres(self) -> list[dict[str, Any]]:
         return [self.a, self.b]

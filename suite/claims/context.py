@@ -48,8 +48,12 @@ class Context:
         if not usable:
             missing = sorted(
                 {k for f in (self.trials, self.results) for k in where}
-                - {k for f in (self.trials, self.results) for k in where
-                   if config_column(k, f.columns)}
+                - {
+                    k
+                    for f in (self.trials, self.results)
+                    for k in where
+                    if config_column(k, f.columns)
+                }
             )
             raise Inconclusive(
                 f"config value(s) {', '.join(missing)} not in the tables "

@@ -203,8 +203,10 @@ class Slope(Reduction):
     """Least-squares slope per 1000 generator iterations (the index is the iteration)."""
 
     describe = staticmethod(
-        lambda m, name: f"slope of {name} per 1k iterations"
-        + (f" over last {m.last:.0%}" if m.last < 1 else "")
+        lambda m, name: (
+            f"slope of {name} per 1k iterations"
+            + (f" over last {m.last:.0%}" if m.last < 1 else "")
+        )
     )
 
     @staticmethod
@@ -227,8 +229,10 @@ class CoefficientOfVariation(Reduction):
     value_range = (0.0, math.inf)
 
     describe = staticmethod(
-        lambda m, name: f"coefficient of variation of {name}"
-        + (f" over last {m.last:.0%}" if m.last < 1 else "")
+        lambda m, name: (
+            f"coefficient of variation of {name}"
+            + (f" over last {m.last:.0%}" if m.last < 1 else "")
+        )
     )
 
     @staticmethod

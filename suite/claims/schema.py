@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 
 from suite import io
-from suite.claims.base import Check, ClaimError, error_lines, parse_check
 from suite.budgets import Budget, rank
+from suite.claims.base import Check, ClaimError, error_lines, parse_check
 from suite.options import Options
 from suite.stats import ALPHA
 

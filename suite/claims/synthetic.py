@@ -60,7 +60,9 @@ def merge(groups: Iterable[Sequence[Synthetic]], override: bool = True) -> list[
         for s in group:
             have = out.get(s.key)
             if have is None:
-                out[s.key] = Synthetic(dict(s.config), s.seed, s.status, dict(s.series), dict(s.flags))
+                out[s.key] = Synthetic(
+                    dict(s.config), s.seed, s.status, dict(s.series), dict(s.flags)
+                )
                 continue
             for mine, theirs in ((have.series, s.series), (have.flags, s.flags)):
                 for name, values in theirs.items():

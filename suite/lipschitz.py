@@ -7,7 +7,7 @@ norm) before the optimizer sees its parameters, and the step calls
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -17,11 +17,12 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from suite.options import Options
 from suite.registry import Registry
 
-LIPSCHITZ: Registry[Any] = Registry("lipschitz method")
-
 
 class LipschitzMethod:
-    Options = Options
+    """The contract of a Lipschitz method: hooks the training step calls around every
+    critic update (defaults: do nothing)."""
+
+    Options: ClassVar[type[Options]] = Options
 
     def __init__(self, options: Any) -> None:
         self.options = options
@@ -42,6 +43,9 @@ class LipschitzMethod:
 
     def stats(self, critic: nn.Module) -> dict[str, float]:
         return {}
+
+
+LIPSCHITZ: Registry[type[LipschitzMethod]] = Registry("lipschitz method", LipschitzMethod)
 
 
 @LIPSCHITZ.register("none")

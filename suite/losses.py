@@ -14,7 +14,8 @@ elsewhere.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -24,15 +25,37 @@ from suite.columns import Column
 from suite.options import Options
 from suite.registry import Registry
 
-LOSSES: Registry[Any] = Registry("loss")
 LOG2 = math.log(2.0)
 
 
+class Loss:
+    """The contract of a loss entry: two pure functions of per-sample critic scores."""
+
+    Options: ClassVar[type[Options]] = Options
+    default_lipschitz: ClassVar[str] = "none"  # the Lipschitz method when a config names none
+    requires_lipschitz: ClassVar[str | None] = None  # a method the loss cannot work without
+    columns: ClassVar[dict[str, Column]] = {}  # the estimate(s) its critic terms log
+    # what the score means as a function of x, for plots of D (paper Fig. 2): None = itself
+    output: ClassVar[Callable[[Tensor], Tensor] | None] = None
+
+    @staticmethod
+    def critic(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:
+        """Named terms; ``critic`` is minimised by the critic's optimizer."""
+        raise NotImplementedError
+
+    @staticmethod
+    def generator(d_fake: Tensor) -> dict[str, Tensor]:
+        """Named terms; ``generator`` is minimised by the generator's optimizer."""
+        raise NotImplementedError
+
+
+LOSSES: Registry[type[Loss]] = Registry("loss", Loss)
+
+
 @LOSSES.register("wgan")
-class WGAN:
+class WGAN(Loss):
     """Critic maximises E f(x) - E f(G z) (paper Eq. 3); W estimate = -critic loss (Fig. 3)."""
 
-    Options = Options
     default_lipschitz = "clip"
     columns = {
         "w_estimate": Column(
@@ -71,10 +94,9 @@ def _discriminator(d_real: Tensor, d_fake: Tensor) -> dict[str, Tensor]:
 
 
 @LOSSES.register("gan_minimax")
-class GANMinimax:
+class GANMinimax(Loss):
     """Goodfellow et al.'s minimax game: G minimises E log(1 - D(G z)) (saturates)."""
 
-    Options = Options
     default_lipschitz = "none"
     columns = {
         "js_estimate": Column(
@@ -102,10 +124,9 @@ class GANNonSaturating(GANMinimax):
 
 
 @LOSSES.register("hinge")
-class Hinge:
+class Hinge(Loss):
     """Hinge loss (SN-GAN Eq. 17): E relu(1 - D(x)) + E relu(1 + D(G z)); G: -E D(G z)."""
 
-    Options = Options
     default_lipschitz = "spectral_norm"
     columns: dict[str, Column] = {}  # no distance estimate
 

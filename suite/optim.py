@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from pydantic import Field
@@ -11,7 +11,18 @@ from pydantic import Field
 from suite.options import Options
 from suite.registry import Registry
 
-OPTIMIZERS: Registry[Any] = Registry("optimizer")
+
+class Optimizer:
+    """The contract of an optimizer entry: its options and how to build it for a net."""
+
+    Options: ClassVar[type[Options]] = Options
+
+    @staticmethod
+    def build(options: Any, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+        raise NotImplementedError
+
+
+OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer", Optimizer)
 
 
 class RMSpropOptions(Options):
@@ -22,14 +33,16 @@ class RMSpropOptions(Options):
 
 
 @OPTIMIZERS.register("rmsprop")
-def rmsprop(options: RMSpropOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+class RMSprop(Optimizer):
     """The paper's choice (Sec. 3: momentum-free, stable for the non-stationary critic)."""
-    return torch.optim.RMSprop(
-        params, lr=options.lr, alpha=options.alpha, eps=options.eps, momentum=options.momentum
-    )
 
+    Options = RMSpropOptions
 
-rmsprop.Options = RMSpropOptions
+    @staticmethod
+    def build(options: RMSpropOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+        return torch.optim.RMSprop(
+            params, lr=options.lr, alpha=options.alpha, eps=options.eps, momentum=options.momentum
+        )
 
 
 class AdamOptions(Options):
@@ -40,14 +53,16 @@ class AdamOptions(Options):
 
 
 @OPTIMIZERS.register("adam")
-def adam(options: AdamOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+class Adam(Optimizer):
     """Momentum-based: paper Sec. 3 reports WGAN becoming unstable with beta1 > 0."""
-    return torch.optim.Adam(
-        params, lr=options.lr, betas=(options.beta1, options.beta2), eps=options.eps
-    )
 
+    Options = AdamOptions
 
-adam.Options = AdamOptions
+    @staticmethod
+    def build(options: AdamOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+        return torch.optim.Adam(
+            params, lr=options.lr, betas=(options.beta1, options.beta2), eps=options.eps
+        )
 
 
 class SGDOptions(Options):
@@ -57,15 +72,17 @@ class SGDOptions(Options):
 
 
 @OPTIMIZERS.register("sgd")
-def sgd(options: SGDOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+class SGD(Optimizer):
     """SGD with (heavy-ball or Nesterov) momentum."""
-    return torch.optim.SGD(
-        params, lr=options.lr, momentum=options.momentum, nesterov=options.nesterov
-    )
 
+    Options = SGDOptions
 
-sgd.Options = SGDOptions
+    @staticmethod
+    def build(options: SGDOptions, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
+        return torch.optim.SGD(
+            params, lr=options.lr, momentum=options.momentum, nesterov=options.nesterov
+        )
 
 
 def build_optimizer(options: Any, params: Iterable[torch.Tensor]) -> torch.optim.Optimizer:
-    return OPTIMIZERS.get(options.name)(options, params)
+    return OPTIMIZERS.get(options.name).build(options, params)

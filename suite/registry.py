@@ -21,16 +21,28 @@ class UnknownNameError(KeyError):
 
 
 class Registry(Generic[T]):
-    """Name -> entry map filled by decorators at import time."""
+    """Name -> entry map filled by decorators at import time.
 
-    def __init__(self, kind: str) -> None:
+    ``base``: the class every entry must subclass; its docstring and defaults are the
+    extension point's contract (as lm-evaluation-harness's ``Registry(base_cls=...)``).
+    """
+
+    def __init__(self, kind: str, base: type | None = None) -> None:
         self.kind = kind
+        self.base = base
         self._entries: dict[str, T] = {}
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(entry: T) -> T:
             if name in self._entries:
                 raise ValueError(f"{self.kind} '{name}' is registered twice")
+            if self.base is not None and not (
+                isinstance(entry, type) and issubclass(entry, self.base)
+            ):
+                raise TypeError(
+                    f"{self.kind} '{name}' must be a subclass of {self.base.__qualname__} "
+                    f"({self.base.__module__}), got {entry!r}"
+                )
             self._entries[name] = entry
             return entry
 

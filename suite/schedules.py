@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from suite.options import Options
 from suite.registry import Registry
 
-SCHEDULES: Registry[Any] = Registry("critic schedule")
-
 
 class ConstantOptions(Options):
     n_critic: int = Field(5, ge=1, description="critic updates per generator update (paper: 5)")
 
 
+class Schedule:
+    """The contract of a critic schedule: critic updates per generator iteration, a pure
+    function of the iteration."""
+
+    Options: ClassVar[type[Options]] = ConstantOptions
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def n_critic(self, gen_iter: int) -> int:
+        raise NotImplementedError
+
+
+SCHEDULES: Registry[type[Schedule]] = Registry("critic schedule", Schedule)
+
+
 @SCHEDULES.register("constant")
-class Constant:
+class Constant(Schedule):
     """n_critic critic updates before every generator update (paper Algorithm 1)."""
 
     Options = ConstantOptions
-
-    def __init__(self, options: ConstantOptions) -> None:
-        self.options = options
 
     def n_critic(self, gen_iter: int) -> int:
         return self.options.n_critic

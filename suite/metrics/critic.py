@@ -20,7 +20,7 @@ from pydantic import Field
 from suite.columns import Column
 from suite.data import build_source
 from suite.losses import LOSSES
-from suite.metrics.registry import METRICS, MetricOptions
+from suite.metrics.registry import METRICS, Metric, MetricOptions
 from suite.seeding import stream_seed, torch_generator
 
 
@@ -45,7 +45,7 @@ def _eval_columns() -> dict[str, Column]:
 
 
 @METRICS.register("w_estimate")
-class WEstimate:
+class WEstimate(Metric):
     Options = BatchesOptions
     columns = {
         **_eval_columns(),
@@ -53,10 +53,6 @@ class WEstimate:
             "the generator's loss on the same fresh batches (gan_ns: -log D, paper Fig. 8)",
         ),
     }
-
-    @staticmethod
-    def check(config, options) -> None:
-        return None
 
     @staticmethod
     @torch.no_grad()
@@ -121,7 +117,7 @@ def _gap_sources(ctx, options: GapOptions) -> tuple[Any, Any]:
 
 
 @METRICS.register("critic_gap")
-class CriticGap:
+class CriticGap(Metric):
     """WGAN-GP Sec. 5.6 / Fig. 5b: trained on 1,000 MNIST digits, the critic's negative
     loss on its training images pulls away from its value on held-out digits (the
     critic overfits). Both use the same fake batches, so the gap is the real images'."""
@@ -184,7 +180,7 @@ class ProfileOptions(MetricOptions):
 
 
 @METRICS.register("critic_profile")
-class CriticProfile:
+class CriticProfile(Metric):
     """Paper Fig. 2: the optimal discriminator saturates (its gradient vanishes on the
     fake data); the clipped WGAN critic is near-linear with clean gradients everywhere.
     For GAN losses D is the probability sigmoid(score), as plotted in the figure."""

@@ -24,7 +24,7 @@ from torch import Tensor, nn
 
 from suite.columns import Column
 from suite.metrics.critic import BatchesOptions
-from suite.metrics.registry import METRICS
+from suite.metrics.registry import METRICS, Metric
 from suite.seeding import torch_generator
 
 WEIGHT_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
@@ -81,7 +81,7 @@ def grad_slope(norms: list[float]) -> float:
 
 
 @METRICS.register("critic_grads")
-class CriticGrads:
+class CriticGrads(Metric):
     """WGAN-GP Fig. 1b, measured on fresh batches at every checkpoint."""
 
     Options = BatchesOptions
@@ -95,10 +95,6 @@ class CriticGrads:
             "decades per layer (> 0: explode towards the input, < 0: vanish)",
         ),
     }
-
-    @staticmethod
-    def check(config, options) -> None:
-        return None
 
     @staticmethod
     def compute(ctx, options) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from suite.data.base import to_uint8
 from suite.metrics.cache import cache_dir, key_of, locked
 from suite.metrics.context import REFERENCE
 from suite.metrics.inception_weights import WeightsUnavailable, resolve
-from suite.metrics.registry import METRICS, SampledOptions, is_image
+from suite.metrics.registry import METRICS, Metric, SampledOptions, is_image
 from suite.seeding import stream_seed
 
 KID_SUBSET = 1000  # torch-fidelity's default; smaller sets use all their samples
@@ -181,7 +181,7 @@ SHA = Column("SHA-256 of the Inception weights file")
 
 
 @METRICS.register("fid")
-class FID:
+class FID(Metric):
     Options = InceptionOptions
     columns = {
         "fid": Column(
@@ -196,7 +196,7 @@ class FID:
 
 
 @METRICS.register("kid")
-class KID:
+class KID(Metric):
     """Computed in FID's Inception pass when both are asked for."""
 
     Options = InceptionOptions
@@ -223,7 +223,7 @@ class PrcOptions(InceptionOptions):
 
 
 @METRICS.register("prc")
-class PrecisionRecall:
+class PrecisionRecall(Metric):
     """Improved precision and recall (Kynkäänniemi et al. 2019) by torch-fidelity, on the
     Inception pool features FID uses (torch-fidelity's default VGG16 is a download) and
     the same cached real features. Recall measures diversity without labels (LSUN)."""
@@ -257,7 +257,7 @@ class PrecisionRecall:
 
 
 @METRICS.register("is")
-class InceptionScore:
+class InceptionScore(Metric):
     Options = InceptionOptions
     columns = {
         "is": Column(

@@ -24,7 +24,7 @@ from torch_fidelity.metric_prc import (
 
 from suite.columns import Column
 from suite.metrics.classifier import classifier_for, has_labels
-from suite.metrics.registry import METRICS, SampledOptions
+from suite.metrics.registry import METRICS, Metric, SampledOptions
 
 DIVERSITY_PAIRS = 500  # samples whose pairwise distances estimate diversity
 NEIGHBOURHOOD = 3  # k of the k-NN manifold (Kynkäänniemi et al. 2019; torch-fidelity's default)
@@ -65,7 +65,7 @@ class ProxyOptions(SampledOptions):
 
 
 @METRICS.register("fd_classifier")
-class FDClassifier:
+class FDClassifier(Metric):
     Options = ProxyOptions
     columns = {
         "fd_classifier": Column(
@@ -123,7 +123,7 @@ class StackedOptions(SampledOptions):
 
 
 @METRICS.register("stacked_modes")
-class StackedModes:
+class StackedModes(Metric):
     Options = StackedOptions
     columns = {
         "stacked_modes": Column(

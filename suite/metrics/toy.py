@@ -17,7 +17,7 @@ import torch
 from suite.columns import Column
 from suite.data import DATASETS
 from suite.metrics.modes import mode_coverage
-from suite.metrics.registry import METRICS, SampledOptions
+from suite.metrics.registry import METRICS, Metric, SampledOptions
 
 
 def exact_w1(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -38,7 +38,7 @@ class ToyOptions(SampledOptions):
 
 
 @METRICS.register("toy_fit")
-class ToyFit:
+class ToyFit(Metric):
     Options = ToyOptions
     columns = {
         "w1": Column(

@@ -14,7 +14,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from suite.models.init import InitName, apply_init
-from suite.models.registry import CRITICS, GENERATORS
+from suite.models.registry import CRITICS, GENERATORS, Critic, Generator
 from suite.options import Options
 
 
@@ -56,7 +56,7 @@ def _generator_layers(
     return nn.Sequential(*layers)
 
 
-class _Generator(nn.Module):
+class _Generator(Generator):
     check_shape = staticmethod(image_geometry)
     batchnorm = True
     constant = False
@@ -117,7 +117,7 @@ def _norm(kind: str | None, channels: int) -> list[nn.Module]:
     return []
 
 
-class _Critic(nn.Module):
+class _Critic(Critic):
     check_shape = staticmethod(image_geometry)
     norm: str | None = "batch"
 

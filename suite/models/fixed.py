@@ -13,7 +13,7 @@ import torch
 from pydantic import Field
 from torch import Tensor, nn
 
-from suite.models.registry import GENERATORS
+from suite.models.registry import GENERATORS, Generator
 from suite.options import Options
 
 
@@ -23,7 +23,7 @@ class FixedGaussianOptions(Options):
 
 
 @GENERATORS.register("fixed_gaussian")
-class FixedGaussian(nn.Module):
+class FixedGaussian(Generator):
     """x = mean + std * z[:, :d] for data of d coordinates (needs nz >= d)."""
 
     Options = FixedGaussianOptions
@@ -49,7 +49,7 @@ class FixedLineOptions(Options):
 
 
 @GENERATORS.register("fixed_line")
-class FixedLine(nn.Module):
+class FixedLine(Generator):
     """P_theta of paper Example 1: (theta, Z) with Z ~ U[0, 1], for the data ``parallel_lines``.
 
     Z = Phi(z_0), the standard normal CDF of the first latent coordinate, is uniform.

@@ -14,7 +14,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from suite.models.init import InitName, apply_init
-from suite.models.registry import CRITICS, GENERATORS
+from suite.models.registry import CRITICS, GENERATORS, Critic, Generator
 from suite.options import Options
 
 
@@ -36,7 +36,7 @@ def _mlp(n_in: int, width: int, hidden: int, n_out: int) -> list[nn.Module]:
 
 
 @GENERATORS.register("mlp")
-class MLPGenerator(nn.Module):
+class MLPGenerator(Generator):
     """Authors' MLP_G: noise -> hidden ReLU layers -> data, reshaped to the data shape."""
 
     Options = MLPGeneratorOptions
@@ -53,7 +53,7 @@ class MLPGenerator(nn.Module):
 
 
 @CRITICS.register("mlp")
-class MLPCritic(nn.Module):
+class MLPCritic(Critic):
     """Authors' MLP_D: flattened input -> hidden ReLU layers -> one unbounded score."""
 
     Options = MLPOptions

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
+from suite.options import Options
 from suite.registry import Registry
 
-GENERATORS: Registry[Any] = Registry("generator")
-CRITICS: Registry[Any] = Registry("critic")
+
+class Network(nn.Module):
+    """What generator and critic entries share: options, and a shape check at config time."""
+
+    Options: ClassVar[type[Options]] = Options
+
+    @staticmethod
+    def check_shape(data_shape: tuple[int, ...]) -> None:
+        """Raise ValueError when the network cannot be built for data of this shape
+        (checked when the config is validated, before anything trains)."""
+
+
+class Generator(Network):
+    """Latent codes (N, nz) -> samples of the data's shape.
+
+    Built as ``entry(options, data_shape, nz)`` under the trial's init seed.
+    """
+
+    def forward(self, z: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+class Critic(Network):
+    """Samples -> one unbounded score per sample (N,); GAN losses read it as a logit.
+
+    Built as ``entry(options, data_shape)`` under the trial's init seed.
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+
+GENERATORS: Registry[type[Generator]] = Registry("generator", Generator)
+CRITICS: Registry[type[Critic]] = Registry("critic", Critic)
 
 
 def _build(registry: Registry[Any], options: Any, seed: int, **kwargs: Any) -> nn.Module:

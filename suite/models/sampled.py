@@ -32,7 +32,7 @@ from torch.nn import functional as F
 
 from suite.models.dcgan import image_geometry
 from suite.models.init import InitName, apply_init
-from suite.models.registry import CRITICS, GENERATORS
+from suite.models.registry import CRITICS, GENERATORS, Critic, Generator, Network
 from suite.options import Options
 
 Nonlinearity = Literal["relu", "leaky_relu", "softplus", "tanh"]
@@ -184,7 +184,7 @@ def critic_layers(channels: int, size: int, c: Choices) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class _Sampled(nn.Module):
+class _Sampled(Network):
     check_shape = staticmethod(image_geometry)
     role: Role
     choices: Choices
@@ -203,7 +203,7 @@ class _Sampled(nn.Module):
 
 
 @GENERATORS.register("sampled")
-class SampledGenerator(_Sampled):
+class SampledGenerator(_Sampled, Generator):
     """G of architecture ``arch`` (WGAN-GP Sec. 5.1, Table 1): noise -> image in [-1, 1]."""
 
     Options = SampledOptions
@@ -221,7 +221,7 @@ class SampledGenerator(_Sampled):
 
 
 @CRITICS.register("sampled")
-class SampledCritic(_Sampled):
+class SampledCritic(_Sampled, Critic):
     """D of architecture ``arch`` (WGAN-GP Sec. 5.1, Table 1): image -> one score each.
 
     Set ``norm_kind: layer`` for WGAN-GP: a batch-normalised critic makes the gradient

@@ -20,17 +20,23 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from suite.report import labels as meta
 from suite.report.images import png_uri
 
 DPI = 80
+SUMMARY_DPI = 100  # the first screen's figure: read at a glance, so a little sharper
 
 
 @contextmanager
 def figure(
-    nrows: int = 1, ncols: int = 1, width: float = 5.2, height: float = 3.3
+    nrows: int = 1,
+    ncols: int = 1,
+    width: float = 5.2,
+    height: float = 3.3,
+    style: str = "whitegrid",
 ) -> Iterator[tuple]:
     """A figure of ``nrows`` x ``ncols`` panels of ``width`` x ``height`` inches each."""
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.8):
+    with sns.axes_style(style), sns.plotting_context("notebook", font_scale=0.8):
         size = (width * ncols, height * nrows)
         fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
         try:
@@ -65,7 +71,7 @@ def estimate_curves(
         if reference is not None:
             ax.axhline(reference, color="0.4", ls=":", lw=1, label=f"{reference:.3f} (log 2)")
         ax.set_xlabel("generator iterations")
-        ax.set_ylabel(estimate, color=colors[0])
+        ax.set_ylabel(meta.label(estimate), color=colors[0])
         ax.set_title(textwrap.fill(title, 60), fontsize=9)
         handles, labels = ax.get_legend_handles_labels()
         points = cell.dropna(subset=[quality]) if quality else cell.iloc[:0]
@@ -76,7 +82,7 @@ def estimate_curves(
                 twin.plot(trial["iteration"], trial[quality], "o", color=colors[1], ms=3, alpha=0.4)
             mean = points.groupby("iteration")[quality].mean()
             twin.plot(mean.index, mean.to_numpy(), "o-", color=colors[1], lw=1.5, label=quality)
-            twin.set_ylabel(f"{quality} (lower is better)", color=colors[1])
+            twin.set_ylabel(meta.label(quality), color=colors[1])
             h2, l2 = twin.get_legend_handles_labels()
             handles, labels = handles + h2, labels + l2
         ax.legend(handles, labels, fontsize=7, loc="upper right")
@@ -97,7 +103,7 @@ def c_sweep_plot(sweep: pd.DataFrame, metric: str) -> str:
             ax.axhline(value, color=colors[(i + 1) % 10], ls="--", label=str(label))
         ax.set_xscale("log")
         ax.set_xlabel("clipping range c (log scale)")
-        ax.set_ylabel(f"final {metric} (lower is better)")
+        ax.set_ylabel(meta.final_label(metric))
         ax.legend(fontsize=7)
         return encode(fig)
 
@@ -137,7 +143,7 @@ def grouped_curves(frame: pd.DataFrame, column: str, hue: str, facet: str | None
             for key, group in sub.groupby(hue, sort=False):
                 _seed_lines(ax, group, column, colors[key], str(key))
             ax.set_xlabel("generator iterations")
-            ax.set_ylabel(column)
+            ax.set_ylabel(meta.label(column))
             ax.set_title(str(value) if facet else "", fontsize=9)
             ax.legend(fontsize=7)
         return encode(fig)

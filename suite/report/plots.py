@@ -166,3 +166,65 @@ def step_cos_plot(frame: pd.DataFrame, hue: str) -> str:
         ax.set_xlabel("cosine(critic step, -gradient)")
         ax.set_ylabel("density over logged steps")
         return encode(fig)
+
+
+# The badge colours of the pages, and a symbol per verdict so colour is never the only cue.
+VERDICT_STYLE = {
+    "reproduced": ("#1a7f37", "\N{CHECK MARK}"),
+    "not_reproduced": ("#cf222e", "\N{BALLOT X}"),
+    "inconclusive": ("#8c959f", "?"),
+}
+
+
+def verdict_heatmap(grid: pd.DataFrame, row_labels: list[str]) -> str:
+    """Claims (rows) x budgets run (columns), coloured by verdict; blank where the claim's
+    ablation did not run at that budget."""
+    from matplotlib.colors import ListedColormap
+
+    order = list(VERDICT_STYLE)
+    codes = grid.apply(lambda col: col.map(lambda v: order.index(v) if v in order else np.nan))
+    symbols = grid.apply(lambda col: col.map(lambda v: VERDICT_STYLE.get(v, ("", ""))[1]))
+    size = (1.6 + 0.7 * grid.shape[1], 0.5 + 0.26 * len(grid))
+    with figure(width=size[0], height=size[1], style="white") as (fig, (ax,)):
+        sns.heatmap(
+            codes.astype(float),
+            mask=codes.isna(),
+            cmap=ListedColormap([VERDICT_STYLE[v][0] for v in order]),
+            vmin=-0.5,
+            vmax=2.5,
+            cbar=False,
+            annot=symbols.to_numpy(),
+            fmt="",
+            linewidths=1.5,
+            linecolor="white",
+            annot_kws={"color": "white", "fontsize": 10, "fontweight": "bold"},
+            ax=ax,
+        )
+        rows = np.arange(len(grid)) + 0.5
+        ax.set_yticks(rows, row_labels, rotation=0, fontsize=8, family="monospace")
+        ax.set_xticks(np.arange(grid.shape[1]) + 0.5, list(grid.columns), fontsize=9)
+        ax.xaxis.tick_top()
+        ax.set(xlabel="", ylabel="")
+        ax.tick_params(length=0)
+        _verdict_legend(ax)
+        buf = io.BytesIO()  # tight bounding box: the legend below the axes is kept
+        fig.savefig(buf, format="png", dpi=SUMMARY_DPI, bbox_inches="tight", pad_inches=0.05)
+        return png_uri(buf.getvalue())
+
+
+def _verdict_legend(ax) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=color, label=f"{symbol} {verdict.replace('_', ' ')}")
+        for verdict, (color, symbol) in VERDICT_STYLE.items()
+    ]
+    handles.append(Patch(facecolor="white", edgecolor="0.6", label="blank: not run"))
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        fontsize=7.5,
+        frameon=False,
+    )

@@ -83,13 +83,12 @@ def deciding(decided_by: str | None) -> list[tuple[str, str]]:
 
     Split only where a budget name starts a part, so a "why" may contain semicolons.
     """
-    text = decided_by or ""
+    text = (decided_by or "").strip()
     starts = list(_BUDGET_AT.finditer(text))
-    parts = []
-    for here, after in zip(starts, [*starts[1:], None], strict=True):
-        end = after.start() if after else len(text)
-        parts.append((here.group(1), text[here.end() : end].strip()))
-    return parts or ([("", text)] if text else [])
+    if not starts:
+        return [("", text)] if text else []
+    ends = [m.start() for m in starts[1:]] + [len(text)]
+    return [(m.group(1), text[m.end() : end].strip()) for m, end in zip(starts, ends, strict=True)]
 
 
 def trial_links(v: dict[str, Any], present: Mapping[str, set[str]]) -> list[tuple[str, str]]:

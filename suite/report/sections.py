@@ -202,7 +202,8 @@ def toy(scope: Scope) -> Section | None:
         "seeds (suite.stats)."
     )
     section = Section("toy", f"toy{scope.suffix}", "Toy mixtures: modes and W1", intro)
-    headers = {m: labels.label(m) for m in ("modes_covered", "high_quality_frac", "w1")}
+    metrics = ("modes_covered", "high_quality_frac", "w1")
+    headers = {m: {"text": labels.label(m), "title": labels.describe(m)} for m in metrics}
     section.data = {"layout": grid, "pictures": pictures, "rows": t.toy_rows(s), "headers": headers}
     return section
 

@@ -115,14 +115,16 @@ def undecided(rows: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def lead(rows: list[dict], budgets: list[str]) -> str:
-    """One sentence: what was found, at which budgets."""
+def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
+    """One sentence: what was found, at which budgets, and how much was never run."""
     tally = verdict_tally(rows)
+    never = int(grid.isna().all(axis=1).sum()) if len(grid.columns) else len(rows)
     run = ", ".join(budgets) or "none"
     return (
         f"Of {len(rows)} claims: {tally['reproduced']} reproduced, "
         f"{tally['not_reproduced']} not reproduced, {tally['inconclusive']} inconclusive "
-        f"(each at the largest budget its ablation ran; budgets run: {run})."
+        f"({never} of them never run), each at the largest budget its ablation ran; "
+        f"budgets run: {run}."
     )
 
 
@@ -140,7 +142,7 @@ def build_summary(
     labels = [f"{r['claim_id']}  {short(r['location'], 26)}" for r in rows]
     figure = plots.verdict_heatmap(grid, labels) if len(rows) and budgets else None
     return {
-        "lead": lead(rows, budgets),
+        "lead": lead(rows, grid, budgets),
         "budgets": budgets,
         "figure": figure,
         "grid": [

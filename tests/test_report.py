@@ -1,23 +1,28 @@
-"""The HTML report: pages, claims table, self-containment, and a real headless browser."""
+"""The HTML report: first screen, claims table, stability labels, one statistics module,
+self-containment, and a real headless browser."""
 
 from __future__ import annotations
 
 import base64
 import io
+import re
 import shutil
 import subprocess
-import sys
-import types
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from markupsafe import escape
 from PIL import Image
 
-from suite.report import build_report, report_from_runs
+from suite import columns
+from suite.report import build_report, labels, report_from_runs
+from suite.report import stability as st
 from suite.report import tables as t
-from tests.report_fixture import build_runs, verdicts
+from suite.report.overview import code_rows
+from suite.stats import mean_interval
+from tests.report_fixture import CPU_NOTE, build_runs, fixture_claims, verdicts
 
 PAGES = ("paper_stability", "toy_modes", "clipping_c", "optimizers", "loss_curves")
 
@@ -42,121 +47,305 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, pd.DataFrame, pd.DataFrame, list]:
+def built(tmp_path_factory) -> tuple[Path, pd.DataFrame, pd.DataFrame, list, dict]:
     root = tmp_path_factory.mktemp("report")
     results, trials = build_runs(root / "runs")
-    vs = verdicts(trials)
-    index = build_report(results, trials, vs, root / "out", {"runs": "runs/"})
-    return index, results, trials, vs
+    primary, by_budget = verdicts(results, trials)
+    index = build_report(results, trials, primary, root / "out", {"runs": "runs/"}, by_budget)
+    return index, results, trials, primary, by_budget
 
 
-def _pages(out: Path) -> dict[str, Page]:
-    return {p.name: Page(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*.html"))}
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
+def _decodes(uri: str) -> tuple[int, int]:
+    assert uri.startswith("data:image/png;base64,")
+    return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).size
+
+
+def _blocks(html: str, tag: str, attr: str) -> dict[str, str]:
+    """``<tag attr="key" ...>inner</tag>`` -> {key: inner} (no nesting of ``tag``)."""
+    found = re.finditer(rf'<{tag} [^>]*{attr}="([^"]*)"[^>]*>(.*?)</{tag}>', html, re.S)
+    return {m.group(1): m.group(2) for m in found}
+
+
+# ---------------------------------------------------------------- first screen
 def test_index_and_one_page_per_ablation(built):
     index, *_ = built
     assert index.name == "index.html" and index.is_file()
     assert {p.stem for p in index.parent.glob("*.html")} == {"index", *PAGES}
 
 
-def test_claims_table_lists_every_claim_and_verdict(built):
-    index, _, _, vs = built
-    page = Page(index.read_text(encoding="utf-8"))
-    rows = {r["data-claim-id"]: r["data-verdict"] for r in page.all("tr") if "data-claim-id" in r}
-    assert rows == {v.claim_id: v.verdict for v in vs}
-    text = index.read_text(encoding="utf-8")
-    assert "0.2 [0.1, 0.3]" in text  # measured with its 95% CI
-    assert "&lt;GAN&gt;" in text  # autoescaped statement
-    for v in vs:  # each claim links to its evidence anchor on the ablation's page
-        assert f'href="{v.ablation}.html#claim-{t.slug(v.claim_id)}"' in text
+def test_summary_figure_counts_and_next_budget(built):
+    index, _, _, primary, _ = built
+    html = _text(index)
+    page = Page(html)
+    assert html.index('id="summary"') < html.index('id="claims-table"') < html.index('id="run"')
+    figure = next(i for i in page.all("img") if "verdict of every claim" in i["alt"])
+    width, height = _decodes(figure["src"])
+    assert width > 200 and height > 150
+    assert "Of 7 claims: 2 reproduced, 1 not reproduced, 4 inconclusive (1 of them never" in html
+    counts = html[html.index('id="counts"') :]
+    counts = _blocks(counts[: counts.index("</table>")], "tr", "data-verdict")
+    numbers = {k: re.findall(r'class="num">(\d+)<', v) for k, v in counts.items()}
+    assert numbers == {  # shown verdicts, then per budget (quick, cpu)
+        "reproduced": ["2", "0", "2"],
+        "not_reproduced": ["1", "0", "1"],
+        "inconclusive": ["4", "6", "0"],
+        "not run": ["1", "1", "4"],
+    }
+    # the figure as a table: blank where the ablation did not run at that budget
+    cells = re.findall(r'<td data-budget="(\w+)" data-verdict="(\w*)"', html)
+    row = {v.claim_id: i for i, v in enumerate(primary)}
+    assert cells[2 * row["W-11"]] == ("quick", "inconclusive")
+    assert cells[2 * row["W-11"] + 1] == ("cpu", "reproduced")
+    assert cells[2 * row["W-03"]] == ("quick", "") and cells[2 * row["W-14"] + 1] == ("cpu", "")
+    # each undecided claim: the smallest budget that decides it, and the claim's why
+    undecided = {
+        r["data-claim-id"]: r["data-next-budget"] for r in page.all("tr") if "data-next-budget" in r
+    }
+    assert undecided == {v.claim_id: v.next_budget for v in primary if v.verdict == "inconclusive"}
+    why = {c.id: c.budgets["cpu"] for c in fixture_claims()}
+    for claim_id in undecided:
+        assert str(escape(why[claim_id])) in html
 
 
+def test_claims_table_rows_details_and_scaled_label(built):
+    index, _, _, primary, _ = built
+    html = _text(index)
+    rows = {
+        r["data-claim-id"]: r["data-verdict"]
+        for r in Page(html).all("tr")
+        if r.get("class") == "claim"
+    }
+    assert rows == {v.claim_id: v.verdict for v in primary}
+    visible = _blocks(html, "tr", "data-claim-id")
+    details = _blocks(html, "details", "data-claim-id")
+    for v in primary:  # the results line is visible; the full reasoning is behind a click
+        assert str(escape(v.summary)) in visible[v.claim_id]
+        assert str(escape(v.reason)) in details[v.claim_id]
+        assert str(escape(v.testable_as)) in details[v.claim_id]
+        assert str(escape(v.citation)) in visible[v.claim_id]
+        assert f'href="{v.ablation}.html#claim-{t.slug(v.claim_id)}"' in html
+    w10 = next(v for v in primary if v.claim_id == "W-10")
+    assert "[1]" in w10.reason and "[1]" not in visible["W-10"]  # the parts: one click away
+    note = CPU_NOTE.removeprefix("scaled down: ")
+    for v in primary:
+        label = '<div class="scaled"' in visible[v.claim_id]
+        assert label == (v.budget == "cpu"), v.claim_id
+    assert str(escape("scaled down: " + note)) in html and "scaled down: scaled down" not in html
+    assert "&lt; 0.05" in html  # autoescaped verdict text
+
+
+# ---------------------------------------------------------------- pages
 def test_pages_are_self_contained(built):
-    index, *_ = built
-    for name, page in _pages(index.parent).items():
-        text = (index.parent / name).read_text(encoding="utf-8")
-        assert "url(" not in text and "@import" not in text, name
+    out = built[0].parent
+    for html in sorted(out.glob("*.html")):
+        text, page = _text(html), Page(_text(html))
+        assert "url(" not in text and "@import" not in text, html.name
         for tag, attr in (("img", "src"), ("a", "href"), ("link", "href"), ("script", "src")):
             for found in page.all(tag):
-                assert not found.get(attr, "").startswith(("http:", "https:", "//")), name
-        images = page.all("img")
-        assert all(i["src"].startswith("data:image/png;base64,") for i in images), name
-        for i in images:  # every embedded PNG decodes
-            data = base64.b64decode(i["src"].split(",", 1)[1])
-            assert Image.open(io.BytesIO(data)).size[0] > 0
+                assert not found.get(attr, "").startswith(("http:", "https:", "//")), html.name
+        for i in page.all("img"):  # every embedded PNG decodes
+            assert _decodes(i["src"])[0] > 0
 
 
 def test_ablation_pages_hold_their_sections(built):
     out = built[0].parent
-    stability = (out / "paper_stability.html").read_text(encoding="utf-8")
-    for expected in ("Stability (paper Sec. 4.3)", "diverged", "trained", "W estimate vs gen"):
+    stability = _text(out / "paper_stability.html")
+    for expected in ("Stability (paper Sec. 4.3)", "W estimate vs gen", "JS estimate vs gen"):
         assert expected in stability
-    assert "JS estimate vs generator iterations" in stability
-    assert 'id="claim-wgan.stability.dcgan_nobn"' in stability
-    assert "Clipping range c" in (out / "clipping_c.html").read_text(encoding="utf-8")
-    optimizers = (out / "optimizers.html").read_text(encoding="utf-8")
+    assert 'id="claim-W-11"' in stability and 'id="stability-cpu"' in stability
+    assert "Clipping range c" in _text(out / "clipping_c.html")
+    optimizers = _text(out / "optimizers.html")
     assert "Critic optimizer" in optimizers and "cosine &lt; 0" in optimizers
-    toy = (out / "toy_modes.html").read_text(encoding="utf-8")
+    toy = _text(out / "toy_modes.html")
     assert "Toy mixtures" in toy and "8gaussians" in toy
-    assert "not measured" in (out / "loss_curves.html").read_text(encoding="utf-8")
+    assert "not measured" in _text(out / "loss_curves.html")
 
 
-def test_stability_rule():
+def _stability_cells(html: str, budget: str) -> dict[str, tuple[str, str]]:
+    """cell label -> (status, the paper's outcome next to it) in one budget's table."""
+    block = html[html.index(f'id="stability-{budget}"') :]
+    block = block[: block.index("</table>")]
+    found = re.findall(
+        r'data-cell="([^"]+)" data-status="([^"]+)".*?data-paper-outcome="([^"]*)"', block, re.S
+    )
+    return {cell: (status, paper) for cell, status, paper in found}
+
+
+def test_stability_labels_and_the_papers_outcomes(built):
+    html = _text(built[0].parent / "paper_stability.html")
+    cpu = _stability_cells(html, "cpu")
+    assert cpu == {
+        "generator=dcgan, loss=wgan": ("trained", "trained"),
+        "generator=dcgan, loss=gan_ns": ("trained", "trained"),
+        "generator=dcgan_const, loss=wgan": ("trained", "trained"),
+        "generator=dcgan_const, loss=gan_ns": ("not trained", "not trained"),
+        "generator=mlp(width=512), loss=wgan": ("trained", "trained"),
+        "generator=mlp(width=512), loss=gan_ns": ("collapsed", "collapsed"),
+    }
+    quick = _stability_cells(html, "quick")  # 600 iterations: WGAN has not learnt yet
+    assert {c: s for c, (s, _) in quick.items() if "wgan" in c} == dict.fromkeys(
+        [c for c in quick if "wgan" in c], "not trained"
+    )
+    assert quick["generator=mlp(width=512), loss=gan_ns"][0] == "diverged"
+    for words in ("the standard GAN failed to learn", "significant degree of mode collapse"):
+        assert words in html
+    assert "differs" in html and "agrees" in html
+    assert "mean final diversity_ratio &lt; 0.5" in html  # the rule, on the page
+    # only the cpu DCGAN/WGAN cell still improves over its last quarter of checkpoints
+    assert html.count("still improving at the last checkpoint: longer training") == 1
+
+
+def test_stability_rule_on_a_hand_made_summary():
     summary = pd.DataFrame(
         {
             "trial_id": list("abcdefgh"),
             "seed": [0, 1] * 4,
-            "cell": ["ok"] * 2 + ["bad"] * 2 + ["narrow"] * 2 + ["nan"] * 2,
-            "status": ["finished"] * 6 + ["finished", "diverged"],
-            "final.fd_classifier": [10, 12, 40, 50, 11, 11, 10, None],
+            "cell": ["ok"] * 2 + ["flat"] * 2 + ["narrow"] * 2 + ["nan"] * 2,
+            "status": ["finished"] * 7 + ["diverged"],
+            "failed": [0, 0, 1, 1, 0, 0, 0, None],
+            "final.fd_classifier": [10, 12, 400, 500, 11, 11, 10, None],
             "final.diversity_ratio": [0.9, 0.9, 0.9, 0.9, 0.3, 0.4, 0.9, None],
         }
     )
-    rows = t.stability_rows(summary, "fd_classifier")
-    assert {k: v["status"] for k, v in rows.items()} == {
-        "ok": "trained",
-        "bad": "collapsed",  # 45 > 3 x best (10.5)
-        "narrow": "collapsed",  # diversity 0.35 < 0.5
-        "nan": "diverged",
-    }
-    mean, half, n = t.mean_ci([10, 12])
-    assert (mean, n) == (11.0, 2) and half == pytest.approx(12.706 * 1.0, rel=1e-3)
+    rules = st.diversity_rules(summary)
+    assert [r.column for r in rules] == ["diversity_ratio"]
+    got = {c: st.cell_status(g, rules, "fd_classifier")[0] for c, g in summary.groupby("cell")}
+    assert got == {"ok": "trained", "flat": "not trained", "narrow": "collapsed", "nan": "diverged"}
+    unknown = summary[summary["cell"] == "ok"].assign(failed=None)
+    assert st.cell_status(unknown, rules, "fd_classifier")[0] == "unmeasured"
 
 
-def test_missing_samples_and_empty_tables_do_not_crash(tmp_path):
-    results, trials = build_runs(tmp_path / "runs")
-    for d in trials["trial_dir"]:  # the trial directories are on another machine
-        shutil.rmtree(d)
+def test_not_trained_is_the_claims_failed_reduction():
+    """Halved from iteration 0 or not, read by suite.claims.reductions' ``failed``."""
+    rows = []
+    for trial, curve in {
+        "learnt": [100, 60, 40],
+        "flat": [100, 90, 80],
+        "late": [None, 90, 40],
+    }.items():
+        for it, q in zip((0, 50, 100), curve, strict=True):
+            rows.append(
+                {
+                    "trial_id": trial,
+                    "iteration": it,
+                    "status": "finished",
+                    "at_checkpoint": True,
+                    "fd_classifier": q,
+                }
+            )
+    failed = st.failed_to_learn(pd.DataFrame(rows), "fd_classifier")
+    assert failed == {"learnt": 0.0, "flat": 1.0, "late": None}  # no iteration-0 score: None
+
+
+def test_still_improving_over_the_last_quarter():
+    def cell(curve):
+        return pd.DataFrame({"iteration": range(0, 100 * len(curve), 100), "fd": curve})
+
+    assert st.still_improving(cell([100, 80, 60, 40, 30]), "fd")  # 40 -> 30: 25% better
+    assert not st.still_improving(cell([100, 50, 30, 21, 20]), "fd")  # 21 -> 20: 5%
+    assert not st.still_improving(cell([100, 50, 20]), "fd")  # too few checkpoints to tell
+
+
+def test_paper_outcomes_are_data():
+    data = st.paper_outcomes()
+    assert set(data["generators"]) == {"dcgan", "dcgan_const", "mlp"}
+    assert st.paper_outcome("dcgan_const", "gan_ns")["figure"] == "Fig. 6"
+    assert st.paper_outcome("mlp", "wgan_gp") is None
+
+
+# ---------------------------------------------------------------- one statistics module
+def test_every_interval_is_suite_stats_bca(built):
+    values = [10.0, 12.0, 11.5, 9.0, 13.0]
+    assert t.interval_text(values) == mean_interval(values).text(t.fmt)
+    assert "BCa" in mean_interval(values).method
+    assert not hasattr(t, "mean_ci") and not hasattr(t, "fmt_ci")
+    _, results, trials, *_ = built  # a stability cell's text is mean_interval's
+    cell = trials[
+        (trials["budget"] == "cpu")
+        & (trials["config.generator.name"] == "dcgan")
+        & (trials["config.loss.name"] == "wgan")
+    ]["trial_id"]
+    rows = results[results["trial_id"].isin(cell)].dropna(subset=["fd_classifier"])
+    finals = rows.sort_values("iteration").groupby("trial_id")["fd_classifier"].last()
+    expected = mean_interval(finals).text(t.fmt)
+    assert str(escape(expected)) in _text(built[0].parent / "paper_stability.html")
+
+
+def test_labels_read_the_metric_metadata(monkeypatch):
+    class Info:
+        description, better, role = "Frechet distance in classifier features", "lower", "quality"
+
+    monkeypatch.setattr(
+        columns, "column_info", lambda name: Info() if name == "fd" else None, raising=False
+    )
+    labels.meta.cache_clear()
+    assert labels.label("fd") == "fd (lower is better)" and labels.label("other") == "other"
+    assert labels.describe("fd") == Info.description
+    monkeypatch.delattr(columns, "column_info", raising=False)
+    labels.meta.cache_clear()
+    assert labels.label("fd") == "fd" and labels.lower_is_better("fd")
+    labels.meta.cache_clear()
+
+
+# ---------------------------------------------------------------- run metadata
+def test_code_versions_and_a_warning_when_mixed(built):
+    index, results, trials, *_ = built
+    assert "git 83d8d58c1a2b, code 1f2e3d4c5b6a" in _text(index)
+    assert code_rows(results, trials.drop(columns=["git_commit", "git_dirty", "code_hash"])) == (
+        [],
+        [],
+    )
+    mixed = trials.assign(git_dirty=[i % 2 == 0 for i in range(len(trials))])
+    rows, warnings = code_rows(results, mixed)
+    assert "uncommitted changes" in rows[0][1] and len(warnings) == 1
+    assert "mixes 2 code versions" in warnings[0]
+
+
+def test_short_partial_and_old_tables_do_not_crash(tmp_path, built):
+    """No samples on this machine, no quality score, no iteration-0 row, no config
+    columns, a verdict with only a few fields: every page still builds and says why."""
+    _, results, trials, *_ = built
+    keep = trials["ablation"].eq("paper_stability") & trials["budget"].eq("quick")
+    trials = trials[keep].assign(trial_dir=str(tmp_path / "elsewhere"))  # another machine
+    trials = trials.drop(columns=[c for c in trials if c.startswith("config.")])
+    results = results[results["trial_id"].isin(trials["trial_id"]) & (results["iteration"] > 0)]
     quick = results.drop(columns=[c for c in results if c.startswith("fd_classifier")])
-    index = build_report(quick, trials, [], tmp_path / "out")
-    stability = (index.parent / "paper_stability.html").read_text(encoding="utf-8")
+    partial = {"claim_id": "W-99", "verdict": "reproduced", "ablation": "paper_stability"}
+    index = build_report(quick, trials, [partial], tmp_path / "out")
+    stability = _text(index.parent / "paper_stability.html")
     assert "not on this machine" in stability and "not measured at this budget" in stability
+    with_quality = build_report(results, trials, [], tmp_path / "old")
+    old = _text(with_quality.parent / "paper_stability.html")
+    assert 'data-status="unmeasured"' in old and "no iteration-0 quality score" in old
+    assert 'data-paper-outcome="not trained"' in old  # the paper's cell from the axis label
     empty = build_report(pd.DataFrame(), pd.DataFrame(), [], tmp_path / "empty")
-    assert "no claims were evaluated" in empty.read_text(encoding="utf-8")
+    assert "no claims were evaluated" in _text(empty)
 
 
-def test_report_from_runs_reads_tables_and_evaluates_claims(tmp_path, monkeypatch):
-    results, trials = build_runs(tmp_path / "runs")
-    results.to_parquet(tmp_path / "runs" / "results.parquet")
-    trials.to_parquet(tmp_path / "runs" / "trials.parquet")
-    seen = {}
-
-    def evaluate_claims(res, tri, claims):
-        seen["rows"], seen["claims"] = len(res), claims
-        return verdicts(tri)
-
-    fake = types.ModuleType("suite.claims")
-    fake.load_claims = lambda: ["all"]
-    fake.evaluate_claims = evaluate_claims
-    monkeypatch.setitem(sys.modules, "suite.claims", fake)
-    index = report_from_runs([tmp_path / "runs", tmp_path / "runs"], tmp_path / "reports")
-    assert seen == {"rows": len(results), "claims": ["all"]}  # the duplicate run is read once
-    assert "wgan.toy.modes" in index.read_text(encoding="utf-8")
+def test_report_from_runs_evaluates_every_budget(tmp_path, built):
+    """Each claim at every budget in the tables (the figure), and at its default (the table)."""
+    _, results, trials, *_ = built
+    keep = trials[trials["config.generator.name"] == "dcgan_const"]  # Fig. 6's cells only
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    results[results["trial_id"].isin(keep["trial_id"])].to_parquet(runs / "results.parquet")
+    keep.to_parquet(runs / "trials.parquet")
+    claims = [c for c in fixture_claims() if c.id == "W-11"]
+    index = report_from_runs([runs, runs], tmp_path / "reports", claims)  # read once
+    html = _text(index)
+    cells = re.findall(r'<td data-budget="(\w+)" data-verdict="(\w*)"', html)
+    assert cells == [("quick", "inconclusive"), ("cpu", "reproduced")]
+    assert 'data-claim-id="W-11" data-verdict="reproduced"' in html
+    assert f"cpu ({(keep['budget'] == 'cpu').sum()} trials)" in html
     with pytest.raises(FileNotFoundError, match="suite collect"):
         report_from_runs([tmp_path / "nothing"], tmp_path / "reports")
 
 
+# ---------------------------------------------------------------- a real browser
 def _chromium(*args: str) -> subprocess.CompletedProcess:
     cmd = [shutil.which("chromium"), "--headless", "--no-sandbox", "--disable-gpu"]
     cmd += ["--no-first-run", "--disable-extensions", "--mute-audio", *args]
@@ -167,6 +356,7 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
 def test_headless_chromium_renders_every_page(built, tmp_path):
     """A real browser, offline: the claims table and every image render, no link is broken."""
     out = built[0].parent
+    parsed = {p.name: Page(_text(p)) for p in out.glob("*.html")}  # link targets, parsed once
     for html in sorted(out.glob("*.html")):
         dom = Page(_chromium("--dump-dom", html.as_uri()).stdout)
         body = dom.all("body")[0]
@@ -176,21 +366,18 @@ def test_headless_chromium_renders_every_page(built, tmp_path):
         assert all(i.get("data-decoded") == "yes" for i in images), html.name
         for a in dom.all("a"):
             target, _, anchor = a["href"].partition("#")
-            if target.startswith("data:"):
-                continue
-            page = Page((out / target).read_text(encoding="utf-8")) if target else dom
             assert not target or (out / target).is_file(), (html.name, a["href"])
+            page = parsed[target] if target else dom
             assert not anchor or anchor in page.ids, (html.name, a["href"])
         if html.name == "index.html":
-            claims = [r for r in dom.all("tr") if "data-claim-id" in r]
+            claims = [r for r in dom.all("tr") if r.get("class") == "claim"]
             assert len(claims) == len(built[3]) and "claims-table" in dom.ids
-            assert len(images) == 0 or all(i["src"].startswith("data:") for i in images)
+            assert "verdict-figure" in dom.ids and len(dom.all("details")) >= len(claims)
     shot = tmp_path / "index.png"
     _chromium(
         "--hide-scrollbars",
         f"--screenshot={shot}",
-        "--window-size=1280,2000",
+        "--window-size=1280,1600",
         (out / "index.html").as_uri(),
     )
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert Image.open(shot).size == (1280, 2000)
+    assert Image.open(shot).size == (1280, 1600)

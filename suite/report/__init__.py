@@ -2,14 +2,16 @@
 
 The report reads only the previous stages' files (STYLE 20): ``results.parquet`` and
 ``trials.parquet`` of one or more run directories, the sample PNGs in the trial
-directories they name, and the claim verdicts. It writes ``index.html`` (metadata,
-claims table, links) and one ``<ablation>.html`` per ablation; every figure and sample
-grid is an embedded PNG, the CSS is inline, and nothing refers to the network.
+directories they name, and the claim verdicts. It writes ``index.html`` (a first screen
+with a figure of verdicts per claim and budget, the counts and what would decide the
+rest; the claims table; run metadata) and one ``<ablation>.html`` per ablation; every
+figure and sample grid is an embedded PNG, the CSS is inline, nothing refers to the
+network.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ import pandas as pd
 
 from suite.report.pages import all_pages
 from suite.report.render import render
+from suite.report.summary import budgets_run
 
 __all__ = ["build_report", "read_runs", "report_from_runs"]
 
@@ -28,14 +31,18 @@ def build_report(
     verdicts: Sequence[Any],
     out_dir: Path,
     meta: dict[str, Any] | None = None,
+    by_budget: Mapping[str, Sequence[Any]] | None = None,
 ) -> Path:
     """Write the pages into ``out_dir`` and return the path of ``index.html``.
 
-    ``verdicts`` are ``suite.claims.Verdict`` objects (or dicts with the same fields);
-    ``meta`` adds (label, value) rows to the run metadata (e.g. the run directories).
+    ``verdicts``: one ``suite.claims.Verdict`` (or a dict with its fields) per claim, the
+    verdict the tables show. ``by_budget``: budget -> the verdicts evaluated at that
+    budget, for the first screen's claims x budgets figure (without it, each claim
+    appears at its own verdict's budget only). ``meta`` adds (label, value) rows to the
+    run metadata (e.g. the run directories).
     """
     out_dir = Path(out_dir)
-    index, pages = all_pages(results, trials, list(verdicts), meta)
+    index, pages = all_pages(results, trials, list(verdicts), meta, by_budget)
     nav = [(p["name"], p["file"]) for p in pages]
     for page in pages:
         render("ablation.html.j2", out_dir / page["file"], page=page, nav=nav)
@@ -62,14 +69,25 @@ def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return res.reset_index(drop=True), tri.reset_index(drop=True)
 
 
-def report_from_runs(runs: Sequence[Path], out_dir: Path = Path("reports")) -> Path:
-    """Read the run directories, evaluate every claim, build the report."""
+def report_from_runs(
+    runs: Sequence[Path], out_dir: Path = Path("reports"), claims: Sequence[Any] | None = None
+) -> Path:
+    """Read the run directories, evaluate every claim, build the report.
+
+    Each claim is evaluated at every budget present in the tables (the figure of
+    verdicts per budget) and once at its default, the largest budget its ablation ran
+    (the verdict the tables show). ``claims``: default every file in ``claims/``.
+    """
     from suite.claims import evaluate_claims, load_claims
 
     results, trials = read_runs(runs)
-    verdicts = evaluate_claims(results, trials, load_claims())
+    claims = load_claims() if claims is None else claims
+    verdicts = evaluate_claims(results, trials, claims)
+    by_budget = {
+        b: evaluate_claims(results, trials, claims, budget=b) for b in budgets_run(trials, results)
+    }
     meta = {
         "runs": ", ".join(str(r) for r in runs),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    return build_report(results, trials, verdicts, Path(out_dir), meta)
+    return build_report(results, trials, verdicts, Path(out_dir), meta, by_budget)

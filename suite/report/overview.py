@@ -1,18 +1,16 @@
-"""The index page's data: run metadata (STYLE 17 provenance) and the claims table."""
+"""The index page's run metadata (STYLE 17 provenance): hardware, versions, wall time,
+samples, and which code produced the rows."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 
-from suite.report.tables import fmt, page_name, present, slug, status_counts
+from suite.report.tables import fmt, present, status_counts
 
 HARDWARE = ("hw.device", "hw.gpu_name", "hw.cpu", "hw.cpu_threads")
 VERSIONS = ("hw.python", "hw.torch", "hw.ray", "hw.suite")
-VERDICTS = ("reproduced", "not_reproduced", "inconclusive")
 
 
 def _unique(frame: pd.DataFrame, column: str) -> list[str]:
@@ -37,6 +35,7 @@ def run_metadata(
     sha = _unique(results, "inception_sha256")
     rows.append(("Inception weights SHA-256", ", ".join(sha) if sha else "not used at this budget"))
     rows.extend(_samples(results))
+    rows.extend(code_rows(results, trials)[0])
     return rows
 
 
@@ -83,62 +82,59 @@ def _unique_ints(values: pd.Series) -> list[str]:
     return [fmt(int(v)) for v in sorted(values.dropna().unique())]
 
 
-# ---------------------------------------------------------------- claims
-def as_dict(verdict: Any) -> dict[str, Any]:
-    """A Verdict (dataclass), a dict or any object with the Verdict fields."""
-    if dataclasses.is_dataclass(verdict) and not isinstance(verdict, type):
-        return dataclasses.asdict(verdict)
-    return dict(verdict) if isinstance(verdict, dict) else dict(vars(verdict))
+# ---------------------------------------------------------------- code provenance
+CODE = ("git_commit", "git_dirty", "code_hash")  # STYLE 17: which code produced a row
 
 
-def claim_anchor(claim_id: str) -> str:
-    return f"claim-{slug(claim_id)}"
+def _code_key(row: pd.Series, columns: list[str]) -> str:
+    """``git 83d8d58c1a2b (uncommitted changes), code 1f2e3d4c5b6a`` for one row."""
+    parts = []
+    commit, dirty, code = (row.get(c) for c in CODE)
+    if "git_commit" in columns:
+        text = "git " + (str(commit)[:12] if _known(commit) else "unknown commit")
+        if "git_dirty" in columns and _known(dirty) and _truthy(dirty):
+            text += " (uncommitted changes)"
+        parts.append(text)
+    if "code_hash" in columns:
+        parts.append("code " + (str(code)[:12] if _known(code) else "unknown"))
+    return ", ".join(parts)
 
 
-VERDICT_DEFAULTS = {
-    "paper": "",
-    "location": "",
-    "statement": "",
-    "published": "",
-    "setting": "",
-    "ablation": "",
-    "check": "",
-    "measured": None,
-    "ci_low": None,
-    "ci_high": None,
-    "threshold": None,
-    "n_seeds": 0,
-    "reason": "",
-    "trial_ids": (),
-    "budget": None,
-}
+def _known(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
 
 
-def claim_rows(verdicts: Iterable[Any]) -> list[dict[str, Any]]:
-    """The claims table: one row per verdict, with a link to its ablation's evidence."""
-    rows = []
-    for v in ({**VERDICT_DEFAULTS, **as_dict(v)} for v in verdicts):
-        ablation = str(v.get("ablation") or "")
-        rows.append(
-            {
-                **v,
-                "anchor": claim_anchor(v["claim_id"]),
-                "measured_text": _measured(v),
-                "threshold_text": fmt(v.get("threshold")),
-                "href": f"{page_name(ablation)}#{claim_anchor(v['claim_id'])}" if ablation else "",
-                "trial_ids": tuple(v.get("trial_ids") or ()),
-            }
-        )
-    return rows
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "dirty")
 
 
-def _measured(v: dict[str, Any]) -> str:
-    if v.get("measured") is None:
-        return "not measured"
-    lo, hi = v.get("ci_low"), v.get("ci_high")
-    ci = f" [{fmt(lo)}, {fmt(hi)}]" if lo is not None and hi is not None else ""
-    return fmt(v["measured"]) + ci
+def code_versions(frame: pd.DataFrame) -> dict[str, int]:
+    """Code version -> trials (distinct trial ids) whose rows it produced; {} when the
+    table carries none of the provenance columns."""
+    columns = [c for c in CODE if c in frame.columns]
+    if not columns or frame.empty:
+        return {}
+    small = frame[[c for c in ("trial_id", *columns) if c in frame]].astype(object)
+    small = small.drop_duplicates()  # one row per trial and version: the table may be long
+    keys = small.apply(lambda r: _code_key(r, columns), axis=1)
+    ids = small["trial_id"] if "trial_id" in small else pd.Series(range(len(small)))
+    return {str(k): int(n) for k, n in ids.groupby(keys).nunique().items()}
 
 
-def verdict_tally(rows: list[dict[str, Any]]) -> dict[str, int]:
-    return {k: sum(r["verdict"] == k for r in rows) for k in VERDICTS}
+def code_rows(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, list[str]]:
+    """Metadata rows naming the code behind each table, and a warning per table that mixes
+    code versions (its rows were produced by different code: compare with care)."""
+    rows, warnings = [], []
+    for name, frame in (("trials", trials), ("results", results)):
+        versions = code_versions(frame)
+        if not versions:
+            continue
+        text = "; ".join(f"{k} ({n} trials)" for k, n in versions.items())
+        rows.append((f"code ({name} table)", text))
+        if len(versions) > 1:
+            warnings.append(
+                f"The {name} table mixes {len(versions)} code versions ({text}): its rows were "
+                "not all produced by the same code, so differences between cells may come "
+                "from the code rather than the setting."
+            )
+    return rows, warnings

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from suite.report import sections
 from suite.report import tables as t
-from suite.report.overview import claim_rows, run_metadata, verdict_tally
+from suite.report.claims_table import claim_rows, verdict_tally
+from suite.report.overview import code_rows, run_metadata
+from suite.report.summary import budgets_run, build_summary
 
 IDENTITY = ("ablation", "ablation_version", "budget", "trial_id", "seed", "status", "iteration")
 
@@ -34,7 +37,7 @@ def ablation_page(
 ) -> dict[str, Any]:
     res = results[results["ablation"] == name]
     tri = trials[trials["ablation"] == name]
-    budgets = [str(b) for b in pd.unique(tri["budget"].dropna())]
+    budgets = budgets_run(tri)[::-1]  # the largest first: the one the verdicts read
     blocks = []
     for budget in budgets:
         suffix = f"-{t.slug(budget)}" if len(budgets) > 1 else ""
@@ -52,14 +55,12 @@ def ablation_page(
             }
         )
     mine = [c for c in claims if c["ablation"] == name]
-    trial_anchors = {str(i): f"trial-{t.slug(i)}" for i in tri["trial_id"].dropna()}
     return {
         "name": name,
         "file": t.page_name(name),
         "versions": _versions(tri),
         "blocks": blocks,
         "claims": mine,
-        "trial_anchors": trial_anchors,
         "empty": None
         if budgets
         else f"not measured: the runs given hold no trials of {name} "
@@ -86,8 +87,11 @@ def index_page(
     claims: list[dict[str, Any]],
     pages: list[dict[str, Any]],
     meta: dict[str, Any] | None,
+    by_budget: Mapping[str, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     return {
+        "summary": build_summary(claims, by_budget, (trials, results)),
+        "code_warnings": code_rows(results, trials)[1],
         "metadata": run_metadata(results, trials, meta),
         "claims": claims,
         "tally": verdict_tally(claims),
@@ -95,11 +99,23 @@ def index_page(
     }
 
 
+def trials_on_pages(trials: pd.DataFrame) -> dict[str, set[str]]:
+    """Ablation -> the trial ids its page lists (claims link to those rows)."""
+    if trials.empty:
+        return {}
+    ids = trials.dropna(subset=["ablation", "trial_id"]).groupby("ablation")["trial_id"]
+    return {str(a): {str(i) for i in group} for a, group in ids}
+
+
 def all_pages(
-    results: pd.DataFrame, trials: pd.DataFrame, verdicts: list[Any], meta: dict[str, Any] | None
+    results: pd.DataFrame,
+    trials: pd.DataFrame,
+    verdicts: list[Any],
+    meta: dict[str, Any] | None,
+    by_budget: Mapping[str, Sequence[Any]] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(index data, ablation pages) from the two tables and the verdicts."""
     results, trials = with_identity(results), with_identity(trials)
-    claims = claim_rows(verdicts)
+    claims = claim_rows(verdicts, trials_on_pages(trials))
     pages = [ablation_page(n, results, trials, claims) for n in ablation_names(trials, claims)]
-    return index_page(results, trials, claims, pages, meta), pages
+    return index_page(results, trials, claims, pages, meta, by_budget), pages

@@ -20,17 +20,23 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from suite.report import labels as meta
 from suite.report.images import png_uri
 
 DPI = 80
+SUMMARY_DPI = 100  # the first screen's figure: read at a glance, so a little sharper
 
 
 @contextmanager
 def figure(
-    nrows: int = 1, ncols: int = 1, width: float = 5.2, height: float = 3.3
+    nrows: int = 1,
+    ncols: int = 1,
+    width: float = 5.2,
+    height: float = 3.3,
+    style: str = "whitegrid",
 ) -> Iterator[tuple]:
     """A figure of ``nrows`` x ``ncols`` panels of ``width`` x ``height`` inches each."""
-    with sns.axes_style("whitegrid"), sns.plotting_context("notebook", font_scale=0.8):
+    with sns.axes_style(style), sns.plotting_context("notebook", font_scale=0.8):
         size = (width * ncols, height * nrows)
         fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False)
         try:
@@ -65,7 +71,7 @@ def estimate_curves(
         if reference is not None:
             ax.axhline(reference, color="0.4", ls=":", lw=1, label=f"{reference:.3f} (log 2)")
         ax.set_xlabel("generator iterations")
-        ax.set_ylabel(estimate, color=colors[0])
+        ax.set_ylabel(meta.label(estimate), color=colors[0])
         ax.set_title(textwrap.fill(title, 60), fontsize=9)
         handles, labels = ax.get_legend_handles_labels()
         points = cell.dropna(subset=[quality]) if quality else cell.iloc[:0]
@@ -76,7 +82,7 @@ def estimate_curves(
                 twin.plot(trial["iteration"], trial[quality], "o", color=colors[1], ms=3, alpha=0.4)
             mean = points.groupby("iteration")[quality].mean()
             twin.plot(mean.index, mean.to_numpy(), "o-", color=colors[1], lw=1.5, label=quality)
-            twin.set_ylabel(f"{quality} (lower is better)", color=colors[1])
+            twin.set_ylabel(meta.label(quality), color=colors[1])
             h2, l2 = twin.get_legend_handles_labels()
             handles, labels = handles + h2, labels + l2
         ax.legend(handles, labels, fontsize=7, loc="upper right")
@@ -97,7 +103,7 @@ def c_sweep_plot(sweep: pd.DataFrame, metric: str) -> str:
             ax.axhline(value, color=colors[(i + 1) % 10], ls="--", label=str(label))
         ax.set_xscale("log")
         ax.set_xlabel("clipping range c (log scale)")
-        ax.set_ylabel(f"final {metric} (lower is better)")
+        ax.set_ylabel(meta.final_label(metric))
         ax.legend(fontsize=7)
         return encode(fig)
 
@@ -137,7 +143,7 @@ def grouped_curves(frame: pd.DataFrame, column: str, hue: str, facet: str | None
             for key, group in sub.groupby(hue, sort=False):
                 _seed_lines(ax, group, column, colors[key], str(key))
             ax.set_xlabel("generator iterations")
-            ax.set_ylabel(column)
+            ax.set_ylabel(meta.label(column))
             ax.set_title(str(value) if facet else "", fontsize=9)
             ax.legend(fontsize=7)
         return encode(fig)
@@ -160,3 +166,65 @@ def step_cos_plot(frame: pd.DataFrame, hue: str) -> str:
         ax.set_xlabel("cosine(critic step, -gradient)")
         ax.set_ylabel("density over logged steps")
         return encode(fig)
+
+
+# The badge colours of the pages, and a symbol per verdict so colour is never the only cue.
+VERDICT_STYLE = {
+    "reproduced": ("#1a7f37", "\N{CHECK MARK}"),
+    "not_reproduced": ("#cf222e", "\N{BALLOT X}"),
+    "inconclusive": ("#8c959f", "?"),
+}
+
+
+def verdict_heatmap(grid: pd.DataFrame, row_labels: list[str]) -> str:
+    """Claims (rows) x budgets run (columns), coloured by verdict; blank where the claim's
+    ablation did not run at that budget."""
+    from matplotlib.colors import ListedColormap
+
+    order = list(VERDICT_STYLE)
+    codes = grid.apply(lambda col: col.map(lambda v: order.index(v) if v in order else np.nan))
+    symbols = grid.apply(lambda col: col.map(lambda v: VERDICT_STYLE.get(v, ("", ""))[1]))
+    size = (1.6 + 0.7 * grid.shape[1], 0.5 + 0.26 * len(grid))
+    with figure(width=size[0], height=size[1], style="white") as (fig, (ax,)):
+        sns.heatmap(
+            codes.astype(float),
+            mask=codes.isna(),
+            cmap=ListedColormap([VERDICT_STYLE[v][0] for v in order]),
+            vmin=-0.5,
+            vmax=2.5,
+            cbar=False,
+            annot=symbols.to_numpy(),
+            fmt="",
+            linewidths=1.5,
+            linecolor="white",
+            annot_kws={"color": "white", "fontsize": 10, "fontweight": "bold"},
+            ax=ax,
+        )
+        rows = np.arange(len(grid)) + 0.5
+        ax.set_yticks(rows, row_labels, rotation=0, fontsize=8, family="monospace")
+        ax.set_xticks(np.arange(grid.shape[1]) + 0.5, list(grid.columns), fontsize=9)
+        ax.xaxis.tick_top()
+        ax.set(xlabel="", ylabel="")
+        ax.tick_params(length=0)
+        _verdict_legend(ax)
+        buf = io.BytesIO()  # tight bounding box: the legend below the axes is kept
+        fig.savefig(buf, format="png", dpi=SUMMARY_DPI, bbox_inches="tight", pad_inches=0.05)
+        return png_uri(buf.getvalue())
+
+
+def _verdict_legend(ax) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=color, label=f"{symbol} {verdict.replace('_', ' ')}")
+        for verdict, (color, symbol) in VERDICT_STYLE.items()
+    ]
+    handles.append(Patch(facecolor="white", edgecolor="0.6", label="blank: not run"))
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=2,
+        fontsize=7.5,
+        frameon=False,
+    )

@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from suite.report import plots
+from suite.report import labels, plots
+from suite.report import stability as st
 from suite.report import tables as t
 from suite.report.images import SAMPLE, THUMB, Picture, trial_picture
 
@@ -68,26 +69,29 @@ def _quality_note(scope: Scope) -> str:
 
 # ---------------------------------------------------------------- stability table
 def stability(scope: Scope) -> Section | None:
-    """Generator (x critic) rows, loss columns: final quality and a status label."""
+    """Generator (x critic) rows, loss columns: a label per cell that means what it says,
+    the final quality, and what the paper shows for that cell (Figs. 5-7)."""
     s = scope.summary
     if not {"axis.generator", "axis.loss"} <= set(t.axis_columns(s)):
         return None
     quality = t.quality_metric(scope.results, toy=False)
     grid = t.layout(s, ["axis.generator", "axis.critic"], "axis.loss")
-    stats = t.stability_rows(s, quality)
-    for entry in stats.values():
+    cells = st.stability_rows(s, scope.results, quality)
+    for entry in cells.values():
         entry["thumb"] = trial_picture(entry.pop("thumb_trial"), THUMB, "seed-0 samples")
-    rule = (
-        f"Cells: final {quality or 'quality'} (lower is better) mean ± 95% CI (t) over seeds. "
-        "Status: diverged if any seed diverged; collapsed if the mean final diversity_ratio "
-        f"< {t.COLLAPSE_DIVERSITY} or the mean final quality is worse than "
-        f"{t.COLLAPSE_FACTOR:g}x the best cell; otherwise trained. (no result: no seed "
-        "finished; unmeasured: finished without a quality or diversity score.)"
-    )
+    rule = st.rule_text(quality, st.diversity_rules(s))
     section = Section("stability", f"stability{scope.suffix}", "Stability (paper Sec. 4.3)", rule)
-    section.data = {"layout": grid, "cells": stats}
+    section.data = {"layout": grid, "cells": cells, "source": st.paper_outcomes()["source"]}
     if quality is None:
         section.notes.append(_quality_note(scope))
+    improving = [label for label, c in cells.items() if c["improving"]]
+    if improving:
+        section.notes.append(
+            f"{len(improving)} of {len(cells)} cells were still improving at the last "
+            f"checkpoint (quality better by more than {st.IMPROVING:.0%} over the last quarter "
+            f"of the checkpoints): the {scope.budget} budget is too short for those methods' "
+            "learning rates, and longer training may change their labels."
+        )
     return section
 
 
@@ -193,9 +197,14 @@ def toy(scope: Scope) -> Section | None:
     pictures = {}
     for label, group in s.groupby("cell", sort=False):
         pictures[str(label)] = trial_picture(group.sort_values("seed").iloc[0], SAMPLE, label)
-    intro = "Samples of the lowest seed at its last checkpoint; table: mean ± 95% CI over seeds."
+    intro = (
+        "Samples of the lowest seed at its last checkpoint; table: mean [95% BCa CI] over "
+        "seeds (suite.stats)."
+    )
     section = Section("toy", f"toy{scope.suffix}", "Toy mixtures: modes and W1", intro)
-    section.data = {"layout": grid, "pictures": pictures, "rows": t.toy_rows(s)}
+    metrics = ("modes_covered", "high_quality_frac", "w1")
+    headers = {m: {"text": labels.label(m), "title": labels.describe(m)} for m in metrics}
+    section.data = {"layout": grid, "pictures": pictures, "rows": t.toy_rows(s), "headers": headers}
     return section
 
 
@@ -206,9 +215,10 @@ def correlation(scope: Scope) -> Section | None:
         return None
     rows, source = t.correlations(res, scope.summary)
     intro = (
-        "Spearman correlation over checkpoints between the loss estimate and quality "
-        "(lower is better): Sec. 4.2 expects a strong positive value for the W estimate "
-        f"and none for the JS estimate ({source})."
+        "Spearman correlation over checkpoints between the loss estimate and the quality "
+        "score (both distances: positive when they fall together): Sec. 4.2 expects a "
+        f"strong positive value for the W estimate and none for the JS estimate ({source}); "
+        "mean [95% BCa CI] over seeds (suite.stats)."
     )
     section = Section("correlation", f"correlation{scope.suffix}", "Loss vs quality", intro)
     section.data = rows

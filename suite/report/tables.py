@@ -1,4 +1,4 @@
-"""Data shaping for the report: cells, per-trial finals, means with 95% CIs, the tables.
+"""Data shaping for the report: cells, per-trial finals, means with 95% BCa CIs, the tables.
 
 Everything here reads the tidy tables of ``suite.results`` (columns in
 ``contract/results_schema.md``) and returns plain frames or dicts for the templates.
@@ -18,13 +18,12 @@ import pandas as pd
 
 from suite.analysis import first_present
 from suite.columns import quality_columns
+from suite.stats import mean_interval
 
 IMAGE_QUALITY = tuple(c for c in quality_columns() if c != "w1")  # lower is better
 
 TOY_QUALITY = ("w1",)  # exact W1 on the 2-D mixtures, also lower is better
 TOY_METRICS = ("modes_covered", "modes_total", "high_quality_frac", "w1")
-COLLAPSE_DIVERSITY = 0.5  # mean final diversity_ratio below this: collapsed
-COLLAPSE_FACTOR = 3.0  # mean final quality worse than this times the best cell: collapsed
 TIMES = " \N{MULTIPLICATION SIGN} "  # joins row axes: "generator x critic"
 LOSS_NAMES = {
     "wgan": "WGAN",
@@ -64,25 +63,27 @@ def quality_metric(frame: pd.DataFrame, toy: bool = True) -> str | None:
     return first_present(frame, IMAGE_QUALITY + (TOY_QUALITY if toy else ()))
 
 
-def mean_ci(values: Iterable[float]) -> tuple[float | None, float | None, int]:
-    """Mean and half-width of a t-based 95% interval over seeds (None when n < 2)."""
+def numbers(values: Iterable[Any]) -> list[float]:
+    """The finite numbers among ``values`` (missing and non-numeric cells dropped)."""
     x = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(float)
-    x = x[np.isfinite(x)]
-    if len(x) == 0:
-        return None, None, 0
-    if len(x) == 1:
-        return float(x[0]), None, 1
-    from scipy import stats
-
-    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean()), float(half), len(x)
+    return [float(v) for v in x[np.isfinite(x)]]
 
 
-def fmt_ci(values: Iterable[float]) -> str:
-    mean, half, n = mean_ci(values)
-    if mean is None:
+def mean_of(values: Iterable[Any]) -> float | None:
+    """The mean over seeds, None when no seed has a value."""
+    x = numbers(values)
+    return float(np.mean(x)) if x else None
+
+
+def interval_text(values: Iterable[Any]) -> str:
+    """``11 [10, 12] (n=2)``: the mean over seeds and its 95% interval from suite.stats
+    (BCa bootstrap; the report computes no interval of its own, so a cell here and the
+    claim's verdict line agree)."""
+    interval = mean_interval(numbers(values))
+    if interval.estimate is None:
         return "—"
-    return f"{fmt(mean)} ± {fmt(half)} (n={n})" if half is not None else f"{fmt(mean)} (n=1)"
+    text = interval.text(fmt)
+    return text + " (percentile)" if interval.method.startswith("percentile") else text
 
 
 # ---------------------------------------------------------------- cells and trials
@@ -140,6 +141,8 @@ FINAL_COLUMNS = (
     *IMAGE_QUALITY,
     *TOY_METRICS,
     "diversity_ratio",
+    "recall_classifier",
+    "recall",
     "kid",
     "is",
     "stacked_modes",
@@ -231,50 +234,15 @@ def _col_name(axis: str, value: Any) -> str:
     return LOSS_NAMES.get(str(value), str(value)) if axis == "axis.loss" else str(value)
 
 
-def stability_status(cell: pd.DataFrame, quality: str | None, best: float | None) -> str:
-    """trained / collapsed / diverged, the rule printed on the page next to the table."""
-    if (cell["status"] == "diverged").any():
-        return "diverged"
-    if not cell["status"].isin(["finished", "stopped"]).any():
-        return "no result"
-    diversity, _, _ = mean_ci(cell.get("final.diversity_ratio", pd.Series(dtype=float)))
-    q, _, _ = mean_ci(cell[f"final.{quality}"]) if quality else (None, None, 0)
-    if diversity is not None and diversity < COLLAPSE_DIVERSITY:
-        return "collapsed"
-    if q is not None and best is not None and q > COLLAPSE_FACTOR * best:
-        return "collapsed"
-    return "trained" if q is not None or diversity is not None else "unmeasured"
-
-
-def stability_rows(summary: pd.DataFrame, quality: str | None) -> dict[str, dict[str, Any]]:
-    """Per cell: final quality mean ± 95% CI over seeds, status label, seed-0 trial."""
-    means = {}
-    if quality:
-        for label, group in summary.groupby("cell", sort=False):
-            means[label] = mean_ci(group[f"final.{quality}"])[0]
-    finite = [m for m in means.values() if m is not None]
-    best = min(finite) if finite else None
-    out = {}
-    for label, group in summary.groupby("cell", sort=False):
-        first = group.sort_values("seed").iloc[0]
-        out[str(label)] = {
-            "quality": fmt_ci(group[f"final.{quality}"]) if quality else "—",
-            "status": stability_status(group, quality, best),
-            "seeds": len(group),
-            "thumb_trial": first,
-        }
-    return out
-
-
 def toy_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per cell: modes covered (of total), high-quality fraction, W1; mean ± 95% CI."""
+    """Per cell: modes covered (of total), high-quality fraction, W1; mean [95% BCa CI]."""
     rows = []
     for label, group in summary.groupby("cell", sort=False):
         total = group.get("final.modes_total", pd.Series(dtype=float)).dropna()
         row = {"cell": str(label), "seeds": len(group)}
         for metric in ("modes_covered", "high_quality_frac", "w1"):
             column = f"final.{metric}"
-            row[metric] = fmt_ci(group[column]) if column in group else "—"
+            row[metric] = interval_text(group[column]) if column in group else "—"
         row["modes_total"] = fmt(total.iloc[0]) if len(total) else "—"
         rows.append(row)
     return rows
@@ -309,7 +277,7 @@ def negative_cos_rows(results: pd.DataFrame, summary: pd.DataFrame, axis: str) -
     joined = summary.assign(neg=summary["trial_id"].map(per_trial))
     rows = []
     for value, group in joined.groupby(axis, sort=False):
-        rows.append({"value": str(value), "neg": fmt_ci(group["neg"]), "trials": len(group)})
+        rows.append({"value": str(value), "neg": interval_text(group["neg"]), "trials": len(group)})
     return rows
 
 
@@ -317,7 +285,7 @@ def correlations(results: pd.DataFrame, summary: pd.DataFrame) -> tuple[list[dic
     """Spearman correlation of the loss estimate with quality over checkpoints, per cell.
 
     Per trial from ``suite.analysis.loss_quality_correlation``; the table shows the
-    mean ± 95% CI over seeds.
+    mean [95% BCa CI] over seeds (suite.stats).
     """
     from suite.analysis import loss_quality_correlation
 
@@ -338,7 +306,7 @@ def correlations(results: pd.DataFrame, summary: pd.DataFrame) -> tuple[list[dic
                 "estimate": estimate,
                 "quality": quality,
                 "checkpoints": fmt(int(group["n_checkpoints"].median())),
-                "spearman": fmt_ci(group["spearman"]),
+                "spearman": interval_text(group["spearman"]),
                 "per_seed": ", ".join(fmt(v, 2) for v in group["spearman"]),
             }
         )

@@ -186,8 +186,10 @@ def combine(outcomes: Sequence[Outcome], mode: str, alpha: float) -> Outcome:
     )
     lead = _leading(outcomes, tests, mode)
     ids = [t for o in outcomes for t in o.trial_ids]
+    which = "weakest part" if mode == "all_of" else "strongest part"
+    summary = f"{head}; {which}: {lead.summary}"
     return Outcome(
-        verdict, f"{head}. {parts}", lead.measured, lead.threshold, test, alpha, summary=head
+        verdict, f"{head}. {parts}", lead.measured, lead.threshold, test, alpha, summary=summary
     ).with_trials(ids)
 
 

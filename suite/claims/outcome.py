@@ -98,7 +98,10 @@ def paired_vs(
     if unpaired:
         notes.append(f"seed(s) {unpaired} lack a partner and are left out")
     if kind == "ratio":
-        seeds = [s for s in seeds if a[s] > 0 and b[s] > 0]
+        no_ratio = [s for s in seeds if not (a[s] > 0 and b[s] > 0)]
+        if no_ratio:  # a log-ratio needs two positive values; say which seeds lack them
+            notes.append(f"seed(s) {no_ratio} have a value <= 0 and are left out of the ratio")
+        seeds = [s for s in seeds if s not in no_ratio]
         effect = np.array([math.log(a[s] / b[s]) for s in seeds])
         shown = np.exp(effect)
     else:

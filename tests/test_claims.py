@@ -342,6 +342,14 @@ def test_compare_ratio_notes_seeds_without_a_positive_value():
     assert "seed(s) [6]" in v.reason and "<= 0" in v.reason
 
 
+def test_compare_ratio_with_a_tolerance_past_its_margin_is_inconclusive_not_a_crash():
+    a = seeds(GAN, [30.0, 40.0, 50.0, 36.0, 44.0, 52.0])
+    b = seeds(WGAN, [10.0] * 6)
+    v = judge(compare("ratio", ">", 1.0), *a, *b, tolerance=1.0)
+    assert v.verdict == "inconclusive"
+    assert "a ratio can only be tested against a bound > 0" in v.reason
+
+
 @pytest.mark.parametrize(
     ("ratios", "verdict"),
     [

@@ -117,6 +117,9 @@ def paired_vs(
         against = f"within [{_show(lo, kind):.4g}, {_show(hi, kind):.4g}]"
         return _finish(what, interval, test, against, bound, alpha), notes
     limit = effective(op, margin, tolerance)
+    if kind == "ratio" and limit <= 0:  # every ratio of positive values is above it
+        why = f"ratio margin {margin:g} with tolerance {tolerance:g} leaves {limit:g}"
+        return inconclusive(f"{what}: {why}; a ratio can only be tested against a bound > 0"), notes
     centre = math.log(limit) if kind == "ratio" else limit
     test = stats.signed_rank(effect - centre, stats.direction(op))
     return _finish(what, interval, test, f"{op} {limit:.4g}", limit, alpha), notes

@@ -472,6 +472,10 @@ def test_order_tests_the_smallest_gap_per_seed():
     near = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0] * 5 + [0.5]), *seeds(hinge, [4.0] * 6)]
     v = judge(ORDER, *near)
     assert v.verdict == "reproduced" and v.p_value == pytest.approx(2 / 64)
+    # a seed missing from one group is left out, and the verdict says so
+    short = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0] * 5), *seeds(hinge, [4.0] * 6)]
+    v = judge(ORDER, *short)
+    assert v.n == 5 and "seed(s) [5] lack a group and are left out" in v.reason
 
 
 # --------------------------------------------------------------------------- correlation

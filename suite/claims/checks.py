@@ -253,12 +253,16 @@ class Order(Check):
         g = group_values(ctx, self.groups, [self.value] * len(self.groups))
         sign = 1.0 if self.op == "<" else -1.0
         common = set.intersection(*(set(p) for p in g.per_group))
+        partial_seeds = sorted(set.union(*(set(p) for p in g.per_group)) - common)
         gaps = {
             s: min(sign * (nxt[s] - prev[s]) for prev, nxt in pairwise(g.per_group))
             for s in sorted(common)
         }
         what = f"smallest ordered gap of {g.what}"
-        return g.finish(out.values_vs(gaps, ">", self.margin, ctx.tolerance, what, alpha))
+        result = out.values_vs(gaps, ">", self.margin, ctx.tolerance, what, alpha)
+        if partial_seeds:  # as compare says of unpaired seeds
+            result = result.noted([f"seed(s) {partial_seeds} lack a group and are left out"])
+        return g.finish(result)
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
         sign = 1.0 if (self.op == "<") == holds else -1.0

@@ -311,9 +311,11 @@ def test_compare_difference_pairs_seeds():
     assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 64)
     assert v.measured == pytest.approx(30.0)  # mean of per-seed differences 20, 29, ...
     # differences 20, 29, 38, 22, 31, 40 against 35: 3 above, 3 below
+    # against 35: -15, -6, +3, -13, -4, +5 -> T+ = 1 + 3; P(T+ <= 4) = 7/64 against
     v = judge(compare("difference", ">", 35.0), *a, *b)
-    assert v.verdict == "inconclusive"
-    assert judge(compare("difference", ">", 50.0), *a, *b).verdict == "not_reproduced"
+    assert v.verdict == "inconclusive" and v.p_against == pytest.approx(7 / 64)
+    v = judge(compare("difference", ">", 50.0), *a, *b)
+    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 64)
 
 
 def test_compare_ratio_is_tested_on_log_ratios():
@@ -324,6 +326,10 @@ def test_compare_ratio_is_tested_on_log_ratios():
     assert v.measured == pytest.approx(sum([3, 4, 5, 3.6, 4.4, 5.2]) / 6)
     assert "a / b" in v.summary
     assert judge(compare("ratio", "<", 2.0), *a, *b).verdict == "not_reproduced"
+    # against 4: seed 1 is exactly 4 (a zero log-ratio, dropped); the other five log-
+    # ratios rank +1, -2, +3, +4, -5: T+ = 8 of 15, P(T+ >= 8) = 16/32
+    v = judge(compare("ratio", ">", 4.0), *a, *b)
+    assert v.verdict == "inconclusive" and v.n == 5 and v.p_value == pytest.approx(0.5)
 
 
 def test_compare_notes_unpaired_seeds():
@@ -467,7 +473,11 @@ def test_order_tests_the_smallest_gap_per_seed():
     assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 64)
     assert v.measured == pytest.approx(1.0)  # the smaller gap, 2 - 1
     bad = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [9.0] * 6), *seeds(hinge, [5.0] * 6)]
-    assert judge(ORDER, *bad).verdict == "not_reproduced"
+    v = judge(ORDER, *bad)
+    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 64)
+    # smallest gaps +1, -1, +1, -1, +1, -1: symmetric
+    mixed = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0, 0.0] * 3), *seeds(hinge, [4.0] * 6)]
+    assert judge(ORDER, *mixed).verdict == "inconclusive"
     # one seed out of order by a little: smallest gaps 1,1,1,1,1,-0.5 -> p = 2/64
     near = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0] * 5 + [0.5]), *seeds(hinge, [4.0] * 6)]
     v = judge(ORDER, *near)
@@ -506,6 +516,10 @@ def test_correlation_per_trial_over_checkpoints():
     against = [trial(f"t{s}", s, WGAN, {"w_eval": W_CURVE, "fd_classifier": reverse}) for s in SIX]
     v = judge(correlation(), *against)
     assert v.verdict == "not_reproduced" and v.measured == pytest.approx(-1.0)
+    assert v.p_against == pytest.approx(1 / 64)
+    mixed = [*tracks[:3], *against[3:]]  # rho 1 in three seeds, -1 in three
+    v = judge(correlation(), *mixed)
+    assert v.verdict == "inconclusive" and v.measured == pytest.approx(0.0)
     assert judge(correlation(">=", 0.8, abs_=True), *against).verdict == "reproduced"
 
 

@@ -232,9 +232,20 @@ def decide(test: TestResult, alpha: float = ALPHA) -> tuple[Verdict, str]:
         return "reproduced", f"p = {test.p:.3g} <= {alpha:g}"
     if test.p_against <= alpha:
         return "not_reproduced", f"against the claim p = {test.p_against:.3g} <= {alpha:g}"
-    return "inconclusive", (
-        f"not significant either way (p = {test.p:.3g}; against: {test.p_against:.3g}; "
-        f"alpha {alpha:g})"
+    # A test may reach alpha in one direction only (a rate near 0 or 1, an all_of whose
+    # Bonferroni refutation is out of reach): say so, or "not significant" hides that
+    # more data could never have decided this way at this n.
+    limits = [
+        f"{side} the claim this test cannot go below p = {least:.3g} at n = {test.n}"
+        for side, least in (("for", test.min_p), ("against", test.min_p_against))
+        if least > alpha
+    ]
+    return "inconclusive", "; ".join(
+        [
+            f"not significant either way (p = {test.p:.3g}; against: {test.p_against:.3g}; "
+            f"alpha {alpha:g})",
+            *limits,
+        ]
     )
 
 

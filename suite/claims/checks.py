@@ -11,7 +11,7 @@ Combinators live in ``combinators.py``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
 from typing import Any, Literal
@@ -38,6 +38,7 @@ class GroupValues:
     what: str  # the measure with the metric actually used, e.g. "final fd_classifier"
     trial_ids: tuple[str, ...]
     notes: list[str]
+    by_trial: dict[str, float | None] = field(default_factory=dict)  # trial id -> its value
 
     def finish(self, result: Outcome) -> Outcome:
         return result.noted(self.notes).with_trials(self.trial_ids)
@@ -58,6 +59,7 @@ def group_values(
             resolved[key] = ctx.first_metric(m.metrics, every, rows) if m.metrics else None
 
     per_group, per_trial, notes, names = [], [], [], []
+    by_trial: dict[str, float | None] = {}
     for g, m in zip(groups, measures, strict=True):
         metric = resolved[m.model_dump_json()]
 
@@ -69,13 +71,15 @@ def group_values(
 
         what = m.describe(metric)
         values = {t.trial_id: value(t) for t in g}
+        by_trial |= values
         seeds, missing = ctx.by_seed(g, lambda t, v=values: v[t.trial_id], what, pair_by)
         per_group.append(seeds)
         per_trial.append([v for v in values.values() if v is not None])
         notes += missing
         names.append(what)
     what = names[0] if len(set(names)) == 1 else " vs ".join(dict.fromkeys(names))
-    return GroupValues(per_group, per_trial, what, tuple(t.trial_id for t in every), notes)
+    ids = tuple(t.trial_id for t in every)
+    return GroupValues(per_group, per_trial, what, ids, notes, by_trial)
 
 
 def _ones(values: list[float]) -> tuple[int, int]:
@@ -249,12 +253,16 @@ class Order(Check):
         g = group_values(ctx, self.groups, [self.value] * len(self.groups))
         sign = 1.0 if self.op == "<" else -1.0
         common = set.intersection(*(set(p) for p in g.per_group))
+        partial_seeds = sorted(set.union(*(set(p) for p in g.per_group)) - common)
         gaps = {
             s: min(sign * (nxt[s] - prev[s]) for prev, nxt in pairwise(g.per_group))
             for s in sorted(common)
         }
         what = f"smallest ordered gap of {g.what}"
-        return g.finish(out.values_vs(gaps, ">", self.margin, ctx.tolerance, what, alpha))
+        result = out.values_vs(gaps, ">", self.margin, ctx.tolerance, what, alpha)
+        if partial_seeds:  # as compare says of unpaired seeds
+            result = result.noted([f"seed(s) {partial_seeds} lack a group and are left out"])
+        return g.finish(result)
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
         sign = 1.0 if (self.op == "<") == holds else -1.0
@@ -335,6 +343,14 @@ class Correlation(Check):
         ]
 
 
+def _as_number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _last_per_iteration(s: pd.Series) -> pd.Series:
     return s[~s.index.duplicated(keep="last")]
 
@@ -368,27 +384,26 @@ class Trend(Check):
     def evaluate(self, ctx: Context, alpha: float) -> Outcome:
         trials = ctx.select(self.where)
         g = group_values(ctx, [self.where], [self.value])
-        xs = {t.trial_id: ctx.config_value(t.trial_id, self.x) for t in trials}
+        xs = {t.trial_id: _as_number(ctx.config_value(t.trial_id, self.x)) for t in trials}
         if any(v is None for v in xs.values()):
-            raise Inconclusive(f"config value {self.x} missing for some selected trials")
+            raise Inconclusive(
+                f"config value {self.x} missing or not a number for some selected trials"
+            )
         per_seed: dict[int, float] = {}
         for seed in sorted({t.seed for t in trials}):
             points = []
             for t in (t for t in trials if t.seed == seed):
-                v = self._value(ctx, t, g)
+                # the value every other check reads: one metric for the group, the
+                # reduction's own index (at_updates reads by updates), missing ones noted
+                v = g.by_trial.get(t.trial_id)
                 if v is not None:
-                    x = float(xs[t.trial_id])
+                    x = xs[t.trial_id]
                     points.append((abs(x) if self.abs_x else x, v))
             if len({p[0] for p in points}) >= 3 and len({p[1] for p in points}) >= 2:
                 per_seed[seed] = _spearman_or_pearson(self.method, *zip(*points, strict=True))
         what = f"{self.method}({self.x}, {g.what}) across cells"
         result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
         return result.noted(g.notes).with_trials(g.trial_ids)
-
-    def _value(self, ctx: Context, t: Trial, g: GroupValues) -> float | None:
-        metric = ctx.first_metric(self.value.metrics, [t], "all") if self.value.metrics else None
-        series = ctx.series(t.trial_id, metric, self.value.rows) if metric else pd.Series()
-        return reduce_trial(series, t.status, self.value)
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
         """Each cell's value a monotone function of its x: rising for a positive target

@@ -205,6 +205,22 @@ def _equal(series: pd.Series, value: Any) -> pd.Series:
     if isinstance(value, bool):
         return series.map(lambda x: isinstance(x, (bool, np.bool_)) and bool(x) == value)
     if isinstance(value, (int, float)):
-        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-        return pd.Series(np.isclose(numbers, float(value), rtol=1e-9, atol=0), index=series.index)
-    return series.astype(str) == str(value)
+        return _close(series, float(value))
+    same = series.astype(str) == str(value)
+    # YAML 1.1 reads 1e-3 (no dot) as a string: a number written that way still
+    # compares as a number (lipschitz.c: 1e-3 selects c = 0.001)
+    number = _number(value)
+    return same if number is None else same | _close(series, number)
+
+
+def _close(series: pd.Series, value: float) -> pd.Series:
+    numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    return pd.Series(np.isclose(numbers, value, rtol=1e-9, atol=0), index=series.index)
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None

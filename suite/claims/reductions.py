@@ -106,8 +106,13 @@ class Reduction:
 REDUCTIONS: Registry[type[Reduction]] = Registry("reduction")
 
 
+def _kept(n: int, m: Measure) -> int:
+    """How many of n rows ``last`` keeps (at least one)."""
+    return max(1, math.ceil(n * m.last))
+
+
 def _tail(values: pd.Series, m: Measure) -> pd.Series:
-    return values.iloc[len(values) - max(1, math.ceil(len(values) * m.last)) :]
+    return values.iloc[len(values) - _kept(len(values), m) :]
 
 
 def reduce_trial(values: pd.Series, status: str, m: Measure) -> float | None:
@@ -243,8 +248,14 @@ class CoefficientOfVariation(Reduction):
 
     @staticmethod
     def example(target, m):
-        a = abs(target)
-        return [1.0 + (a if i % 2 else -a) for i in range(len(EXAMPLE_ITERATIONS))], "finished"
+        """Mean 1 and std |target| over the rows ``last`` keeps (an odd count gets one
+        row at the mean), so the curve reduces to ``target`` whatever ``last`` is."""
+        n, kept = len(EXAMPLE_ITERATIONS), _kept(len(EXAMPLE_ITERATIONS), m)
+        signs = np.array([1.0 if i % 2 else -1.0 for i in range(kept)])
+        if kept % 2:
+            signs[-1] = 0.0
+        scale = abs(target) / signs.std() if signs.std() > 0 else 0.0
+        return [1.0] * (n - kept) + [1.0 + scale * s for s in signs], "finished"
 
 
 @REDUCTIONS.register("frac_below")
@@ -258,9 +269,11 @@ class FracBelow(Reduction):
 
     @staticmethod
     def example(target, m):
-        n = len(EXAMPLE_ITERATIONS)
-        k = min(n, max(0, round(target * n)))
-        return [m.below - 1.0] * k + [m.below + 1.0] * (n - k), "finished"
+        """The below-``below`` rows inside the part of the curve ``last`` keeps."""
+        n, kept = len(EXAMPLE_ITERATIONS), _kept(len(EXAMPLE_ITERATIONS), m)
+        k = min(kept, max(0, round(target * kept)))
+        above = [m.below + 1.0]
+        return above * (n - kept) + [m.below - 1.0] * k + above * (kept - k), "finished"
 
 
 @REDUCTIONS.register("diverged")

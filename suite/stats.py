@@ -3,8 +3,10 @@
 Claims, analysis and the report all read their numbers from here, so the interval next
 to a claim, in a stability table and in a correlation table is the same interval.
 
-* Displayed uncertainty: a BCa bootstrap 95% interval of the mean over seeds (scipy),
-  falling back to the percentile bootstrap when BCa is undefined (it says which).
+* Displayed uncertainty: a 95% interval of the mean over seeds: Student's t below
+  ``SMALL_N`` values (a bootstrap of 3-9 values barely reaches past their range), else
+  the BCa bootstrap (scipy), falling back to the percentile bootstrap when BCa is
+  undefined. The interval says which it is.
 * Decisions: one-sided tests at ``ALPHA`` in the claim's direction, exact where n is
   small: Wilcoxon signed-rank for one-sample and paired values, the binomial test for a
   rate against a number, Fisher's exact test for two rates.
@@ -28,6 +30,7 @@ ALPHA = 0.05  # one-sided, unless a claim says otherwise
 CONFIDENCE = 0.95
 N_RESAMPLES = 9999
 BOOTSTRAP_SEED = 0  # fixed: the same table always gives the same intervals
+SMALL_N = 10  # below this many values the interval is Student's t, not a bootstrap
 
 Op = Literal["<", "<=", ">", ">="]
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -70,7 +73,7 @@ def finite(values: Iterable[float]) -> np.ndarray:
 
 
 def mean_interval(values: Iterable[float]) -> Interval:
-    """Mean over seeds and its BCa bootstrap 95% interval."""
+    """Mean over seeds and its 95% interval (Student's t for few values, else BCa)."""
     x = finite(values)
     n = len(x)
     if n == 0:
@@ -80,6 +83,15 @@ def mean_interval(values: Iterable[float]) -> Interval:
         return Interval(mean, None, None, 1, "one value: no interval")
     if np.ptp(x) == 0:
         return Interval(mean, mean, mean, n, "all values equal")
+    if n < SMALL_N:
+        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+        return Interval(mean, mean - half, mean + half, n, "Student t 95% CI of the mean")
+    return bootstrap_interval(x)
+
+
+def bootstrap_interval(x: np.ndarray) -> Interval:
+    """BCa bootstrap 95% interval of the mean; percentile where BCa is undefined."""
+    mean, n = float(x.mean()), len(x)
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # BCa on tiny samples warns; NaN is checked below
@@ -124,13 +136,24 @@ class TestResult:
         return min(self.min_p, self.min_p_against) <= alpha
 
 
-def signed_rank(diffs: Sequence[float], alternative: Direction) -> TestResult:
+def signed_rank(
+    diffs: Sequence[float], alternative: Direction, ties_count: bool = False
+) -> TestResult:
     """Wilcoxon signed-rank test of the differences' location against 0.
 
-    ``diffs`` are (value - threshold) or (a - b) per seed; zeros are dropped (they carry
-    no sign). Exact null distribution for small n (scipy), ties included.
+    ``diffs`` are (value - threshold) or (a - b) per seed. Exact zeros carry no sign and
+    are dropped, unless ``ties_count``: for a non-strict claim (>=, <=) a value exactly at
+    the threshold satisfies it, so it counts as the smallest difference on the claimed
+    side (e.g. every seed covering exactly 23 of 25 modes supports ">= 23").
+    Exact null distribution for small n (scipy), ties included.
     """
     d = finite(diffs)
+    if ties_count and len(d[d != 0]):
+        tiny = float(np.abs(d[d != 0]).min()) * 1e-6
+    elif ties_count:
+        tiny = 1e-12
+    if ties_count:
+        d = np.where(d == 0, tiny if alternative == "greater" else -tiny, d)
     d = d[d != 0]
     n = len(d)
     name = "one-sided Wilcoxon signed-rank test"

@@ -263,10 +263,21 @@ def test_direction_and_opposite():
 # --------------------------------------------------------------------------- intervals
 
 
-def test_mean_interval_is_bca():
-    x = [1.0, 1.0, 1.0, 1.5, 10.0]  # skewed: BCa and percentile differ
+def test_mean_interval_is_student_t_for_few_values():
+    """Below SMALL_N values a bootstrap barely reaches past the values' own range (with 3
+    seeds its interval is [min, max]); Student's t is the honest interval there."""
+    x = [1.0, 2.0, 4.0]
     got = stats.mean_interval(x)
-    assert got.estimate == pytest.approx(np.mean(x)) and got.n == 5
+    half = sps.t.ppf(0.975, 2) * np.std(x, ddof=1) / np.sqrt(3)
+    assert got.method == "Student t 95% CI of the mean"
+    assert (got.low, got.high) == pytest.approx((np.mean(x) - half, np.mean(x) + half))
+    assert got.low < min(x) and got.high > max(x)
+
+
+def test_mean_interval_is_bca():
+    x = [1.0] * 6 + [1.5, 2.0, 3.0, 10.0]  # skewed: BCa and percentile differ
+    got = stats.mean_interval(x)
+    assert got.estimate == pytest.approx(np.mean(x)) and got.n == 10
     assert got.method == "BCa bootstrap 95% CI of the mean"
 
     def boot(method):
@@ -281,7 +292,7 @@ def test_mean_interval_is_bca():
     assert (got.low, got.high) != pytest.approx((pct.low, pct.high))
     assert min(x) <= got.low < got.estimate < got.high <= max(x)
     assert stats.mean_interval(x) == got  # fixed bootstrap seed: same table, same interval
-    assert got.text() == f"{got.estimate:.3g} [{got.low:.3g}, {got.high:.3g}] (n=5)"
+    assert got.text() == f"{got.estimate:.3g} [{got.low:.3g}, {got.high:.3g}] (n=10)"
 
 
 def test_mean_interval_falls_back_to_percentile_when_bca_is_undefined(monkeypatch):
@@ -295,7 +306,7 @@ def test_mean_interval_falls_back_to_percentile_when_bca_is_undefined(monkeypatc
         return res
 
     monkeypatch.setattr(stats.stats, "bootstrap", no_bca)
-    got = stats.mean_interval([1.0, 2.0, 4.0, 8.0])
+    got = stats.mean_interval([1.0, 2.0, 4.0, 8.0] * 3)
     assert got.method == "percentile bootstrap 95% CI of the mean"
     assert 1.0 <= got.low < got.high <= 8.0
 
@@ -330,3 +341,14 @@ def test_rate_interval_is_clopper_pearson():
     assert two.high == pytest.approx(sps.beta.ppf(0.975, 3, 4))
     assert two.method == "Clopper-Pearson 95% CI"
     assert stats.rate_interval(0, 0).estimate is None
+
+
+def test_ties_at_the_threshold_count_for_a_non_strict_claim():
+    """ ">= 23 modes" holds for seeds at exactly 23: with ties_count they are the smallest
+    differences on the claimed side instead of being dropped (no data to test)."""
+    at = stats.signed_rank([0.0] * 6, "greater", ties_count=True)
+    assert at.n == 6 and at.p == pytest.approx(1 / 64)
+    dropped = stats.signed_rank([0.0] * 6, "greater")
+    assert dropped.n == 0
+    mixed = stats.signed_rank([0.0, 0.0, -1.0, 2.0, 3.0, 4.0], "less", ties_count=True)
+    assert mixed.n == 6 and mixed.p_against < 0.5  # ties lean to the claim (less), not past it

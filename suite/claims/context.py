@@ -16,7 +16,7 @@ import pandas as pd
 
 from suite.claims.base import Inconclusive, describe_where
 
-NOT_DONE = ("failed", "pending", "stopped", "running")  # not a result; "diverged" is one
+RESULTS = ("finished", "diverged")  # a trial's outcome; any other status is not (yet) one
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Context:
         if not ids:
             raise Inconclusive(f"no trial matches {describe_where(where)}")
         selected = [self._trial(t) for t in sorted(ids)]
-        bad = [t for t in selected if t.status in NOT_DONE or not t.status]
+        bad = [t for t in selected if t.status not in RESULTS]
         if bad:
             listed = ", ".join(f"{t.trial_id} ({t.status or 'no status'})" for t in bad)
             raise Inconclusive(

@@ -77,7 +77,7 @@ def values_vs(
         return inconclusive(f"no usable seed for {what}")
     limit = effective(op, threshold, tolerance)
     x = np.array([per_seed[s] for s in sorted(per_seed)], dtype=float)
-    test = stats.signed_rank(x - limit, stats.direction(op))
+    test = stats.signed_rank(x - limit, stats.direction(op), ties_count=op in (">=", "<="))
     return _finish(what, stats.mean_interval(x), test, f"{op} {limit:.4g}", limit, alpha)
 
 

@@ -198,7 +198,7 @@ def toy(scope: Scope) -> Section | None:
     for label, group in s.groupby("cell", sort=False):
         pictures[str(label)] = trial_picture(group.sort_values("seed").iloc[0], SAMPLE, label)
     intro = (
-        "Samples of the lowest seed at its last checkpoint; table: mean [95% BCa CI] over "
+        "Samples of the lowest seed at its last checkpoint; table: mean [95% CI] over "
         "seeds (suite.stats)."
     )
     section = Section("toy", f"toy{scope.suffix}", "Toy mixtures: modes and W1", intro)
@@ -218,7 +218,7 @@ def correlation(scope: Scope) -> Section | None:
         "Spearman correlation over checkpoints between the loss estimate and the quality "
         "score (both distances: positive when they fall together): Sec. 4.2 expects a "
         f"strong positive value for the W estimate and none for the JS estimate ({source}); "
-        "mean [95% BCa CI] over seeds (suite.stats)."
+        "mean [95% CI] over seeds (suite.stats)."
     )
     section = Section("correlation", f"correlation{scope.suffix}", "Loss vs quality", intro)
     section.data = rows

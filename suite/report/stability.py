@@ -159,7 +159,7 @@ def entry_name(row: pd.Series, section: str) -> str | None:
 def stability_rows(
     summary: pd.DataFrame, results: pd.DataFrame, quality: str | None
 ) -> dict[str, dict[str, Any]]:
-    """Per cell: label and why, final quality mean [95% BCa CI], the paper's outcome,
+    """Per cell: label and why, final quality mean [95% CI], the paper's outcome,
     whether it was still improving, and the lowest seed's trial (for the thumbnail)."""
     failed = failed_to_learn(results, quality)
     summary = summary.assign(failed=summary["trial_id"].astype(str).map(failed))
@@ -190,7 +190,7 @@ def rule_text(quality: str | None, rules: list[Rule]) -> str:
         "cannot be told: no diversity score at this budget"
     )
     return (
-        f"Cells: {q}, mean [95% BCa CI] over seeds. Labels, first that applies: "
+        f"Cells: {q}, mean [95% CI] over seeds. Labels, first that applies: "
         "diverged (a seed diverged); no result (no seed finished); "
         f"not trained (most seeds' final {quality or 'quality'} above half its iteration-0 "
         "value: the claims' 'failed' rule); "

@@ -1,4 +1,4 @@
-"""Data shaping for the report: cells, per-trial finals, means with 95% BCa CIs, the tables.
+"""Data shaping for the report: cells, per-trial finals, means with 95% CIs, the tables.
 
 Everything here reads the tidy tables of ``suite.results`` (columns in
 ``contract/results_schema.md``) and returns plain frames or dicts for the templates.
@@ -77,8 +77,8 @@ def mean_of(values: Iterable[Any]) -> float | None:
 
 def interval_text(values: Iterable[Any]) -> str:
     """``11 [10, 12] (n=2)``: the mean over seeds and its 95% interval from suite.stats
-    (BCa bootstrap; the report computes no interval of its own, so a cell here and the
-    claim's verdict line agree)."""
+    (Student t below 10 values, else BCa bootstrap). The report computes no interval of
+    its own, so a cell here and the claim's verdict line agree."""
     interval = mean_interval(numbers(values))
     if interval.estimate is None:
         return "—"
@@ -235,7 +235,7 @@ def _col_name(axis: str, value: Any) -> str:
 
 
 def toy_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
-    """Per cell: modes covered (of total), high-quality fraction, W1; mean [95% BCa CI]."""
+    """Per cell: modes covered (of total), high-quality fraction, W1; mean [95% CI]."""
     rows = []
     for label, group in summary.groupby("cell", sort=False):
         total = group.get("final.modes_total", pd.Series(dtype=float)).dropna()
@@ -285,7 +285,7 @@ def correlations(results: pd.DataFrame, summary: pd.DataFrame) -> tuple[list[dic
     """Spearman correlation of the loss estimate with quality over checkpoints, per cell.
 
     Per trial from ``suite.analysis.loss_quality_correlation``; the table shows the
-    mean [95% BCa CI] over seeds (suite.stats).
+    mean [95% CI] over seeds (suite.stats).
     """
     from suite.analysis import loss_quality_correlation
 

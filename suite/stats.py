@@ -272,6 +272,18 @@ def decide(test: TestResult, alpha: float = ALPHA) -> tuple[Verdict, str]:
     )
 
 
+def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
+    """Holm's step-down rejections at family-wise error ``alpha`` (in input order): which
+    decisions still stand when every claim of the report counts as one family."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    keep = [False] * len(pvalues)
+    for step, i in enumerate(order):
+        if pvalues[i] > alpha / (len(pvalues) - step):
+            break
+        keep[i] = True
+    return keep
+
+
 def seeds_needed(alpha: float = ALPHA) -> int:
     """Smallest n at which a one-sided sign/signed-rank test can reach ``alpha``."""
     return math.ceil(math.log(alpha) / math.log(0.5))

@@ -86,6 +86,8 @@ def test_summary_figure_counts_and_next_budget(built):
     width, height = _decodes(figure["src"])
     assert width > 200 and height > 150
     assert "Of 7 claims: 2 reproduced, 1 not reproduced, 4 inconclusive (1 of them never" in html
+    family = Page(html)  # across claims: how many decided verdicts survive Holm's correction
+    assert "family-wise" in family.ids and "Holm" in html and "decided verdicts still hold" in html
     counts = html[html.index('id="counts"') :]
     counts = _blocks(counts[: counts.index("</table>")], "tr", "data-verdict")
     numbers = {k: re.findall(r'class="num">(\d+)<', v) for k, v in counts.items()}

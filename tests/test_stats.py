@@ -352,3 +352,9 @@ def test_ties_at_the_threshold_count_for_a_non_strict_claim():
     assert dropped.n == 0
     mixed = stats.signed_rank([0.0, 0.0, -1.0, 2.0, 3.0, 4.0], "less", ties_count=True)
     assert mixed.n == 6 and mixed.p_against < 0.5  # ties lean to the claim (less), not past it
+
+
+def test_holm_keeps_the_decisions_that_survive_the_family():
+    assert stats.holm([0.01, 0.04, 0.03, 0.5], 0.05) == [True, False, False, False]
+    assert stats.holm([0.001, 0.01, 0.02], 0.05) == [True, True, True]
+    assert stats.holm([], 0.05) == []

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from suite.budgets import Budget, rank
+from suite.stats import ALPHA, holm
 from suite.report import plots
 from suite.report.claims_table import VERDICTS, as_dict, verdict_tally
 
@@ -128,6 +129,27 @@ def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
     )
 
 
+def family_wise(rows: list[dict]) -> str:
+    """How many decided verdicts survive Holm's correction across all claims tested: each
+    claim is tested at its own alpha, so across ~30 claims a false verdict or two is what
+    chance alone would give if no claim held."""
+    decided = [r for r in rows if r["verdict"] in ("reproduced", "not_reproduced")]
+    tested = [r for r in rows if r.get("p_value") is not None]
+    if not decided or not tested:
+        return ""
+    p = [
+        float(r["p_value"] if r["verdict"] != "not_reproduced" else r["p_against"])
+        for r in tested
+    ]
+    alpha = min(float(r.get("alpha") or ALPHA) for r in tested)
+    kept = {r["claim_id"] for r, k in zip(tested, holm(p, alpha), strict=True) if k}
+    still = sum(r["claim_id"] in kept for r in decided)
+    return (
+        f"Each claim is tested at alpha {alpha:g}; with all {len(tested)} tested claims as one "
+        f"family (Holm's correction), {still} of the {len(decided)} decided verdicts still hold."
+    )
+
+
 def build_summary(
     rows: list[dict],
     by_budget: Mapping[str, Sequence[Any]] | None,
@@ -143,6 +165,7 @@ def build_summary(
     figure = plots.verdict_heatmap(grid, labels) if len(rows) and budgets else None
     return {
         "lead": lead(rows, grid, budgets),
+        "family_wise": family_wise(rows),
         "budgets": budgets,
         "figure": figure,
         "grid": [

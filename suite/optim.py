@@ -15,7 +15,7 @@ OPTIMIZERS: Registry[Any] = Registry("optimizer")
 
 
 class RMSpropOptions(Options):
-    lr: float = Field(5e-5, gt=0, description="paper default alpha = 0.00005 for both nets")
+    lr: float = Field(5e-5, gt=0, le=10, description="paper default alpha = 0.00005 for both nets")
     alpha: float = Field(0.99, gt=0, lt=1, description="squared-gradient average decay")
     eps: float = Field(1e-8, gt=0)
     momentum: float = Field(0.0, ge=0, lt=1)
@@ -33,7 +33,7 @@ rmsprop.Options = RMSpropOptions
 
 
 class AdamOptions(Options):
-    lr: float = Field(5e-5, gt=0)
+    lr: float = Field(5e-5, gt=0, le=10)
     beta1: float = Field(0.5, ge=0, lt=1, description="authors' --adam: 0.5")
     beta2: float = Field(0.999, ge=0, lt=1)
     eps: float = Field(1e-8, gt=0)
@@ -51,7 +51,7 @@ adam.Options = AdamOptions
 
 
 class SGDOptions(Options):
-    lr: float = Field(5e-5, gt=0)
+    lr: float = Field(5e-5, gt=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1)
     nesterov: bool = False
 

@@ -11,6 +11,7 @@ other code always restart: one trial never continues across two versions of code
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 from suite import io
 from suite.ablation import TrialSpec
-from suite.trial_status import DONE, current_status, read_status, write_status
+from suite.trial_status import DONE, current_status, read_records, read_status, write_status
 
 SUPERSEDED = "superseded"
 
@@ -47,6 +48,7 @@ class Plan:
     kept_stale: list[TrialSpec] = field(default_factory=list)  # ended, other code, kept
     supersede: list[TrialSpec] = field(default_factory=list)  # other code: moved, rerun
     repair: dict[str, dict[str, Any]] = field(default_factory=dict)  # dirname -> status
+    untorn: list[TrialSpec] = field(default_factory=list)  # ended; drop a torn last line
 
     def summary(self) -> list[str]:
         lines = []
@@ -92,6 +94,8 @@ def make_plan(
             (plan.kept_stale if other else plan.reused).append(spec)
             if read_status(path).get("status") != status["status"]:
                 plan.repair[spec.dirname] = status
+            if read_records(path)[1]:
+                plan.untorn.append(spec)
         elif status["status"] != "failed" or retry_failed:
             plan.todo.append(spec)
     return plan
@@ -107,6 +111,11 @@ def apply(plan: Plan, runs: Path) -> None:
             dst, n = dst.with_name(f"{dst.name.split('~')[0]}~{n}"), n + 1
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
+    for spec in plan.untorn:  # its final record is complete: the torn line came after it
+        path = trial_dir(runs, spec)
+        rows, torn = read_records(path)
+        print(f"warning: {torn}", file=sys.stderr, flush=True)
+        io.write_jsonl(path / "records.jsonl", rows)
     for dirname, status in plan.repair.items():
         fields = {k: status.get(k) for k in ("reason", "iteration", "wall_time")}
         write_status(runs / "trials" / dirname, status["status"], **fields)

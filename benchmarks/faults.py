@@ -102,18 +102,20 @@ def session_pids(sid: int) -> list[int]:
     return pids
 
 
-def kill_session(proc: subprocess.Popen) -> None:
-    """The driver first (as `kill -9 PID` would), then what it left of Ray."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    time.sleep(1)
+def kill_session(proc: subprocess.Popen, driver_first: bool = True) -> None:
+    """The driver first (as `kill -9 PID` would), then what it left of Ray; or all at once."""
+    if driver_first:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        time.sleep(1)
     deadline = time.monotonic() + 20
     while (pids := session_pids(proc.pid)) and time.monotonic() < deadline:
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.2)
+    proc.wait()
 
 
 def wait_for(predicate: Callable[[], object], timeout_s: float = 300) -> object:
@@ -157,13 +159,12 @@ def mid_run(runs: Path) -> Path | None:
     return None
 
 
-def snapshot(runs: Path) -> dict[str, tuple[bytes, float | None]]:
+def snapshot(runs: Path) -> dict[str, tuple[list[dict] | None, float | None]]:
     """Finished trials: their records and when their last training started."""
     out = {}
     for path in trial_dirs(runs):
         if current_status(path, active=False)["status"] == "finished":
-            started = read_status(path).get("started")
-            out[path.name] = ((path / "records.jsonl").read_bytes(), started)
+            out[path.name] = (records_of(path), read_status(path).get("started"))
     return out
 
 
@@ -191,9 +192,12 @@ def kill_worker(ab: Path, runs: Path) -> set[str]:
 
 
 def _interrupted(ab: Path, runs: Path) -> Path:
+    """A crash of everything (driver and workers at once) while a trial runs."""
     proc = start(ab, runs)
     victim = wait_for(lambda: mid_run(runs))
-    kill_session(proc)
+    kill_session(proc, driver_first=False)
+    if current_status(victim, active=False)["status"] == "finished":
+        raise AssertionError(f"{victim.name} finished before the kill: no fault injected")
     return victim
 
 
@@ -308,11 +312,10 @@ def score(name: str, work: Path, ab: Path, reference: dict[str, list[dict]]) -> 
     lost = sum(final.get(n) != "finished" for n in reference)
     wrong = sum(records_of(after[n]) != ref for n, ref in reference.items() if n in after)
     redone = 0
-    for n, (data, started) in before.items():
+    for n, (rows, started) in before.items():
         if n in damaged:
             continue
-        now = (after[n] / "records.jsonl").read_bytes()
-        if now != data or read_status(after[n]).get("started") != started:
+        if records_of(after[n]) != rows or read_status(after[n]).get("started") != started:
             redone += 1
     return {
         "scenario": name,

@@ -35,6 +35,10 @@ EXCLUDED = (
     "lock.py",
     "provenance.py",
     "plan.py",
+    "grid_checks.py",  # counts and warnings about a file, before any trial
+    "errors.py",
+    "safe_yaml.py",  # what it parses differently shows in the resolved config (the trial id)
+    "data/presence.py",  # whether files exist, before any trial
 )
 COLUMNS = ("code_hash", "git_commit", "git_dirty")
 

@@ -59,11 +59,12 @@ def read_records(trial_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
     """
     path = trial_dir / RECORDS_FILE
     rows, note = io.read_jsonl_checked(path)
-    last = 0
+    last = -1  # a record of iteration 0 (the untrained state) may come first
     for number, row in enumerate(rows, start=1):
         it = row.get("iteration")
         if not isinstance(it, int) or isinstance(it, bool) or it <= last:
-            problem = f"iteration {it!r} after {last}: records must have increasing iterations"
+            after = f"after {last}" if last >= 0 else "first"
+            problem = f"iteration {it!r} {after}: records must have increasing iterations"
             raise io.CorruptFile(path, problem, number)
         if row.get("status") not in RECORD_STATUSES:
             problem = f"status {row.get('status')!r} is not one of {', '.join(RECORD_STATUSES)}"

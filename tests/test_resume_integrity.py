@@ -101,6 +101,12 @@ def test_records_out_of_order_are_corrupt(tmp_path):
         read_records(tmp_path)
 
 
+def test_records_may_start_with_the_untrained_iteration_0(tmp_path):
+    rows = [{"iteration": i, "status": "running"} for i in (0, 5, 10)]
+    io.write_jsonl(tmp_path / "records.jsonl", rows)
+    assert read_records(tmp_path) == (rows, None)
+
+
 def test_finished_trial_with_garbled_first_line_is_corrupt_then_redone(tmp_path, reference):
     list(run_trial(load_trial_config(CFG), tmp_path))
     records = tmp_path / "records.jsonl"

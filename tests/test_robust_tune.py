@@ -18,9 +18,11 @@ from suite import io
 from suite.ablation import load_ablation
 from suite.cli import EXIT_BUSY, main
 from suite.data.mnist import FashionMNIST, IdxSet
+from suite.errors import InputError
 from suite.plan import trial_dir
 from suite.train.trial import CHECKPOINT
 from suite.trial_status import read_status, write_status
+from suite.tune import connect_check
 from tests.test_tune import BUDGETS, ablation, tables
 
 pytestmark = pytest.mark.slow
@@ -83,6 +85,18 @@ def test_unreachable_address_fails_in_seconds_naming_it(tmp_path, capsys):
     assert f"--address {address}: no Ray cluster answers" in err and err.count("\n") == 1
     assert time.monotonic() - start < 30
     assert not (tmp_path / "runs" / "trials").exists()
+
+
+def test_open_port_that_is_not_ray_fails_within_the_timeout():
+    """A TCP port that accepts and never answers: Ray would wait for it for minutes."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        address = f"127.0.0.1:{server.getsockname()[1]}"
+        start = time.monotonic()
+        with pytest.raises(InputError, match=f"--address {address}: no Ray handshake within 8 s"):
+            connect_check(address, timeout_s=8)
+        assert time.monotonic() - start < 30
 
 
 @pytest.mark.parametrize(

@@ -56,4 +56,4 @@ def reproduce(session: nox.Session) -> None:
 @nox.session(python="3.11", default=False)
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "suite", "tests", "noxfile.py")
+    session.run("ruff", "check", "suite", "tests", "benchmarks", "noxfile.py")

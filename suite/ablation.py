@@ -5,7 +5,10 @@ An ablation is one YAML file in ``ablations/`` (STYLE 4): ``base`` trial setting
 rules, ``seeds``, ``budgets`` (``smoke``, ``quick``, ``paper`` at least) and per-trial
 ``resources``. ``include`` pulls shared settings from other files (local keys win).
 Everything is checked before anything runs; errors name file, key path, value and
-what is allowed.
+what is allowed. Input is bounded: the file (``suite.safe_yaml``), the seeds
+(``MAX_SEEDS``) and the trials an ablation expands to (``MAX_TRIALS``, raised with
+``--max-trials``); includes stay inside the allowed roots (the ablations directory,
+or the directory of a file named on the command line).
 """
 
 from __future__ import annotations
@@ -30,12 +33,17 @@ from suite.config import (
     format_errors,
     load_trial_config,
 )
+from suite.errors import InputError, short
+from suite.grid_checks import base_warnings, trial_count
 from suite.options import Options
 
 ABLATIONS_DIR = Path("ablations")
+MAX_SEEDS = 1_000  # per ablation
+MAX_SEED = 2**32 - 1
+MAX_TRIALS = 1_000  # per ablation and budget, unless raised with --max-trials
 
 
-class AblationError(ValueError):
+class AblationError(InputError):
     """An ablation that cannot run; the message names file, key, value and what is allowed."""
 
 
@@ -94,7 +102,9 @@ class BudgetSpec(Options):
 
     model_config = Options.model_config | {"extra": "allow"}
     resources: Resources | None = None
-    seeds: list[int] | None = Field(None, description="this budget's seeds (default: seeds)")
+    seeds: list[int] | None = Field(
+        None, max_length=MAX_SEEDS, description="this budget's seeds (default: seeds)"
+    )
     note: str | None = Field(
         None,
         description="what this budget scales down from the paper, shown next to every "
@@ -115,13 +125,19 @@ class BudgetSpec(Options):
 
 
 def _seed_list(v: Any) -> Any:
-    """``seeds: 5`` means seeds 0-4."""
-    return list(range(v)) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else v
+    """``seeds: 3`` means ``[0, 1, 2]``; checked before the list is built."""
+    if isinstance(v, bool) or (isinstance(v, list) and any(isinstance(s, bool) for s in v)):
+        raise ValueError("seeds are integers, not true/false")
+    if isinstance(v, int):
+        if not 1 <= v <= MAX_SEEDS:
+            raise ValueError(f"a seed count must be 1 to {MAX_SEEDS} (seeds: 3 means 0, 1, 2)")
+        return list(range(v))
+    return v
 
 
 def _distinct(v: list[int]) -> list[int]:
-    if len(set(v)) != len(v) or min(v) < 0:
-        raise ValueError(f"seeds must be distinct non-negative integers, got {v}")
+    if len(set(v)) != len(v) or min(v) < 0 or max(v) > MAX_SEED:
+        raise ValueError(f"seeds must be distinct integers in 0..{MAX_SEED}, got {short(v)}")
     return v
 
 
@@ -131,7 +147,7 @@ class AblationFile(Axes):
     description: str = Field(min_length=1)
     paper: str = Field(min_length=1, description="the figure / table / section it reproduces")
     base: dict[str, Any] = Field(default_factory=dict)
-    seeds: list[int] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1, max_length=MAX_SEEDS)
     budgets: dict[Budget, BudgetSpec]
     resources: Resources = Field(default_factory=Resources)
     reproduce: bool | list[Budget] = Field(
@@ -208,6 +224,8 @@ class TrialSpec:
 class Ablation:
     path: Path
     spec: AblationFile
+    max_trials: int = MAX_TRIALS  # per budget
+    warnings: tuple[str, ...] = ()  # legal but probably unintended (``base_warnings``)
     _expanded: dict[str, list[TrialSpec]] = field(default_factory=dict, repr=False, compare=False)
 
     def trials(self, budget: str) -> list[TrialSpec]:
@@ -226,8 +244,9 @@ class Ablation:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     data = io.read_yaml(path, AblationError)
-    if not isinstance(data, dict):
-        raise AblationError(f"{path}: expected a mapping of ablation keys, got {data!r}")
+    if not isinstance(data, dict):  # the type only: the file may be anything (an include)
+        got = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise AblationError(f"{path}: expected a mapping of ablation keys, got {got}")
     return data
 
 
@@ -242,7 +261,24 @@ def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve_includes(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def _include_target(path: Path, inc: str, roots: tuple[Path, ...]) -> Path:
+    """The file ``inc`` names, if it is a file inside one of ``roots`` (after symlinks)."""
+    target = path.parent / inc
+    resolved = target.resolve()
+    if not any(resolved.is_relative_to(r) for r in roots):
+        allowed = ", ".join(str(r) for r in roots)
+        raise AblationError(
+            f"{path}: include: '{short(inc, 60)}' is outside the ablations tree ({allowed}); "
+            "includes may only read files there"
+        )
+    if not target.exists():
+        raise AblationError(f"{path}: include: '{inc}' not found (looked for {target})")
+    return resolved
+
+
+def _resolve_includes(
+    path: Path, roots: tuple[Path, ...], chain: tuple[Path, ...] = ()
+) -> dict[str, Any]:
     path = path.resolve()
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
@@ -253,26 +289,33 @@ def _resolve_includes(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any
         includes = [includes]
     if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
         raise AblationError(
-            f"{path}: include: expected a file name or a list of them, got {includes!r}"
+            f"{path}: include: expected a file name or a list of them, got {short(includes)}"
         )
     merged: dict[str, Any] = {}
     for inc in includes:
-        target = path.parent / inc
-        if not target.exists():
-            raise AblationError(f"{path}: include: '{inc}' not found (looked for {target})")
-        merged = deep_merge(merged, _resolve_includes(target, (*chain, path)))
+        target = _include_target(path, inc, roots)
+        merged = deep_merge(merged, _resolve_includes(target, roots, (*chain, path)))
     return deep_merge(merged, data)
 
 
-def load_ablation(path: str | Path) -> Ablation:
-    """Resolve includes and validate the file, then every trial of every budget."""
+def load_ablation(
+    path: str | Path,
+    *,
+    roots: tuple[Path, ...] | None = None,
+    max_trials: int = MAX_TRIALS,
+) -> Ablation:
+    """Resolve includes and validate the file, then every trial of every budget.
+
+    ``roots``: directories includes may read from (default: the file's own directory).
+    """
     path = Path(path)
-    raw = _resolve_includes(path)
+    roots = tuple(r.resolve() for r in (roots or (path.resolve().parent,)))
+    raw = _resolve_includes(path, roots)
     try:
         spec = AblationFile.model_validate(raw)
     except ValidationError as err:
-        raise AblationError(format_errors(err, str(path), raw)) from None
-    ablation = Ablation(path, spec)
+        raise AblationError(format_errors(err, str(path), raw, AblationFile)) from None
+    ablation = Ablation(path, spec, max_trials, tuple(base_warnings(spec, path)))
     for budget in spec.budgets:
         ablation.trials(budget)
     return ablation
@@ -280,6 +323,10 @@ def load_ablation(path: str | Path) -> Ablation:
 
 def find_ablation(name: str, root: Path = ABLATIONS_DIR) -> Path:
     """A path, or the name of a file in ``ablations/``."""
+    if Path(name).is_dir():
+        raise AblationError(
+            f"{name}: is a directory; give ablation files (.yaml) or names of files in {root}/"
+        )
     if Path(name).suffix in (".yaml", ".yml") or "/" in name:
         return Path(name)
     candidate = root / f"{name}.yaml"
@@ -392,6 +439,7 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
             f"{path}: budget '{budget}' is not defined; defined: {', '.join(spec.budgets)}"
         )
     b = spec.budgets[budget]
+    _check_size(spec.design(budget), ablation.seeds(budget), path, ablation.max_trials)
     base = deep_merge(_section_defaults(), deep_merge(spec.base, b.overrides))
     trials = []
     design = spec.design(budget)
@@ -427,6 +475,18 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
         raise AblationError(f"{path}: every cell is excluded; nothing to run")
     _check_distinct(trials, path)
     return trials
+
+
+def _check_size(design: Axes, seeds: list[int], path: Path, limit: int) -> None:
+    """Count before building: a grid of 10^9 cells must fail here, not exhaust memory."""
+    cells_n = trial_count(design)
+    n = cells_n * len(seeds)
+    if n > limit:
+        raise AblationError(
+            f"{path}: the grid expands to {n} trials ({cells_n} cells x {len(seeds)} "
+            f"seeds, before exclusions), over the limit of {limit} per ablation; "
+            f"pass --max-trials {n} if that is intended"
+        )
 
 
 def _check_distinct(trials: list[TrialSpec], path: Path) -> None:

@@ -1,6 +1,7 @@
 """``python -m suite list|validate|run|reproduce|collect|report``: the commands a researcher types.
 
-Exit codes: 0 success, 1 some trial failed, 2 invalid input (nothing ran, nothing written).
+Exit codes: 0 success, 1 some trial failed, 2 invalid input (nothing ran, nothing written),
+3 the runs directory is in use by another command (``--wait`` waits for it instead).
 """
 
 from __future__ import annotations
@@ -12,13 +13,37 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from suite.ablation import Ablation, AblationError, discover, find_ablation, load_ablation
+from suite.ablation import (
+    MAX_TRIALS,
+    Ablation,
+    AblationError,
+    discover,
+    find_ablation,
+    load_ablation,
+)
+from suite.errors import InputError
+from suite.lock import RunsBusy
 from suite.metrics.inception_weights import ENV as WEIGHTS_ENV
-from suite.trial_status import read_status
+from suite.trial_status import current_status
+
+EXIT_BUSY = 3
 
 
-def _load(names: Sequence[str], ablations_dir: Path) -> list[Ablation]:
-    return [load_ablation(find_ablation(n, ablations_dir)) for n in names]
+def _warn(line: str) -> None:
+    print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
+def _load(names: Sequence[str], args: argparse.Namespace) -> list[Ablation]:
+    """Includes read inside ``--ablations-dir``, or beside a file named on the command line."""
+    out = []
+    for name in names:
+        path = find_ablation(name, args.ablations_dir)
+        roots = (args.ablations_dir, path.parent)
+        ablation = load_ablation(path, roots=roots, max_trials=args.max_trials)
+        for line in ablation.warnings:
+            _warn(line)
+        out.append(ablation)
+    return out
 
 
 def _specs(ablations: list[Ablation], budget: str):
@@ -27,14 +52,19 @@ def _specs(ablations: list[Ablation], budget: str):
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Resolve and expand every trial, and check that every claim on the ablation can be
-    decided: its selections pick trials, its deciding budgets have enough seeds."""
+    decided: its selections pick trials, and on those trials, with the seeds each deciding
+    budget has, data for the claim reads reproduced and data against it not reproduced."""
     from suite.claims import load_claims
     from suite.claims.coverage import problems
+    from suite.data.presence import check_data
 
     claims = load_claims()
     bad = 0
-    for a in _load(args.ablations, args.ablations_dir):
+    for a in _load(args.ablations, args):
         counts = ", ".join(f"{b}: {len(a.trials(b))}" for b in a.spec.budgets)
+        data = [t.config.data for b in a.spec.budgets for t in a.trials(b)]
+        for problem in check_data(data, fetch=False, explicit_roots_only=True):
+            _warn(f"{a.path}: {problem}")
         found = problems(claims, a)
         for line in found:
             print(f"error: {a.path}: {line}", file=sys.stderr)
@@ -49,12 +79,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for a in _load(args.ablations, args.ablations_dir):
+    from suite.lock import holder
+
+    active = holder(args.runs) is not None  # else nothing can be running
+    for a in _load(args.ablations, args):
         specs = a.trials(args.budget)
         print(f"# {a.spec.name} v{a.spec.version} [{args.budget}]: {a.spec.description.strip()}")
         print(f"# reproduces: {a.spec.paper}; {len(specs)} trials")
         for s in specs:
-            status = read_status(args.runs / "trials" / s.dirname)["status"]
+            status = current_status(args.runs / "trials" / s.dirname, active=active)["status"]
             cell = " ".join(f"{k}={v}" for k, v in s.cell.items())
             shown = " ".join(f"{k}={resolved(s, k)}" for k in args.show)
             print(
@@ -74,25 +107,49 @@ def resolved(spec, path: str) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from suite.results import collect, write_membership
-    from suite.tune import run_grid
+    from suite.lock import runs_lock
+    from suite.tune import connect_check, parse_address
 
-    ablations = _load(args.ablations, args.ablations_dir)
+    ablations = _load(args.ablations, args)
     specs = _specs(ablations, args.budget)
     if args.inception_weights is not None:
         if not args.inception_weights.is_file():
             raise AblationError(f"--inception-weights: no such file: {args.inception_weights}")
         os.environ[WEIGHTS_ENV] = str(args.inception_weights.resolve())
-    args.runs.mkdir(parents=True, exist_ok=True)
+    if args.address:
+        parse_address(args.address)
+    with runs_lock(args.runs, args.command, wait=args.wait):
+        if args.address:
+            connect_check(args.address)
+        return _run_locked(args, ablations, specs)
+
+
+def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list) -> int:
+    """Plan, check the data, train, collect: all under the runs lock."""
+    from suite.data.presence import DataMissing, check_data
+    from suite.plan import apply, make_plan
+    from suite.provenance import code_hash
+    from suite.results import collect, write_membership
+    from suite.tune import run_grid
+
+    plan = make_plan(
+        specs,
+        args.runs,
+        code_hash(),
+        retry_failed=not args.no_retry_failed,
+        keep_stale=args.keep_stale,
+    )
+    for line in plan.summary():
+        print(line, flush=True)
+    if not args.no_data_check:
+        problems = check_data([s.config.data for s in plan.todo], fetch=True)
+        if problems:
+            raise DataMissing("\nerror: ".join(problems))
+    apply(plan, args.runs)
     write_membership(args.runs, specs)
     name = "+".join(a.spec.name for a in ablations)[:60] + f"-{args.budget}"
     scheduled = run_grid(
-        specs,
-        args.runs,
-        address=args.address,
-        verbose=args.verbose,
-        retry_failed=not args.no_retry_failed,
-        name=name,
+        plan.todo, args.runs, address=args.address, verbose=args.verbose, name=name
     )
     _, trials = collect(args.runs)
     mine = trials[trials["trial_id"].isin({s.trial_id for s in specs})]
@@ -101,14 +158,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"scheduled {len(scheduled)} of {len(set(s.trial_id for s in specs))} trials; "
         f"status: {counts}; table: {args.runs / 'results.parquet'}"
     )
-    return 1 if counts.get("failed") else 0
+    return 1 if set(counts) - {"finished", "diverged"} else 0
 
 
 def reproducible(root: Path, budget: str) -> list[str]:
     """Ablations whose file says ``reproduce: true`` (or lists ``budget``) for ``budget``."""
     chosen = []
     for path in discover(root):
-        spec = load_ablation(path).spec
+        spec = load_ablation(path, roots=(root,)).spec
         if spec.reproduced_at(budget):
             chosen.append(str(path))
         elif spec.reproduce:
@@ -147,9 +204,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
+    from suite.lock import runs_lock
     from suite.results import collect
 
-    results, trials = collect(args.runs)
+    with runs_lock(args.runs, "collect", wait=args.wait):
+        results, trials = collect(args.runs)
     print(
         f"{len(results)} rows, {len(trials)} trials -> {args.runs}/results.parquet, trials.parquet"
     )
@@ -168,6 +227,12 @@ def parser() -> argparse.ArgumentParser:
                 help="ablation names or YAML paths (reproduce: the paper's by default)",
             )
             sp.add_argument("--ablations-dir", type=Path, default=Path("ablations"))
+            sp.add_argument(
+                "--max-trials",
+                type=int,
+                default=MAX_TRIALS,
+                help=f"trials one ablation may expand to per budget (default {MAX_TRIALS})",
+            )
         sp.add_argument("--runs", type=Path, default=Path("runs"), help="results directory")
 
     sp = sub.add_parser("validate", help="resolve, expand and check; train nothing")
@@ -185,8 +250,15 @@ def parser() -> argparse.ArgumentParser:
     )
     sp.set_defaults(func=cmd_list)
 
+    def wait_option(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument(
+            "--wait",
+            action="store_true",
+            help="if another command is using the runs directory, wait for it (default: exit 3)",
+        )
+
     def run_options(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--budget", default="quick", help="smoke | quick | paper | any defined")
+        sp.add_argument("--budget", default="quick", help="smoke | quick | cpu | paper")
         sp.add_argument(
             "--address", default=None, help="an existing Ray cluster (ray start --head)"
         )
@@ -194,6 +266,19 @@ def parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--no-retry-failed", action="store_true", help="leave failed trials as they are"
         )
+        sp.add_argument(
+            "--keep-stale",
+            action="store_true",
+            help="keep finished trials that ran other code (their rows carry its code hash) "
+            "instead of training them again",
+        )
+        sp.add_argument(
+            "--no-data-check",
+            action="store_true",
+            help="skip checking, before the first trial, that the data is on this machine "
+            "(a cluster whose nodes see other paths)",
+        )
+        wait_option(sp)
         sp.add_argument(
             "--inception-weights",
             type=Path,
@@ -219,6 +304,7 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser("collect", help="rebuild runs/results.* and runs/trials.* from trials")
     common(sp, ablations_nargs=None)
+    wait_option(sp)
     sp.set_defaults(func=cmd_collect)
     return p
 
@@ -227,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except AblationError as err:
+    except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except RunsBusy as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BUSY

@@ -4,21 +4,25 @@ Every section that names a registry entry (``data``, ``generator``, ``critic``,
 ``loss``, ``lipschitz``, ``g_optimizer``, ``c_optimizer``, ``schedule``, each of
 ``metrics``) is validated against that entry's own ``Options``, so unknown keys, wrong types,
 out-of-range values and unknown names fail at load, naming key, value and what
-is allowed. YAML is read with ``yaml.safe_load`` only.
+is allowed (an unknown key lists the allowed ones). Sizes have upper bounds: a typo
+of three zeros must fail at load, not allocate for an hour. YAML is read with
+``yaml.safe_load`` only, through ``suite.safe_yaml``'s bounds.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import types
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 import suite.data as data
 import suite.models as models
+from suite import safe_yaml
+from suite.errors import short
 from suite.lipschitz import LIPSCHITZ
 from suite.losses import LOSSES
 from suite.metrics import METRICS, check_metrics
@@ -58,7 +62,9 @@ def default_lipschitz(raw: dict[str, Any]) -> str | None:
 class TrialConfig(Options):
     """Everything that determines one training run; its hash is the trial's identity."""
 
-    seed: int = Field(0, ge=0, description="every random stream of the trial derives from it")
+    seed: int = Field(
+        0, ge=0, le=2**32 - 1, description="every random stream of the trial derives from it"
+    )
     data: DataSpec
     generator: GeneratorSpec = Field({"name": "dcgan"}, validate_default=True)
     critic: CriticSpec = Field({"name": "dcgan"}, validate_default=True)
@@ -67,12 +73,16 @@ class TrialConfig(Options):
     g_optimizer: OptimizerSpec = Field({"name": "rmsprop"}, validate_default=True)
     c_optimizer: OptimizerSpec = Field({"name": "rmsprop"}, validate_default=True)
     schedule: ScheduleSpec = Field({"name": "constant"}, validate_default=True)
-    nz: int = Field(100, ge=1, description="latent dimension (authors: 100)")
-    batch_size: int = Field(64, ge=1, description="m in Algorithm 1, for real and fake batches")
-    iterations: int = Field(ge=1, description="generator iterations to train")
-    log_every: int = Field(10, ge=1, description="generator iterations between records")
-    checkpoint_every: int = Field(500, ge=1, description="generator iterations between checkpoints")
-    grid_size: int = Field(64, ge=1, description="fixed-noise samples in each sample grid")
+    nz: int = Field(100, ge=1, le=4096, description="latent dimension (authors: 100)")
+    batch_size: int = Field(
+        64, ge=1, le=65536, description="m in Algorithm 1, for real and fake batches"
+    )
+    iterations: int = Field(ge=1, le=10_000_000, description="generator iterations to train")
+    log_every: int = Field(10, ge=1, le=10_000_000, description="iterations between records")
+    checkpoint_every: int = Field(
+        500, ge=1, le=10_000_000, description="generator iterations between checkpoints"
+    )
+    grid_size: int = Field(64, ge=1, le=10_000, description="fixed-noise samples per sample grid")
     metrics: list[MetricSpec] = Field(
         default_factory=list, description="scores computed at every checkpoint (suite.metrics)"
     )
@@ -124,17 +134,74 @@ class ConfigError(ValueError):
     """A config that failed validation; the message lists every problem."""
 
 
-def format_errors(err: ValidationError, source: str = "config", raw: Any = None) -> str:
-    """One line per problem: ``source: key.path: message (got value)``."""
+def format_errors(
+    err: ValidationError, source: str = "config", raw: Any = None, model: Any = None
+) -> str:
+    """One line per problem: ``source: key.path: message (got value)``.
+
+    The value is shortened (``errors.short``): a message never echoes unbounded input.
+    An unknown key also lists the keys allowed there when ``model`` (the validated
+    class) is given.
+    """
     lines = []
     for e in err.errors():
         loc = ".".join(str(p) for p in _key_path(e["loc"], raw)) or "<root>"
         got = e.get("input")
         # A whole-file check would print the whole file: the message says enough there.
-        shown = "" if e["type"] == "missing" or not e["loc"] else f" (got {got!r})"
+        shown = "" if e["type"] == "missing" or not e["loc"] else f" (got {short(got)})"
         msg = e["msg"].removeprefix("Value error, ")
-        lines.append(f"{source}: {loc}: {msg}{shown}")
+        key, _, rest = msg.partition(": ")
+        if isinstance(got, dict) and key in got and rest:  # a model check about one key
+            loc, msg, shown = (f"{loc}.{key}" if e["loc"] else key), rest, ""
+        allowed = _allowed_keys(model, e["loc"][:-1]) if e["type"] == "extra_forbidden" else None
+        tail = f"; allowed: {', '.join(allowed)}" if allowed else ""
+        lines.append(f"{source}: {loc}: {msg}{shown}{tail}")
     return "\n".join(lines)
+
+
+def _unwrap(tp: Any, tag: Any = None) -> Any:
+    """Strip Annotated/Optional; pick a tagged union's variant by ``tag`` (its ``name``)."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+        elif get_origin(tp) in (Union, types.UnionType):
+            options = [a for a in get_args(tp) if a is not type(None)]
+            named = [a for a in options if _name_literal(a) == tag] if tag is not None else []
+            if named:
+                return named[0], True
+            if len(options) != 1:
+                return tp, False
+            tp = options[0]
+        else:
+            return tp, False
+
+
+def _name_literal(tp: Any) -> Any:
+    field = getattr(tp, "model_fields", {}).get("name")
+    args = get_args(field.annotation) if field is not None else ()
+    return args[0] if len(args) == 1 else None
+
+
+def _allowed_keys(model: Any, loc: tuple[Any, ...]) -> list[str] | None:
+    """The field names of the model found by following ``loc`` from ``model``."""
+    node = model
+    for part in loc:
+        node, consumed = _unwrap(node, part)
+        if consumed:
+            continue
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(part))
+            if field is None:
+                return None
+            node = field.annotation
+        elif get_origin(node) in (list, tuple, dict):
+            node = get_args(node)[-1]
+        else:
+            return None
+    node, _ = _unwrap(node)
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        return sorted(node.model_fields)
+    return None
 
 
 def _key_path(loc: tuple[Any, ...], raw: Any) -> list[Any]:
@@ -158,12 +225,13 @@ def load_trial_config(raw: dict[str, Any] | str | Path, source: str | None = Non
     if isinstance(raw, (str, Path)):
         source = source or str(raw)
         try:
-            raw = yaml.safe_load(Path(raw).read_text())
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: YAML syntax error: {exc}") from None
+            raw = safe_yaml.load(raw, "trial config")
+        except safe_yaml.YamlInputError as exc:
+            raise ConfigError(str(exc)) from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source or 'config'}: expected a mapping of settings, got {raw!r}")
+        got = f"a {type(raw).__name__}"
+        raise ConfigError(f"{source or 'config'}: expected a mapping of settings, got {got}")
     try:
         return TrialConfig.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(format_errors(err, source or "config", raw)) from None
+        raise ConfigError(format_errors(err, source or "config", raw, TrialConfig)) from None

@@ -54,7 +54,7 @@ class NoConstraint(LipschitzMethod):
 
 
 class ClipOptions(Options):
-    c: float = Field(0.01, gt=0, description="weights clamped to [-c, c] (paper: 0.01)")
+    c: float = Field(0.01, gt=0, le=10, description="weights clamped to [-c, c] (paper: 0.01)")
     when: Literal["after", "before"] = Field(
         "after", description="after each critic step (paper Alg. 1) or before it (authors' main.py)"
     )

@@ -26,7 +26,7 @@ OPTIMIZERS: Registry[type[Optimizer]] = Registry("optimizer", Optimizer)
 
 
 class RMSpropOptions(Options):
-    lr: float = Field(5e-5, gt=0, description="paper default alpha = 0.00005 for both nets")
+    lr: float = Field(5e-5, gt=0, le=10, description="paper default alpha = 0.00005 for both nets")
     alpha: float = Field(0.99, gt=0, lt=1, description="squared-gradient average decay")
     eps: float = Field(1e-8, gt=0)
     momentum: float = Field(0.0, ge=0, lt=1)
@@ -46,7 +46,7 @@ class RMSprop(Optimizer):
 
 
 class AdamOptions(Options):
-    lr: float = Field(5e-5, gt=0)
+    lr: float = Field(5e-5, gt=0, le=10)
     beta1: float = Field(0.5, ge=0, lt=1, description="authors' --adam: 0.5")
     beta2: float = Field(0.999, ge=0, lt=1)
     eps: float = Field(1e-8, gt=0)
@@ -66,7 +66,7 @@ class Adam(Optimizer):
 
 
 class SGDOptions(Options):
-    lr: float = Field(5e-5, gt=0)
+    lr: float = Field(5e-5, gt=0, le=10)
     momentum: float = Field(0.9, ge=0, lt=1)
     nesterov: bool = False
 

@@ -8,17 +8,53 @@ validated settings without touching the config module.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    create_model,
+    model_validator,
+)
 
 from suite.registry import Registry
 
 
 class Options(BaseModel):
-    """Base for every settings model: frozen, strict about unknown keys."""
+    """Base for every settings model: frozen, strict about unknown keys.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+    Numbers are finite (``c: .inf`` is not a clipping range) and never booleans:
+    YAML's ``true`` would otherwise become 1 (``lr: true`` is a typo, not 1.0).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, protected_namespaces=(), allow_inf_nan=False
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, bool) and isinstance(key, str) and _numeric(cls, key):
+                    raise ValueError(f"{key}: expected a number, got {str(value).lower()}")
+        return data
+
+
+def _numeric(model: type[BaseModel], name: str) -> bool:
+    """Whether a field takes numbers only (int, float, their Optional, int Literals)."""
+    field = model.model_fields.get(name)
+    args = {field.annotation} if field is not None else set()
+    if field is not None and get_origin(field.annotation) in (Union, types.UnionType):
+        args = set(get_args(field.annotation)) - {type(None)}
+    if all(get_origin(a) is Literal for a in args) and args:
+        values = [v for a in args for v in get_args(a)]
+        return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+    return bool(args) and args <= {int, float}
 
 
 def _named(registry: Registry[Any]):

@@ -5,7 +5,12 @@ the ablation's axes, the seed, the budget, the flattened resolved config and eve
 record field as columns (checkpoint rows carry the metrics' scores; ``*_smooth`` are
 the median-filtered W/JS estimates of the paper's curves). ``runs/trials.{parquet,csv}``:
 a row per (ablation, trial) with status, reason, traceback, wall time, hardware,
-versions and config hash.
+versions, config hash and the code that produced it (``code_hash``, ``git_commit``,
+``git_dirty``: ``suite.provenance``; ``provenance.mixes_code(table)`` tells whether a
+table mixes code versions).
+Statuses are what the trial directories prove (``trial_status.current_status``): a
+trial whose records cannot be read is ``corrupt``, with the file and line as its
+reason, and contributes no rows; a torn last line is dropped with a warning.
 Later stages (claims, report) read only these files.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import io as _io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +27,9 @@ import pandas as pd
 from suite import io
 from suite.ablation import TrialSpec
 from suite.analysis import add_smoothed, add_updates, mark_instability
-from suite.trial_status import read_status
+from suite.provenance import COLUMNS as CODE_COLUMNS
+from suite.provenance import describe_mix
+from suite.trial_status import current_status, read_records
 
 MEMBERS = "ablations"
 
@@ -60,11 +68,19 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return io.read_json(path / "config.json")
+    except (OSError, ValueError):
+        return {}
+
+
+def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path, warn):
     path = runs / "trials" / entry["dirname"]
-    status = read_status(path)
-    cfg_file = path / "config.json"
-    config = io.read_json(cfg_file)["config"] if cfg_file.exists() else {}
+    status = current_status(path, active=False)
+    saved = _read_config(path)
+    config = saved.get("config", {})
+    code = saved.get("code") or status.get("code") or {}
     ident = {
         "ablation": member["ablation"],
         "ablation_version": member["version"],
@@ -72,8 +88,15 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
         "trial_id": entry["trial_id"],
         "seed": entry["seed"],
         **{f"axis.{k}": v for k, v in entry["cell"].items()},
+        **{k: code.get(k) for k in CODE_COLUMNS},
     }
-    records = io.read_jsonl(path / "records.jsonl")
+    try:
+        records, torn = read_records(path)
+    except io.CorruptFile as err:  # reported as the trial's status, never as fewer rows
+        records, torn = [], None
+        warn(f"trial {entry['trial_id']} is corrupt: {err}")
+    if torn:
+        warn(torn)
     last = records[-1] if records else {}
     hardware = status.get("hardware") or {}
     flat = {f"config.{k}": v for k, v in flatten(config).items()}
@@ -84,6 +107,7 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
         "status": status["status"],
         "reason": status.get("reason"),
         "traceback": status.get("traceback"),
+        "warnings": "\n".join(status.get("warnings") or []) or None,
         "iterations_done": last.get("iteration", 0),
         "wall_time": last.get("wall_time"),
         "config_hash": status.get("config_hash"),
@@ -104,17 +128,32 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path):
     return trial, rows
 
 
-def collect(runs: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read every membership file under ``runs`` and write the two tables atomically."""
+def _say(line: str) -> None:
+    print(f"warning: {line}", file=sys.stderr, flush=True)
+
+
+def collect(runs: Path, warn=_say) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read every membership file under ``runs`` and write the two tables atomically.
+
+    Call it holding the runs lock (``suite.lock``): no trial is running then, so a
+    trial whose status still says ``running`` was interrupted.
+    """
     trials, rows = [], []
     for file in sorted((runs / MEMBERS).glob("*.json")):
-        member = io.read_json(file)
+        try:
+            member = io.read_json(file)
+        except (OSError, ValueError):
+            warn(f"{file}: unreadable, skipped (the next `run` of that ablation rewrites it)")
+            continue
         for entry in member["trials"]:
-            t, r = _trial_rows(member, entry, runs)
+            t, r = _trial_rows(member, entry, runs, warn)
             trials.append(t)
             rows.extend(r)
     results = mark_instability(add_updates(add_smoothed(pd.DataFrame(rows))))
     trial_table = pd.DataFrame(trials)
+    mix = describe_mix(trial_table)
+    if mix:
+        warn(mix)
     for name, frame in (("results", results), ("trials", trial_table)):
         _write_table(frame, runs / name)
     return results, trial_table

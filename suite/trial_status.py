@@ -1,4 +1,12 @@
-"""The status file of a trial directory: what the results table reports per trial."""
+"""The status of a trial directory, as written and as it is.
+
+``status.json`` is what the trial last said about itself; after a crash it can be
+out of date (``running`` for a process that was killed), missing or garbled. The
+durable facts are the records: ``records.jsonl`` ends with the final record of a
+trial that finished or diverged. ``current_status`` combines both, so that every
+command reports the truth after any crash: records decide ``finished``/``diverged``,
+``running`` needs a live run, unreadable records make the trial ``corrupt``.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +24,95 @@ from suite import io
 
 DONE = ("finished", "diverged")  # results, never rerun
 STATUS_FILE = "status.json"
+RECORDS_FILE = "records.jsonl"
+RECORD_STATUSES = ("running", "stopped", *DONE)
 
 
 def read_status(trial_dir: Path) -> dict[str, Any]:
+    """``status.json`` as written; ``pending`` without one; ``unknown`` when unreadable."""
     path = trial_dir / STATUS_FILE
-    return io.read_json(path) if path.exists() else {"status": "pending"}
+    if not path.exists():
+        return {"status": "pending"}
+    try:
+        data = io.read_json(path)
+    except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError
+        return {"status": "unknown", "status_error": f"{path}: unreadable ({type(err).__name__})"}
+    if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+        return {"status": "unknown", "status_error": f"{path}: not a status record"}
+    return data
 
 
 def write_status(trial_dir: Path, status: str, **fields: Any) -> None:
     old = read_status(trial_dir)
+    old.pop("status_error", None)
     io.write_json(
         trial_dir / STATUS_FILE,
         {**old, **fields, "status": status, "updated": datetime.now(UTC).isoformat()},
     )
+
+
+def read_records(trial_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """All records of a trial, checked, and a note when a torn last line was dropped.
+
+    Raises ``io.CorruptFile`` (file and line) for a line that is not a record, or
+    iterations that do not strictly increase (two writers, or an edited file).
+    """
+    path = trial_dir / RECORDS_FILE
+    rows, note = io.read_jsonl_checked(path)
+    last = -1  # a record of iteration 0 (the untrained state) may come first
+    for number, row in enumerate(rows, start=1):
+        it = row.get("iteration")
+        if not isinstance(it, int) or isinstance(it, bool) or it <= last:
+            after = f"after {last}" if last >= 0 else "first"
+            problem = f"iteration {it!r} {after}: records must have increasing iterations"
+            raise io.CorruptFile(path, problem, number)
+        if row.get("status") not in RECORD_STATUSES:
+            problem = f"status {row.get('status')!r} is not one of {', '.join(RECORD_STATUSES)}"
+            raise io.CorruptFile(path, problem, number)
+        last = it
+    return rows, note
+
+
+def _alive(status: dict[str, Any]) -> bool:
+    """Whether the process that wrote ``running`` may still run (unknowable on another host)."""
+    hw = status.get("hardware") or {}
+    if hw.get("hostname") != platform.node() or not isinstance(hw.get("pid"), int):
+        return True
+    try:
+        os.kill(hw["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
+    """The trial's status as its files prove it; ``active``: a command holds the runs lock.
+
+    ``interrupted``: it started, and nothing runs it now (resumed by the next ``run``).
+    """
+    status = read_status(trial_dir)
+    note = status.get("status_error")
+    try:
+        rows, _ = read_records(trial_dir)
+    except io.CorruptFile as err:
+        return {**status, "status": "corrupt", "reason": str(err)}
+    last = rows[-1] if rows else None
+    if last is not None and last["status"] in DONE:
+        truth = {"status": last["status"], "reason": last.get("reason")}
+        return {**status, **truth, "iteration": last["iteration"], "wall_time": last["wall_time"]}
+    said = status["status"]
+    if said in DONE:
+        where = f"iteration {last['iteration']}" if last else "no record"
+        why = f"{STATUS_FILE} says {said} but {RECORDS_FILE} ends at {where}"
+        return {**status, "status": "interrupted", "reason": why}
+    if said == "running" and not (active and _alive(status)):
+        return {**status, "status": "interrupted", "reason": "its process ended while it ran"}
+    if said == "unknown":
+        started = bool(rows) or (trial_dir / "checkpoint").exists()
+        return {**status, "status": "interrupted" if started else "pending", "reason": note}
+    return status
 
 
 def provenance(device: torch.device) -> dict[str, Any]:

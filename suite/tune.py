@@ -1,16 +1,28 @@
 """Ray Tune is the only scheduler (STYLE 18): every trial of a grid is one Tune trial.
 
 ``run_trial`` knows nothing about Ray; this adapter turns its records into
-``tune.report`` calls with Tune checkpoints, skips trials whose directory already
-holds a result (trial identity is a hash, so reruns and overlapping ablations
-reuse cells), and prints one progress line per event instead of Ray's logs.
+``tune.report`` calls with Tune checkpoints and prints one progress line per event
+instead of Ray's logs. Which trials to schedule is decided before (``suite.plan``).
+
+Failures are split in two. A trial that raises is a result: its status says
+``failed`` with the traceback and Tune sees it end normally, so it is not retried.
+A trial whose worker process or node dies is not: Tune retries it
+(``MAX_RETRIES``) from its last checkpoint, on any node.
+
+Before anything is scheduled, a cluster address must answer (``connect_check``) and some
+node must have the resources each trial asks for (``check_resources``): Ray would
+otherwise wait forever, silently, for a node that never comes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
+import socket
+import subprocess
+import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -22,7 +34,10 @@ import torch
 
 from suite.ablation import TrialSpec
 from suite.config import TrialConfig
-from suite.trial_status import DONE, provenance, read_status, write_status
+from suite.errors import InputError
+from suite.plan import trial_dir
+from suite.provenance import code_hash, code_identity
+from suite.trial_status import DONE, current_status, provenance, read_status, write_status
 
 RAY_ENV = {
     "RAY_AUTH_MODE": "disabled",
@@ -35,24 +50,8 @@ RAY_ENV = {
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # the suite reads its own trial directories
 }
-
-
-def trial_dir(runs: Path, spec: TrialSpec) -> Path:
-    return runs / "trials" / spec.dirname
-
-
-def pending(specs: Sequence[TrialSpec], runs: Path, retry_failed: bool = True) -> list[TrialSpec]:
-    """Trials without a result yet, each once (a cell shared by ablations trains once)."""
-    seen, todo = set(), []
-    for spec in specs:
-        if spec.trial_id in seen:
-            continue
-        seen.add(spec.trial_id)
-        status = read_status(trial_dir(runs, spec))["status"]
-        if status in DONE or (status == "failed" and not retry_failed):
-            continue
-        todo.append(spec)
-    return todo
+MAX_RETRIES = 3  # per trial, for lost workers and nodes (a trial that raises is not retried)
+CONNECT_TIMEOUT_S = 30.0  # for a cluster address to complete Ray's handshake
 
 
 # --------------------------------------------------------------------------- inside a trial
@@ -89,32 +88,36 @@ def train_one(tune_config: dict[str, Any]) -> None:
         "running",
         trial_id=payload["trial_id"],
         config_hash=config.hash(),
+        code=code_identity(),
         hardware=provenance(device),
         started=time.time(),
         reason=None,
         traceback=None,
     )
+
+    def warn(message: str) -> None:  # what resuming repaired, kept in the status
+        write_status(path, "running", warnings=[*read_status(path).get("warnings", []), message])
+
     try:
+        _check_code(payload)
         from suite.train import run_trial
 
         _adopt_tune_checkpoint(path)
-        row: dict[str, Any] = {"status": "finished", "iteration": 0}
-        for row in run_trial(config, path, device=device):
+        row: dict[str, Any] = {}
+        for row in run_trial(config, path, device=device, on_warning=warn):
             ckpt = (
                 tune.Checkpoint.from_directory(str(path / "checkpoint"))
-                if "checkpoint" in row
+                if "checkpoint" in row and (path / "checkpoint").is_dir()
                 else None
             )
             tune.report(_record_metrics(row), checkpoint=ckpt)
-    except Exception as exc:
+    except Exception as exc:  # a result, not a crash: recorded, reported, not retried
+        reason = f"{type(exc).__name__}: {exc}"
         write_status(
-            path,
-            "failed",
-            reason=f"{type(exc).__name__}: {exc}",
-            traceback=traceback.format_exc(),
-            ended=time.time(),
+            path, "failed", reason=reason, traceback=traceback.format_exc(), ended=time.time()
         )
-        raise
+        tune.report({"status": "failed", "reason": reason[:500]})
+        return
     write_status(
         path,
         row["status"],
@@ -123,6 +126,16 @@ def train_one(tune_config: dict[str, Any]) -> None:
         wall_time=row.get("wall_time"),
         ended=time.time(),
     )
+
+
+def _check_code(payload: dict[str, Any]) -> None:
+    """A worker must run the driver's code, or its results would be filed under another."""
+    mine = code_hash()
+    if payload.get("code_hash") not in (None, mine):
+        raise RuntimeError(
+            f"this worker runs other code (code hash {mine[:12]}) than the driver "
+            f"({payload['code_hash'][:12]}): install the same suite on every node"
+        )
 
 
 # --------------------------------------------------------------------------- driver side
@@ -155,7 +168,11 @@ class Progress:
                     progress.line(trial, f"iteration {it}/{progress.iters[key]}")
 
             def on_trial_complete(self, iteration, trials, trial, **info):
-                progress.finish(trial, "ended")
+                failed = (trial.last_result or {}).get("status") == "failed"
+                progress.finish(trial, "FAILED" if failed else "ended")
+
+            def on_trial_recover(self, iteration, trials, trial, **info):
+                progress.line(trial, "worker lost; retrying from its last checkpoint")
 
             def on_trial_error(self, iteration, trials, trial, **info):
                 progress.finish(trial, "FAILED")
@@ -180,6 +197,64 @@ class Progress:
         )
 
 
+ADDRESS = re.compile(r"^(?:ray://)?(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
+
+
+def parse_address(address: str) -> tuple[str, int] | None:
+    """``host:port`` (or ``ray://host:port``) -> (host, port); ``auto`` -> None."""
+    if address == "auto":
+        return None
+    m = ADDRESS.match(address)
+    if not m or not 0 < int(m["port"]) < 65536:
+        raise InputError(
+            f"--address {address!r}: expected HOST:PORT of a Ray head node "
+            "(e.g. 127.0.0.1:6379, as `ray start --head` prints), or 'auto'"
+        )
+    return m["host"].strip("[]"), int(m["port"])
+
+
+_ANSWERED: set[str] = set()  # addresses that passed connect_check in this process
+PROBE = "import logging, sys, ray; ray.init(address=sys.argv[1], logging_level=logging.ERROR)"
+
+
+def connect_check(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail in seconds, naming the address, when no Ray cluster answers there.
+
+    ``ray.init`` retries an unreachable address for minutes, silently. A TCP connect
+    answers a refused or unroutable address at once; a throwaway driver process then
+    checks the handshake within ``timeout_s`` (a port that is open but not Ray's).
+    """
+    if address in _ANSWERED:
+        return
+    target = parse_address(address)
+    if target is not None:
+        try:
+            socket.create_connection(target, timeout=min(5.0, timeout_s)).close()
+        except OSError as err:
+            raise InputError(
+                f"--address {address}: no Ray cluster answers at {target[0]}:{target[1]} "
+                f"({err.strerror or err}); start one with `ray start --head` or omit --address"
+            ) from None
+    env = {**os.environ, **{k: v for k, v in RAY_ENV.items() if k not in os.environ}}
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", PROBE, address],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            f"--address {address}: no Ray handshake within {timeout_s:.0f} s "
+            "(is that the head node's GCS port?)"
+        ) from None
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        raise InputError(f"--address {address}: cannot connect to a Ray cluster: {last}")
+    _ANSWERED.add(address)
+
+
 def _init_ray(address: str | None, verbose: bool) -> bool:
     """Connect to a cluster or start a local one; True when this call started Ray."""
     for key, value in RAY_ENV.items():
@@ -197,30 +272,49 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
     if suite_env:
         quiet["runtime_env"] = {"env_vars": suite_env}
     if address:
+        connect_check(address)
         ray.init(address=address, **quiet)
     else:
         ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
     return True
 
 
+def check_resources(todo: Sequence[TrialSpec]) -> None:
+    """Every trial's bundle must fit on one live node, or Ray would wait for it forever."""
+    import ray
+
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    for cpu, gpu in sorted({(s.resources.cpu, s.resources.gpu) for s in todo}):
+        if any(n.get("CPU", 0) >= cpu and n.get("GPU", 0) >= gpu for n in nodes):
+            continue
+        example = next(s for s in todo if (s.resources.cpu, s.resources.gpu) == (cpu, gpu))
+        offer = "; ".join(f"CPU {n.get('CPU', 0):g}, GPU {n.get('GPU', 0):g}" for n in nodes)
+        raise InputError(
+            f"ablation {example.ablation} (budget {example.budget}) asks for cpu: {cpu:g}, "
+            f"gpu: {gpu:g} per trial, but no node of the Ray cluster has that "
+            f"({len(nodes)} node(s): {offer or 'none'}); lower its resources or use a "
+            "cluster that has them"
+        )
+
+
 def run_grid(
-    specs: Sequence[TrialSpec],
+    todo: Sequence[TrialSpec],
     runs: Path,
     *,
     address: str | None = None,
     verbose: bool = False,
-    retry_failed: bool = True,
     name: str = "grid",
 ) -> list[TrialSpec]:
-    """Schedule every pending trial through one Tuner; returns the trials it scheduled."""
+    """Schedule exactly these trials through one Tuner; returns them."""
     runs = runs.resolve()
-    todo = pending(specs, runs, retry_failed)
     if not todo:
         return []
     started = _init_ray(address, verbose)
     from ray import tune
 
     try:
+        check_resources(todo)
+        current = code_hash()
         payloads = [
             {
                 "trial_id": s.trial_id,
@@ -228,6 +322,7 @@ def run_grid(
                 "config": s.config.to_dict(),
                 "cpu": s.resources.cpu,
                 "gpu": s.resources.gpu,
+                "code_hash": current,
             }
             for s in todo
         ]
@@ -253,7 +348,7 @@ def run_grid(
                 verbose=2 if verbose else 0,
                 callbacks=[progress.callback],
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
-                failure_config=tune.FailureConfig(max_failures=0),
+                failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
             ),
         )
         grid = tuner.fit()
@@ -263,16 +358,17 @@ def run_grid(
             import ray
 
             ray.shutdown()
-    return todo
+    return list(todo)
 
 
 def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:
-    """A worker that died (OOM, segfault) wrote no status: record Tune's error as the reason."""
+    """A trial whose worker died more often than retried has no final status: record why."""
     by_id = {s.trial_id: s for s in todo}
     for result in grid:
         spec = by_id.get(result.config["trial"]["trial_id"])
         if spec is None:
             continue
         path = trial_dir(runs, spec)
-        if read_status(path)["status"] not in (*DONE, "failed"):
-            write_status(path, "failed", reason=str(result.error or "trial ended without a result"))
+        if current_status(path, active=False)["status"] not in (*DONE, "failed"):
+            reason = str(result.error or "trial ended without a result")
+            write_status(path, "failed", reason=reason[:2000])

@@ -76,7 +76,7 @@ def test_gradient_penalty_is_logged(tmp_path):
 
 
 def test_nan_ends_the_trial_as_diverged(tmp_path):
-    huge = {"name": "sgd", "lr": 1e30, "momentum": 0.0}
+    huge = {"name": "sgd", "lr": 10.0, "momentum": 0.0}
     cfg = load_trial_config(
         toy_config(loss="gan_ns", c_optimizer=huge, g_optimizer=huge, iterations=50, log_every=1)
     )

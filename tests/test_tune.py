@@ -75,14 +75,17 @@ def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
     grid = ablation(
         tmp_path, "grid2", grid={"loss": ["wgan", "wgan_gp"], "c_optimizer.lr": [5e-5, 1e-4]}
     )
-    huge = {"name": "sgd", "lr": 1.0e30, "momentum": 0.0}
+    huge = {"name": "sgd", "lr": 10.0, "momentum": 0.0}
+    broken = tmp_path / "images"  # passes the data check (an image name), fails to load
+    broken.mkdir()
+    (broken / "gone.png").symlink_to(tmp_path / "missing.png")
     bad = ablation(
         tmp_path,
         "bad",
         seeds=[0],
         zip=[
             {
-                "data": [{"name": "image_folder", "root": str(tmp_path / "missing")}, "8gaussians"],
+                "data": [{"name": "image_folder", "root": str(broken)}, "8gaussians"],
                 "c_optimizer": ["rmsprop", huge],
                 "g_optimizer": ["rmsprop", huge],
                 "loss": ["wgan", "gan_ns"],

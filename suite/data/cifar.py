@@ -19,6 +19,7 @@ from pydantic import Field
 
 from suite.data.base import DATASETS, ImageOptions
 from suite.data.images import LabelledSource, data_home, find_root, to_uint8_nchw
+from suite.data.presence import DataMissing
 
 log = logging.getLogger("suite.data")
 
@@ -127,3 +128,27 @@ class Cifar10(LabelledSource):
     @classmethod
     def shape_of(cls, options) -> tuple[int, ...]:
         return (options.channels, options.image_size, options.image_size)
+
+    @classmethod
+    def check(cls, options, fetch: bool) -> None:
+        """Presence only: with root null and ``fetch``, this downloads (as training would)."""
+        names = SPLITS[options.split]
+        try:
+            if fetch:
+                locate(options.root, names)
+            else:
+                base = Path(options.root) if options.root else data_home()
+                find_root([base, base / BATCH_DIR], names, what="CIFAR-10", hint=HINT)
+        except FileNotFoundError as err:
+            where = options.root or data_home()
+            fix = (
+                f"python -c \"import torchvision.datasets as d; d.CIFAR10('{data_home()}', "
+                'download=True)" (needs network)'
+                if options.root is None
+                else f"extract cifar-10-python.tar.gz into {where}"
+            )
+            failed = "; download failed" if "failed" in str(err) else ""
+            raise DataMissing(
+                f"CIFAR-10 ({options.split}) is not in {where} or {where}/{BATCH_DIR}{failed}; "
+                f"fix: {fix}"
+            ) from None

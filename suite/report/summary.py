@@ -15,9 +15,9 @@ from typing import Any
 import pandas as pd
 
 from suite.budgets import Budget, rank
-from suite.stats import ALPHA, holm
 from suite.report import plots
 from suite.report.claims_table import VERDICTS, as_dict, verdict_tally
+from suite.stats import ALPHA, holm
 
 SHORT = 140  # characters of a reason shown on the first screen; the rest is one click away
 
@@ -138,8 +138,7 @@ def family_wise(rows: list[dict]) -> str:
     if not decided or not tested:
         return ""
     p = [
-        float(r["p_value"] if r["verdict"] != "not_reproduced" else r["p_against"])
-        for r in tested
+        float(r["p_value"] if r["verdict"] != "not_reproduced" else r["p_against"]) for r in tested
     ]
     alpha = min(float(r.get("alpha") or ALPHA) for r in tested)
     kept = {r["claim_id"] for r, k in zip(tested, holm(p, alpha), strict=True) if k}

@@ -1,12 +1,15 @@
 """One trial, from a resolved config to a stream of records, checkpoints and sample grids.
 
 Files in ``trial_dir`` (each written atomically or append-only):
-  config.json          the resolved config, written before training (STYLE 8)
+  config.json          the resolved config and the code that runs it, written first (STYLE 8)
   records.jsonl        one line per logged generator iteration
-  checkpoint/state.pt  the latest full training state (weights_only loadable)
+  checkpoint/state.pt  the latest full training state (weights_only loadable, checksummed)
+  checkpoint-previous/state.pt  the one before it: the fallback when the latest is damaged
   samples/iter_NNNNNNN.png  the fixed-noise grid at iteration 0 and each checkpoint
-A rerun with the same config resumes from the checkpoint and produces the same
-records as an uninterrupted run (on CPU, bit for bit, wall time aside).
+  corrupt/             damaged files moved aside on resume, named in a warning
+A rerun with the same config resumes from the newest checkpoint that is intact and
+has its record, and produces the same records as an uninterrupted run (on CPU, bit
+for bit, wall time aside). A trial whose records already end it is not retrained.
 
 Iteration 0 is scored too, before any training step (metrics, the Lipschitz stats of
 the initial critic, a sample grid): a claim about what training does compares with
@@ -17,7 +20,9 @@ DCGAN-initialised critic already puts most weights at the bound).
 from __future__ import annotations
 
 import math
+import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,44 +32,117 @@ import torch
 from suite import io
 from suite.config import TrialConfig
 from suite.metrics import EvalContext, evaluate
+from suite.provenance import code_identity
 from suite.train.samples import save_samples
 from suite.train.state import TrainState, build_state, fixed_noise, generate
 from suite.train.step import train_step
+from suite.trial_status import DONE, read_records
 
 CHECKPOINT = Path("checkpoint") / "state.pt"
+PREVIOUS = Path("checkpoint-previous") / "state.pt"
+Warn = Callable[[str], None]
 
 
-def _prepare_dir(config: TrialConfig, trial_dir: Path) -> None:
+class TrialWarning(UserWarning):
+    """Something was repaired on resume (a damaged file moved aside, work redone)."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, TrialWarning, stacklevel=3)
+
+
+def move_aside(path: Path, trial_dir: Path) -> Path:
+    """Keep a damaged file for inspection under ``corrupt/``, out of the resume's way."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    name = path.relative_to(trial_dir).as_posix().replace("/", "--")
+    target = trial_dir / "corrupt" / f"{name}.{stamp}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    return target
+
+
+def _prepare_dir(config: TrialConfig, trial_dir: Path, warn: Warn) -> None:
+    """Write config.json, or check that the directory holds this config and this code."""
     trial_dir.mkdir(parents=True, exist_ok=True)
     path = trial_dir / "config.json"
-    resolved = {"config": config.to_dict(), "config_hash": config.hash()}
-    if path.exists():
-        old = io.read_json(path)
-        if old.get("config_hash") != resolved["config_hash"]:
-            raise ValueError(
-                f"{trial_dir} holds a trial with another config (hash {old.get('config_hash')}); "
-                "use a new directory"
-            )
-    else:
+    resolved = {"config": config.to_dict(), "config_hash": config.hash(), "code": code_identity()}
+    try:
+        old = io.read_json(path) if path.exists() else None
+    except ValueError:  # garbled: the checkpoint's own config hash still guards the resume
+        warn(f"{path} was unreadable; moved to {move_aside(path, trial_dir)} and rewritten")
+        old = None
+    if old is None:
         io.write_json(path, resolved)
+        return
+    if old.get("config_hash") != resolved["config_hash"]:
+        raise ValueError(
+            f"{trial_dir} holds a trial with another config (hash {old.get('config_hash')}); "
+            "use a new directory"
+        )
+    ran = (old.get("code") or {}).get("code_hash")
+    if ran != resolved["code"]["code_hash"]:
+        raise ValueError(
+            f"{trial_dir} holds a trial of other code (code hash {ran}); results of two "
+            "versions of the code cannot be continued in one trial: use a new directory"
+        )
 
 
-def _resume(state: TrainState, trial_dir: Path) -> list[dict[str, Any]]:
-    """Load the checkpoint if any, and drop records logged after it (they will be redone).
+def _usable_checkpoint(
+    state: TrainState, trial_dir: Path, logged: set[int], warn: Warn
+) -> dict[str, Any] | None:
+    """The newest checkpoint that is intact and whose iteration has its record."""
+    for rel in (CHECKPOINT, PREVIOUS):
+        path = trial_dir / rel
+        if not path.exists():
+            continue
+        try:
+            saved = io.load_checkpoint(path, map_location=state.device)
+        except io.CorruptFile as err:
+            warn(f"{err}; moved to {move_aside(path, trial_dir)}")
+            continue
+        if saved["iteration"] not in logged:  # written, then the crash came before its record
+            warn(f"{path}: iteration {saved['iteration']} has no record; not resumed from")
+            continue
+        return saved
+    return None
 
-    Returns the records kept."""
-    ckpt = trial_dir / CHECKPOINT
+
+def _resume(
+    state: TrainState, trial_dir: Path, warn: Warn
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Load the newest usable checkpoint and drop records logged after it (they are redone).
+
+    Returns (the final record when the records already end the trial, else None; the
+    records kept).
+    Records that are damaged (not merely torn at the end) are moved aside and the
+    trial restarts from scratch: the records are the results and cannot be patched.
+    """
     records = trial_dir / "records.jsonl"
-    if ckpt.exists():
-        state.load_state_dict(io.torch_load(ckpt, map_location=state.device))
+    try:
+        rows, torn = read_records(trial_dir)
+    except io.CorruptFile as err:
+        warn(f"{err}; moved to {move_aside(records, trial_dir)}; restarting from scratch")
+        rows, torn = [], None
+        for rel in (CHECKPOINT, PREVIOUS):  # states whose records are gone
+            if (trial_dir / rel).exists():
+                move_aside(trial_dir / rel, trial_dir)
+    if torn:
+        warn(torn)
+    if rows and rows[-1]["status"] in DONE:
+        if torn:
+            io.write_jsonl(records, rows)
+        return rows[-1], rows
+    saved = _usable_checkpoint(state, trial_dir, {0} | {r["iteration"] for r in rows}, warn)
+    if saved is not None:
+        state.load_state_dict(saved)
     kept = [
         {**r, "status": "running"} if r["status"] == "stopped" else r  # it goes on now
-        for r in io.read_jsonl(records)
+        for r in rows
         if r["iteration"] <= state.iteration
     ]
-    if records.exists():
+    if records.exists() or kept:
         io.write_jsonl(records, kept)
-    return kept
+    return None, kept
 
 
 def _record(state: TrainState, terms: dict[str, torch.Tensor], wall: float) -> dict[str, Any]:
@@ -94,7 +172,11 @@ def _grid(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]
 
 
 def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]:
-    io.torch_save(state.state_dict(), trial_dir / CHECKPOINT)
+    """The new state, keeping the last one as the fallback (a rename: no copy)."""
+    if (trial_dir / CHECKPOINT).exists():
+        (trial_dir / PREVIOUS).parent.mkdir(exist_ok=True)
+        os.replace(trial_dir / CHECKPOINT, trial_dir / PREVIOUS)
+    io.save_checkpoint(state.state_dict(), trial_dir / CHECKPOINT)
     return {"checkpoint": str(trial_dir / CHECKPOINT), **_grid(state, trial_dir, z)}
 
 
@@ -127,18 +209,25 @@ def run_trial(
     *,
     should_stop: Callable[[], bool] | None = None,
     device: torch.device | None = None,
+    on_warning: Warn | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Train (or resume) one trial, yielding a record every ``log_every`` generator iterations.
 
     Every checkpoint iteration is also logged; its record names the checkpoint file
     and the sample grid and holds the scores of the config's ``metrics``. The last
     record has status ``finished``, ``diverged`` (a non-finite value, with the keys in
-    ``reason``) or ``stopped`` (``should_stop`` returned True).
+    ``reason``) or ``stopped`` (``should_stop`` returned True). A trial whose records
+    already end it yields that final record again and trains nothing. What resuming
+    had to repair is passed to ``on_warning`` (default: ``warnings.warn``).
     """
     trial_dir = Path(trial_dir)
-    _prepare_dir(config, trial_dir)
+    warn = on_warning or _warn
+    _prepare_dir(config, trial_dir, warn)
     state = build_state(config, device)
-    kept = _resume(state, trial_dir)
+    final, kept = _resume(state, trial_dir, warn)
+    if final is not None:
+        yield final
+        return
     z = fixed_noise(config, state.device)
     scorer = EvalContext(state)
     if state.iteration == 0 and not any(r["iteration"] == 0 for r in kept):

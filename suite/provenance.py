@@ -1,0 +1,142 @@
+"""Which code produced a result: a hash of the sources that can change it, plus git.
+
+A trial's id hashes its config and budget, not the code: editing a loss must not
+silently reuse results computed by the old loss, yet editing the report must not
+rerun a hundred trials. So the *code hash* covers every ``.py`` file of the package
+that runs in a trial or decides what one computes, and leaves out the stages that
+only read the tables (``suite/report/``, ``suite/claims/``, the CLI) and the driver's
+bookkeeping (``EXCLUDED`` below). It is the same in a git checkout and in an
+installed wheel. In a checkout the git commit and whether tracked files differ from
+it (``git_dirty``) are recorded too, as provenance: they name the code for people,
+the hash decides reuse.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import suite
+
+PACKAGE = Path(suite.__file__).resolve().parent
+# Paths relative to the package; a trailing "/" excludes a folder. None of these runs
+# inside a trial or changes what a trial computes.
+EXCLUDED = (
+    "report/",
+    "claims/",
+    "cli.py",
+    "results.py",  # the tables are rebuilt from the trial directories by every collect
+    "analysis.py",  # summaries of the tables, recomputed by every collect
+    "lock.py",
+    "provenance.py",
+    "plan.py",
+    "grid_checks.py",  # counts and warnings about a file, before any trial
+    "errors.py",
+    "safe_yaml.py",  # what it parses differently shows in the resolved config (the trial id)
+    "data/presence.py",  # whether files exist, before any trial
+)
+COLUMNS = ("code_hash", "git_commit", "git_dirty")
+
+
+def _excluded(rel: str) -> bool:
+    return any(rel.startswith(e) if e.endswith("/") else rel == e for e in EXCLUDED)
+
+
+def hashed_files(root: Path = PACKAGE) -> list[Path]:
+    """The sources the code hash covers, in a fixed order."""
+    files = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if "__pycache__" not in rel and not _excluded(rel):
+            files.append(path)
+    return files
+
+
+@functools.lru_cache(maxsize=4)
+def code_hash(root: Path = PACKAGE) -> str:
+    """SHA-256 over the relative path and bytes of every hashed source file."""
+    h = hashlib.sha256()
+    for path in hashed_files(root):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=4)
+def git_state(root: Path = PACKAGE) -> tuple[str | None, bool | None]:
+    """(commit, dirty) when the package is tracked in a git checkout, else (None, None).
+
+    The package's own ``__init__.py`` must be tracked there: an installed copy inside
+    some unrelated repository (a venv in a checkout) is not that repository's code.
+    """
+    if _git(root, "ls-files", "--error-unmatch", "__init__.py") is None:
+        return None, None
+    commit = _git(root, "rev-parse", "HEAD")
+    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    if commit is None or status is None:
+        return None, None
+    return commit.strip(), bool(status.strip())
+
+
+def code_identity() -> dict[str, Any]:
+    """What a trial records about the code it ran (the keys are the table's columns)."""
+    commit, dirty = git_state()
+    return {"code_hash": code_hash(), "git_commit": commit, "git_dirty": dirty}
+
+
+def code_versions(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per code hash in a results or trials table: its git commit(s) and trial count.
+
+    A missing hash (a trial from before the suite recorded it) counts as its own
+    version, ``unknown``.
+    """
+    if "trial_id" not in table or table.empty:
+        return pd.DataFrame(columns=["code_hash", "git_commit", "git_dirty", "trials"])
+    cols = [c for c in COLUMNS if c in table]
+    frame = table.drop_duplicates("trial_id")[["trial_id", *cols]].copy()
+    for col in COLUMNS:
+        if col not in frame:
+            frame[col] = None
+    frame["code_hash"] = frame["code_hash"].fillna("unknown")
+    grouped = frame.groupby("code_hash", dropna=False)
+    return pd.DataFrame(
+        {
+            "git_commit": grouped["git_commit"].agg(lambda s: ",".join(sorted(set(s.dropna())))),
+            "git_dirty": grouped["git_dirty"].agg(lambda s: bool(s.fillna(False).any())),
+            "trials": grouped["trial_id"].nunique(),
+        }
+    ).reset_index()
+
+
+def mixes_code(table: pd.DataFrame) -> bool:
+    """True when the rows of ``table`` were produced by more than one version of the code."""
+    return len(code_versions(table)) > 1
+
+
+def describe_mix(table: pd.DataFrame) -> str | None:
+    """A one-line warning for a table that mixes code versions, else None."""
+    versions = code_versions(table)
+    if len(versions) <= 1:
+        return None
+    parts = [
+        f"{r.code_hash[:12]} ({r.trials} trials"
+        + (f", git {r.git_commit[:10]}{'+dirty' if r.git_dirty else ''}" if r.git_commit else "")
+        + ")"
+        for r in versions.itertuples()
+    ]
+    return f"the table mixes results of {len(versions)} code versions: " + "; ".join(parts)

@@ -1,0 +1,134 @@
+"""Which code produced a result, and reuse only of results of the current code (issue 11, item 2).
+
+Before the fix the trial id hashed config, budget and a constant version: after an edit
+of a loss ``run`` scheduled nothing and the tables mixed old and new semantics silently.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from suite import io, provenance
+from suite.ablation import load_ablation
+from suite.plan import SUPERSEDED, apply, make_plan, trial_dir
+from suite.provenance import code_hash, code_identity, git_state, mixes_code
+from suite.results import collect, write_membership
+from suite.train import run_trial
+from tests.test_ablation_validation import mutated
+
+OLD = "0" * 64  # the code hash of "an older version of the suite"
+
+
+@pytest.fixture
+def package(tmp_path):
+    root = tmp_path / "pkg"
+    shutil.copytree(provenance.PACKAGE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    yield root
+    code_hash.cache_clear()
+    git_state.cache_clear()
+
+
+def rehash(root: Path) -> str:
+    code_hash.cache_clear()
+    return code_hash(root)
+
+
+def test_code_hash_follows_training_code_not_the_report(package):
+    base = rehash(package)
+    assert base == code_hash(provenance.PACKAGE)  # a copy has the same identity
+    for rel in ("report/__init__.py", "claims/__init__.py", "cli.py", "results.py"):
+        with open(package / rel, "a") as fh:
+            fh.write("\n# an edit that cannot change a trial\n")
+        assert rehash(package) == base, rel
+    with open(package / "losses.py", "a") as fh:
+        fh.write("\n# an edit of the training code\n")
+    changed = rehash(package)
+    assert changed != base
+    (package / "metrics" / "new_metric.py").write_text("X = 1\n")  # a new file counts too
+    assert rehash(package) not in (base, changed)
+
+
+def test_git_commit_and_dirty_flag(tmp_path, package):
+    assert git_state(package) == (None, None)  # not in a checkout: the hash alone
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "pkg"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "x"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    git_state.cache_clear()
+    assert git_state(package) == (head.strip(), False)
+    (package / "losses.py").write_text("# edited\n")
+    git_state.cache_clear()
+    assert git_state(package) == (head.strip(), True)
+    (tmp_path / "runs").mkdir()  # untracked output beside the code does not make it dirty
+    (package / "losses.py").write_bytes(
+        subprocess.run([*git, "show", "HEAD:pkg/losses.py"], capture_output=True).stdout
+    )
+    git_state.cache_clear()
+    assert git_state(package)[1] is False
+
+
+def toy_trials(tmp_path: Path, runs: Path):
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(mutated({"grid": {"loss": ["wgan", "gan_ns"]}, "seeds": 1})))
+    specs = load_ablation(path).trials("smoke")
+    for spec in specs:
+        list(run_trial(spec.config, trial_dir(runs, spec)))
+    return specs
+
+
+def mark_old(path: Path) -> None:
+    saved = io.read_json(path / "config.json")
+    io.write_json(path / "config.json", {**saved, "code": {**saved["code"], "code_hash": OLD}})
+
+
+def test_trials_of_other_code_are_rerun_or_kept_and_marked(tmp_path):
+    runs = tmp_path / "runs"
+    specs = toy_trials(tmp_path, runs)
+    current = code_hash()
+    assert not make_plan(specs, runs, current).todo  # all finished with this code
+    mark_old(trial_dir(runs, specs[0]))
+    plan = make_plan(specs, runs, current)
+    assert plan.todo == [specs[0]] and plan.supersede == [specs[0]]
+    kept = make_plan(specs, runs, current, keep_stale=True)
+    assert not kept.todo and kept.kept_stale == [specs[0]]
+
+    write_membership(runs, specs)
+    warnings: list[str] = []
+    results, trials = collect(runs, warn=warnings.append)
+    for table in (results, trials, pd.read_parquet(runs / "trials.parquet")):
+        assert {"code_hash", "git_commit", "git_dirty"} <= set(table)
+        assert mixes_code(table)
+    assert set(trials.code_hash) == {OLD, current}
+    assert any("mixes results of 2 code versions" in w for w in warnings)
+
+    apply(plan, runs)  # the old trial is kept aside, its cell is free to train again
+    assert not trial_dir(runs, specs[0]).exists()
+    moved = list((runs / SUPERSEDED).iterdir())
+    assert [m.name for m in moved] == [f"{specs[0].dirname}.{OLD[:12]}"]
+    assert (moved[0] / "records.jsonl").exists()
+
+
+def test_unfinished_trial_of_other_code_always_restarts(tmp_path):
+    runs = tmp_path / "runs"
+    specs = toy_trials(tmp_path, runs)
+    path = trial_dir(runs, specs[1])
+    io.write_jsonl(path / "records.jsonl", [])  # it had not finished (a checkpoint only)
+    mark_old(path)
+    plan = make_plan(specs, runs, code_hash(), keep_stale=True)
+    assert plan.supersede == [specs[1]] and plan.todo == [specs[1]]
+    with pytest.raises(ValueError, match="other code"):  # run_trial never mixes two versions
+        list(run_trial(specs[1].config, path))
+
+
+def test_table_of_one_code_version_does_not_mix():
+    one = pd.DataFrame({"trial_id": ["a", "b"], **{k: [v, v] for k, v in code_identity().items()}})
+    assert not mixes_code(one)
+    legacy = pd.DataFrame({"trial_id": ["a", "b"], "code_hash": [None, "x"]})
+    assert mixes_code(legacy)  # unknown code is its own version

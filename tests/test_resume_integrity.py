@@ -114,7 +114,7 @@ def test_finished_trial_with_garbled_first_line_is_corrupt_then_redone(tmp_path,
     status = current_status(tmp_path, active=False)
     assert status["status"] == "corrupt" and f"{records}: line 1" in status["reason"]
     rows, notes = resume(tmp_path)
-    assert [r["iteration"] for r in rows] == list(range(1, 10))  # from scratch
+    assert [r["iteration"] for r in rows] == list(range(0, 10))  # from scratch: iteration 0 too
     assert any("line 1" in n and "restarting from scratch" in n for n in notes)
     assert strip_time(io.read_jsonl(records)) == reference
     assert list((tmp_path / "corrupt").iterdir())  # the damaged file is kept
@@ -125,7 +125,7 @@ def test_running_trial_with_garbled_first_line_is_not_emptied_and_finished(tmp_p
     records = tmp_path / "records.jsonl"
     records.write_bytes(b"{{{" + records.read_bytes()[3:])
     rows, _ = resume(tmp_path)
-    assert rows[0]["iteration"] == 1 and rows[-1]["status"] == "finished"
+    assert rows[0]["iteration"] == 0 and rows[-1]["status"] == "finished"  # from scratch
     assert strip_time(io.read_jsonl(records)) == reference
 
 

@@ -149,10 +149,14 @@ def test_a_new_ablation_is_just_a_file(tmp_path, ray_local, capsys):
 
 
 def _statuses(runs: Path) -> dict[str, str]:
-    out = {}
-    for status in (runs / "trials").glob("*/status.json"):
-        out[status.parent.name] = yaml.safe_load(status.read_text())["status"]
-    return out
+    """What each trial's files prove (its records decide finished), not what status.json
+    said last: a driver killed between a final record and its status update leaves both."""
+    from suite.trial_status import current_status
+
+    return {
+        status.parent.name: current_status(status.parent, active=False)["status"]
+        for status in (runs / "trials").glob("*/status.json")
+    }
 
 
 def test_sigkill_then_rerun_completes_the_grid(tmp_path):

@@ -63,7 +63,7 @@ def declared(registries: tuple[Any, ...] | None = None) -> dict[str, Column]:
     out: dict[str, Column] = {}
     for registry in registries or _registries():
         for entry_name in registry:
-            for name, info in getattr(registry.get(entry_name), "columns", {}).items():
+            for name, info in registry.get(entry_name).columns.items():
                 if name in out and out[name] != info:
                     raise ValueError(f"column '{name}' is declared twice with different meanings")
                 out[name] = info

@@ -99,18 +99,19 @@ class TrialConfig(Options):
 
     @model_validator(mode="after")
     def _compatible(self) -> TrialConfig:
-        required = getattr(LOSSES.get(self.loss.name), "requires_lipschitz", None)
+        required = LOSSES.get(self.loss.name).requires_lipschitz
         if required and self.lipschitz.name != required:
             raise ValueError(
                 f"loss '{self.loss.name}' needs lipschitz '{required}', got '{self.lipschitz.name}'"
             )
         shape = self.data_shape
-        for role, registry in (("generator", models.GENERATORS), ("critic", models.CRITICS)):
-            name = getattr(self, role).name
-            check = getattr(registry.get(name), "check_shape", None)
+        for role, section, registry in (
+            ("generator", self.generator, models.GENERATORS),
+            ("critic", self.critic, models.CRITICS),
+        ):
+            name = section.name
             try:
-                if check is not None:
-                    check(shape)
+                registry.get(name).check_shape(shape)
             except ValueError as exc:
                 msg = f"{role} '{name}' does not fit data '{self.data.name}': {exc}"
                 raise ValueError(msg) from None

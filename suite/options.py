@@ -86,7 +86,7 @@ def component_type(registry: Registry[Any]) -> Any:
     """A pydantic type: the union of every entry's Options, tagged by ``name``."""
     variants = []
     for name in registry.names():
-        base = getattr(registry.get(name), "Options", Options)
+        base = registry.get(name).Options
         variants.append(
             create_model(
                 f"{registry.kind.title().replace(' ', '')}_{name}",

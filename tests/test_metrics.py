@@ -16,6 +16,7 @@ from suite.columns import Column, column_info
 from suite.config import ConfigError, load_trial_config
 from suite.data import DATASETS
 from suite.data.base import to_float, to_uint8
+from suite.losses import LOSSES
 from suite.metrics import METRICS, EvalContext, evaluate
 from suite.metrics.context import REFERENCE
 from suite.metrics.critic import CriticProfile
@@ -87,7 +88,7 @@ def test_grad_slope_reads_explosion_and_vanishing():
 def _profile(critic):
     data = DATASETS.get("gaussians1d").Options()
     cfg = SimpleNamespace(data=data, seed=0)
-    state = SimpleNamespace(critic=critic, loss=None)
+    state = SimpleNamespace(critic=critic, loss=LOSSES.get("wgan"))  # the score is D itself
     ctx = SimpleNamespace(config=cfg, state=state, device="cpu")
     return CriticProfile.compute(ctx, CriticProfile.Options())
 

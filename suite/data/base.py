@@ -1,9 +1,11 @@
 """Dataset registry and the sampling sources a trial draws real batches from.
 
-A registry entry is a class with an ``Options`` model, a ``shape_of(options)``
-classmethod (the per-sample shape, known without loading anything) and a
-constructor ``entry(options, device=..., seed=..., batch_size=...)`` returning a
-``Source``. Sources hand out float batches in [-1, 1] on the training device,
+A registry entry is a ``Source`` subclass (the contract, defaults included): an
+``Options`` model, ``shape_of(options)`` (the per-sample shape, known without loading
+anything), ``build(options, device=..., seed=..., batch_size=...)`` returning the
+``Source`` a trial draws from (by default the entry itself; large sets return a
+streaming source), ``check(options, fetch)`` (is the data on this machine?) and, for
+mixtures, ``centres(options)``. Sources hand out float batches in [-1, 1] on the training device,
 drawn with a ``torch.Generator`` seeded from the trial seed. Small datasets are a
 uint8 tensor on the device sampled there (no DataLoader in the inner loop);
 large ones stream (``suite.data.stream``).
@@ -11,7 +13,7 @@ large ones stream (``suite.data.stream``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 from pydantic import Field
@@ -19,8 +21,6 @@ from torch import Tensor
 
 from suite.options import Options
 from suite.registry import Registry
-
-DATASETS: Registry[Any] = Registry("dataset")
 
 
 class ImageOptions(Options):
@@ -32,9 +32,32 @@ class ImageOptions(Options):
 
 
 class Source:
-    """Draws batches of real samples; its RNG state travels with checkpoints."""
+    """Draws batches of real samples; its RNG state travels with checkpoints.
 
+    Also the contract of a dataset entry (the classmethods below, with their defaults).
+    """
+
+    Options: ClassVar[type[Options]] = Options
     shape: tuple[int, ...]
+
+    @classmethod
+    def build(cls, options: Any, *, device: torch.device | str, seed: int, batch_size: int):
+        """The source a trial draws from; by default the entry itself."""
+        return cls(options, device=device, seed=seed, batch_size=batch_size)
+
+    @classmethod
+    def shape_of(cls, options: Any) -> tuple[int, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def check(cls, options: Any, fetch: bool) -> None:
+        """Raise ``suite.data.presence.DataMissing`` (with the fix) when the data is not on
+        this machine and cannot be fetched; default: nothing to check (generated data)."""
+
+    @staticmethod
+    def centres(options: Any) -> Tensor | None:
+        """Mode centres of a mixture (in training units), for mode coverage; None: none."""
+        return None
 
     def __init__(self, device: torch.device | str, seed: int) -> None:
         self.device = torch.device(device)
@@ -53,6 +76,9 @@ class Source:
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         self.generator.set_state(state["generator"])
+
+
+DATASETS: Registry[type[Source]] = Registry("dataset", Source)
 
 
 class TensorSource(Source):
@@ -97,7 +123,9 @@ def to_uint8(x: Tensor) -> Tensor:
 
 
 def build_source(options: Any, device: torch.device | str, seed: int, batch_size: int) -> Source:
-    return DATASETS.get(options.name)(options, device=device, seed=seed, batch_size=batch_size)
+    return DATASETS.get(options.name).build(
+        options, device=device, seed=seed, batch_size=batch_size
+    )
 
 
 def data_shape(options: Any) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 from pydantic import Field
 
-from suite.data.base import DATASETS
+from suite.data.base import DATASETS, Source
 from suite.data.presence import DataMissing
 from suite.data.stream import EncodedImages, StreamOptions, decoded_source
 
@@ -60,12 +60,13 @@ class FolderOptions(StreamOptions):
 
 
 @DATASETS.register("image_folder")
-class ImageFolder:
-    """Calling the class returns the Source: in memory when small, else streamed."""
+class ImageFolder(Source):
+    """``build`` returns the Source: in memory when small, else streamed."""
 
     Options = FolderOptions
 
-    def __new__(cls, options, *, device, seed: int, batch_size: int):
+    @classmethod
+    def build(cls, options, *, device, seed: int, batch_size: int) -> Source:
         root = Path(options.root).expanduser()
         if not root.is_dir():
             raise FileNotFoundError(f"image_folder: root {root} is not a directory")

@@ -27,7 +27,7 @@ from PIL import Image
 from pydantic import Field
 from torch.utils.data import get_worker_info
 
-from suite.data.base import DATASETS
+from suite.data.base import DATASETS, Source
 from suite.data.images import data_home, find_root
 from suite.data.presence import DataMissing
 from suite.data.stream import EncodedImages, StreamOptions, decoded_source
@@ -152,12 +152,13 @@ class LsunOptions(StreamOptions):
 
 
 @DATASETS.register("lsun_bedroom")
-class LsunBedroom:
+class LsunBedroom(Source):
     """Builds a StreamSource (or a TensorSource when small, e.g. with ``limit``)."""
 
     Options = LsunOptions
 
-    def __new__(cls, options, *, device, seed: int, batch_size: int):
+    @classmethod
+    def build(cls, options, *, device, seed: int, batch_size: int) -> Source:
         path = locate(options.root, options.split)
         keys = cached_keys(path, options.limit)
         log.info("LSUN bedroom %s: %d images in %s", options.split, len(keys), path)

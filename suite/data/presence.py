@@ -44,11 +44,8 @@ def check_data(
         seen.add(key)
         if explicit_roots_only and getattr(options, "root", None) is None:
             continue
-        check = getattr(DATASETS.get(options.name), "check", None)
-        if check is None:
-            continue
         try:
-            check(options, fetch=fetch)
+            DATASETS.get(options.name).check(options, fetch=fetch)
         except DataMissing as missing:
             problems.append(str(missing))
     return problems

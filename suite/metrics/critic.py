@@ -30,7 +30,7 @@ class BatchesOptions(MetricOptions):
 
 def estimate_names(loss: Any) -> list[str]:
     """The distance estimates a loss entry declares among its critic terms."""
-    return [k for k, c in getattr(loss, "columns", {}).items() if c.role == "estimate"]
+    return [k for k, c in loss.columns.items() if c.role == "estimate"]
 
 
 def _eval_columns() -> dict[str, Column]:
@@ -202,7 +202,7 @@ class CriticProfile(Metric):
     @staticmethod
     def compute(ctx, options) -> dict[str, Any]:
         o, net = ctx.config.data, ctx.state.critic
-        output = getattr(ctx.state.loss, "output", None)  # GAN: D = sigmoid(score)
+        output = ctx.state.loss.output  # GAN: D = sigmoid(score); None: the score itself
 
         def D(x: torch.Tensor) -> torch.Tensor:
             return output(net(x)) if output is not None else net(x)

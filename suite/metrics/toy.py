@@ -68,8 +68,7 @@ class ToyFit(Metric):
     def compute(ctx, options) -> dict[str, Any]:
         fake = ctx.fake(options.samples)
         row = {"w1": exact_w1(fake, ctx.real(options.n_real)), "toy_fit_samples": options.samples}
-        entry = DATASETS.get(ctx.config.data.name)
-        if hasattr(entry, "centres"):
-            centres = entry.centres(ctx.config.data)
+        centres = DATASETS.get(ctx.config.data.name).centres(ctx.config.data)
+        if centres is not None:
             row.update(mode_coverage(fake.cpu(), centres, mode_std(ctx.config.data)))
         return row

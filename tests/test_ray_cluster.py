@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from suite import io
-from suite.tune import RAY_ENV
+from suite.env import RAY_ENV
 from tests.test_tune import ablation
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from suite.cli import main
-from suite.tune import RAY_ENV
+from suite.env import RAY_ENV
 
 for _k, _v in RAY_ENV.items():
     os.environ.setdefault(_k, _v)

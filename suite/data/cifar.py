@@ -9,7 +9,6 @@ is restricted to numpy arrays: a pickle can otherwise run arbitrary code.
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 from pathlib import Path
 from typing import Literal
@@ -17,6 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from suite import env
 from suite.data.base import DATASETS, ImageOptions
 from suite.data.images import LabelledSource, data_home, find_root, to_uint8_nchw
 from suite.data.presence import DataMissing
@@ -72,7 +72,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def download() -> Path:
-    if os.environ.get("WGAN_SUITE_OFFLINE"):
+    if env.offline():
         raise RuntimeError("downloads are disabled ($WGAN_SUITE_OFFLINE is set)")
     import torchvision.datasets as tvd
 

@@ -8,7 +8,6 @@ once at load time with antialiased bilinear filtering, which matches PIL's BILIN
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -18,16 +17,14 @@ from PIL import Image
 from torch import Tensor
 from torchvision.transforms.v2 import functional as F
 
+from suite import env
 from suite.data.base import TensorSource, to_float
 
 RESIZE_CHUNK = 4096  # images resized at once: bounds the temporaries of the resize
 LUMA = (0.299, 0.587, 0.114)  # ITU-R 601-2 weights, as in PIL's convert("L")
 
 
-def data_home() -> Path:
-    """Where datasets are downloaded and key lists cached: $WGAN_SUITE_DATA or ~/.cache."""
-    env = os.environ.get("WGAN_SUITE_DATA")
-    return Path(env) if env else Path.home() / ".cache" / "wgan-suite"
+data_home = env.data_home  # $WGAN_SUITE_DATA, else ~/.cache/wgan-suite
 
 
 def as_nchw(images: np.ndarray | Tensor) -> Tensor:

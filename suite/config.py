@@ -86,7 +86,12 @@ class TrialConfig(Options):
     metrics: list[MetricSpec] = Field(
         default_factory=list, description="scores computed at every checkpoint (suite.metrics)"
     )
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="where a direct run_trial call trains; under Ray the trial's GPU share "
+        "decides. Not part of the trial's identity (the hash): it does not change what the "
+        "trial computes",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -126,8 +131,10 @@ class TrialConfig(Options):
         return self.model_dump(mode="json")
 
     def hash(self) -> str:
-        """SHA-256 of the canonical JSON of the resolved config (defaults filled in)."""
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """SHA-256 of the canonical JSON of the resolved config (defaults filled in), without
+        ``device``: a setting is in the identity only if it changes what a trial computes."""
+        identity = self.model_dump(mode="json", exclude={"device"})
+        blob = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 
 

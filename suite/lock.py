@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from suite import io
+from suite import files
 from suite.errors import InputError
 
 LOCK_FILE = ".lock"
@@ -109,7 +109,7 @@ def runs_lock(
             "command": command,
             "started": time.time(),
         }
-        io.write_json(runs / INFO_FILE, info)
+        files.write_json(runs / INFO_FILE, info)
         try:
             yield info
         finally:

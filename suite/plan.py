@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suite import io
+from suite import files
 from suite.ablation import TrialSpec
 from suite.trial_status import DONE, current_status, read_records, read_status, write_status
 
@@ -31,7 +31,7 @@ def trial_dir(runs: Path, spec: TrialSpec) -> Path:
 def recorded_code(path: Path) -> str | None:
     """The code hash a trial directory says it ran (config.json, else status.json)."""
     try:
-        code = (io.read_json(path / "config.json").get("code") or {}).get("code_hash")
+        code = (files.read_json(path / "config.json").get("code") or {}).get("code_hash")
     except (OSError, ValueError, AttributeError):
         code = None
     return code or (read_status(path).get("code") or {}).get("code_hash")
@@ -115,7 +115,7 @@ def apply(plan: Plan, runs: Path) -> None:
         path = trial_dir(runs, spec)
         rows, torn = read_records(path)
         print(f"warning: {torn}", file=sys.stderr, flush=True)
-        io.write_jsonl(path / "records.jsonl", rows)
+        files.write_jsonl(path / "records.jsonl", rows)
     for dirname, status in plan.repair.items():
         fields = {k: status.get(k) for k in ("reason", "iteration", "wall_time")}
         write_status(runs / "trials" / dirname, status["status"], **fields)

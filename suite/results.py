@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from suite import io
+from suite import files
 from suite.ablation import TrialSpec
 from suite.analysis import add_smoothed, add_updates, mark_instability
 from suite.provenance import COLUMNS as CODE_COLUMNS
@@ -40,7 +40,7 @@ def write_membership(runs: Path, specs: list[TrialSpec]) -> None:
     for s in specs:
         by_key.setdefault((s.ablation, s.budget), []).append(s)
     for (name, budget), group in by_key.items():
-        io.write_json(
+        files.write_json(
             runs / MEMBERS / f"{name}--{budget}.json",
             {
                 "ablation": name,
@@ -70,7 +70,7 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _read_config(path: Path) -> dict[str, Any]:
     try:
-        return io.read_json(path / "config.json")
+        return files.read_json(path / "config.json")
     except (OSError, ValueError):
         return {}
 
@@ -92,7 +92,7 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path, warn)
     }
     try:
         records, torn = read_records(path)
-    except io.CorruptFile as err:  # reported as the trial's status, never as fewer rows
+    except files.CorruptFile as err:  # reported as the trial's status, never as fewer rows
         records, torn = [], None
         warn(f"trial {entry['trial_id']} is corrupt: {err}")
     if torn:
@@ -141,7 +141,7 @@ def collect(runs: Path, warn=_say) -> tuple[pd.DataFrame, pd.DataFrame]:
     trials, rows = [], []
     for file in sorted((runs / MEMBERS).glob("*.json")):
         try:
-            member = io.read_json(file)
+            member = files.read_json(file)
         except (OSError, ValueError):
             warn(f"{file}: unreadable, skipped (the next `run` of that ablation rewrites it)")
             continue
@@ -162,5 +162,5 @@ def collect(runs: Path, warn=_say) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _write_table(frame: pd.DataFrame, stem: Path) -> None:
     buf = _io.BytesIO()
     frame.to_parquet(buf, index=False)
-    io.write_bytes(stem.with_suffix(".parquet"), buf.getvalue())
-    io.write_text(stem.with_suffix(".csv"), frame.to_csv(index=False))
+    files.write_bytes(stem.with_suffix(".parquet"), buf.getvalue())
+    files.write_text(stem.with_suffix(".csv"), frame.to_csv(index=False))

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 import suite
-from suite import io
+from suite import files
 
 DONE = ("finished", "diverged")  # results, never rerun
 STATUS_FILE = "status.json"
@@ -34,7 +34,7 @@ def read_status(trial_dir: Path) -> dict[str, Any]:
     if not path.exists():
         return {"status": "pending"}
     try:
-        data = io.read_json(path)
+        data = files.read_json(path)
     except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError
         return {"status": "unknown", "status_error": f"{path}: unreadable ({type(err).__name__})"}
     if not isinstance(data, dict) or not isinstance(data.get("status"), str):
@@ -45,7 +45,7 @@ def read_status(trial_dir: Path) -> dict[str, Any]:
 def write_status(trial_dir: Path, status: str, **fields: Any) -> None:
     old = read_status(trial_dir)
     old.pop("status_error", None)
-    io.write_json(
+    files.write_json(
         trial_dir / STATUS_FILE,
         {**old, **fields, "status": status, "updated": datetime.now(UTC).isoformat()},
     )
@@ -54,21 +54,21 @@ def write_status(trial_dir: Path, status: str, **fields: Any) -> None:
 def read_records(trial_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
     """All records of a trial, checked, and a note when a torn last line was dropped.
 
-    Raises ``io.CorruptFile`` (file and line) for a line that is not a record, or
+    Raises ``files.CorruptFile`` (file and line) for a line that is not a record, or
     iterations that do not strictly increase (two writers, or an edited file).
     """
     path = trial_dir / RECORDS_FILE
-    rows, note = io.read_jsonl_checked(path)
+    rows, note = files.read_jsonl_checked(path)
     last = -1  # a record of iteration 0 (the untrained state) may come first
     for number, row in enumerate(rows, start=1):
         it = row.get("iteration")
         if not isinstance(it, int) or isinstance(it, bool) or it <= last:
             after = f"after {last}" if last >= 0 else "first"
             problem = f"iteration {it!r} {after}: records must have increasing iterations"
-            raise io.CorruptFile(path, problem, number)
+            raise files.CorruptFile(path, problem, number)
         if row.get("status") not in RECORD_STATUSES:
             problem = f"status {row.get('status')!r} is not one of {', '.join(RECORD_STATUSES)}"
-            raise io.CorruptFile(path, problem, number)
+            raise files.CorruptFile(path, problem, number)
         last = it
     return rows, note
 
@@ -96,7 +96,7 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
     note = status.get("status_error")
     try:
         rows, _ = read_records(trial_dir)
-    except io.CorruptFile as err:
+    except files.CorruptFile as err:
         return {**status, "status": "corrupt", "reason": str(err)}
     last = rows[-1] if rows else None
     if last is not None and last["status"] in DONE:

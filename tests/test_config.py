@@ -92,3 +92,12 @@ def test_yaml_file_errors(tmp_path):
     bad.write_text("!!python/object/apply:os.system ['echo hi']\n")  # never executed
     with pytest.raises(ConfigError, match="YAML"):
         load_trial_config(bad)
+
+
+def test_device_is_not_part_of_the_trial_identity():
+    """Under Ray the GPU share picks the device; a setting that cannot change what a trial
+    computes must not change its hash (and its directory)."""
+    cpu = load_trial_config(toy_config(device="cpu"))
+    auto = load_trial_config(toy_config(device="auto"))
+    assert cpu.hash() == auto.hash()
+    assert load_trial_config(toy_config(nz=3)).hash() != cpu.hash()

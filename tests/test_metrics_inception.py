@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch_fidelity
 
-from suite import io
+from suite import files
 from suite.columns import column_info
 from suite.config import load_trial_config
 from suite.metrics.cache import cache_dir
@@ -66,7 +66,7 @@ def test_converted_weights_give_the_torchscript_features(weights):
         ours, theirs = fe(x)[0], script((x.float() - 128) / 128)
     assert ours.shape == theirs.shape == (2, 2048)
     assert (ours - theirs).abs().max() < 1e-5
-    state = io.torch_load(weights.path)
+    state = files.torch_load(weights.path)
     assert len(state) == 566 and torch.isnan(state["fc.weight"]).all()
 
 
@@ -145,12 +145,12 @@ def test_is_is_unavailable_without_logits_and_computed_with_a_stand_in_head(
     out = InceptionScore.compute(ctx, spec)
     assert "is" not in out and "logits" in out["is_unavailable"]
     # a stand-in file: the same network with a random (finite) 1008-way head
-    state = io.torch_load(weights.path)
+    state = files.torch_load(weights.path)
     g = torch.Generator().manual_seed(0)
     state["fc.weight"] = torch.randn(1008, 2048, generator=g) * 0.01
     state["fc.bias"] = torch.zeros(1008)
     stand_in = tmp_path / "stand-in.pth"
-    io.torch_save(state, stand_in)
+    files.torch_save(state, stand_in)
     assert describe(stand_in, "test").has_logits
     monkeypatch.setenv("WGAN_SUITE_INCEPTION_WEIGHTS", str(stand_in))
     ctx.new_checkpoint()

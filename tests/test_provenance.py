@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from suite import io, provenance
+from suite import files, provenance
 from suite.ablation import load_ablation
 from suite.plan import SUPERSEDED, apply, make_plan, trial_dir
 from suite.provenance import code_hash, code_identity, git_state, mixes_code
@@ -84,8 +84,8 @@ def toy_trials(tmp_path: Path, runs: Path):
 
 
 def mark_old(path: Path) -> None:
-    saved = io.read_json(path / "config.json")
-    io.write_json(path / "config.json", {**saved, "code": {**saved["code"], "code_hash": OLD}})
+    saved = files.read_json(path / "config.json")
+    files.write_json(path / "config.json", {**saved, "code": {**saved["code"], "code_hash": OLD}})
 
 
 def test_trials_of_other_code_are_rerun_or_kept_and_marked(tmp_path):
@@ -119,7 +119,7 @@ def test_unfinished_trial_of_other_code_always_restarts(tmp_path):
     runs = tmp_path / "runs"
     specs = toy_trials(tmp_path, runs)
     path = trial_dir(runs, specs[1])
-    io.write_jsonl(path / "records.jsonl", [])  # it had not finished (a checkpoint only)
+    files.write_jsonl(path / "records.jsonl", [])  # it had not finished (a checkpoint only)
     mark_old(path)
     plan = make_plan(specs, runs, code_hash(), keep_stale=True)
     assert plan.supersede == [specs[1]] and plan.todo == [specs[1]]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from suite import io
+from suite import files
 from suite.env import RAY_ENV
 from tests.test_tune import ablation
 
@@ -155,7 +155,9 @@ def cluster(tmp_path):
 def records(runs: Path) -> dict[str, list[dict]]:
     timing = ("wall_time", "eval_seconds", "checkpoint")
     return {
-        p.parent.name: [{k: v for k, v in r.items() if k not in timing} for r in io.read_jsonl(p)]
+        p.parent.name: [
+            {k: v for k, v in r.items() if k not in timing} for r in files.read_jsonl(p)
+        ]
         for p in sorted((runs / "trials").glob("*/records.jsonl"))
     }
 
@@ -164,7 +166,7 @@ def trial_on(runs: Path, sid: int) -> Path | None:
     """A trial running in session ``sid`` (a node's processes) with a few records, if any."""
     for status in (runs / "trials").glob("*/status.json"):
         with contextlib.suppress(OSError, ValueError):
-            st = io.read_json(status)
+            st = files.read_json(status)
             pid = (st.get("hardware") or {}).get("pid")
             lines = (status.parent / "records.jsonl").read_bytes().count(b"\n")
             if st["status"] == "running" and pid and os.getsid(pid) == sid and lines >= 3:

@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 
-from suite import io
+from suite import files
 from suite.config import load_trial_config
 from suite.train import run_trial
 from suite.train.trial import CHECKPOINT, PREVIOUS
@@ -35,7 +35,7 @@ def reference(tmp_path_factory):
     """An uninterrupted run: the records every repaired trial must end with."""
     path = tmp_path_factory.mktemp("ref")
     list(run_trial(load_trial_config(CFG), path))
-    return strip_time(io.read_jsonl(path / "records.jsonl"))
+    return strip_time(files.read_jsonl(path / "records.jsonl"))
 
 
 def interrupted(path, stop_after: int):
@@ -69,11 +69,11 @@ def resume(path):
 def test_torn_last_line_is_dropped_with_a_note(tmp_path):
     path = tmp_path / "r.jsonl"
     path.write_text('{"iteration": 1}\n{"iteration": 2}\n{"itera')
-    rows, note = io.read_jsonl_checked(path)
+    rows, note = files.read_jsonl_checked(path)
     assert rows == [{"iteration": 1}, {"iteration": 2}]
     assert "line 3 is incomplete" in note
     with pytest.warns(UserWarning, match="line 3 is incomplete"):
-        assert len(io.read_jsonl(path)) == 2
+        assert len(files.read_jsonl(path)) == 2
 
 
 @pytest.mark.parametrize(
@@ -88,22 +88,22 @@ def test_torn_last_line_is_dropped_with_a_note(tmp_path):
 def test_damaged_line_is_an_error_naming_file_and_line(tmp_path, text, line, problem):
     path = tmp_path / "r.jsonl"
     path.write_bytes(text.encode("latin-1"))
-    with pytest.raises(io.CorruptFile) as info:
-        io.read_jsonl_checked(path)
+    with pytest.raises(files.CorruptFile) as info:
+        files.read_jsonl_checked(path)
     assert info.value.line == line and problem in str(info.value)
     assert str(info.value).startswith(f"{path}: line {line}: ")
 
 
 def test_records_out_of_order_are_corrupt(tmp_path):
     rows = [{"iteration": i, "status": "running"} for i in (1, 2, 2, 3)]  # two writers
-    io.write_jsonl(tmp_path / "records.jsonl", rows)
-    with pytest.raises(io.CorruptFile, match="line 3: iteration 2 after 2"):
+    files.write_jsonl(tmp_path / "records.jsonl", rows)
+    with pytest.raises(files.CorruptFile, match="line 3: iteration 2 after 2"):
         read_records(tmp_path)
 
 
 def test_records_may_start_with_the_untrained_iteration_0(tmp_path):
     rows = [{"iteration": i, "status": "running"} for i in (0, 5, 10)]
-    io.write_jsonl(tmp_path / "records.jsonl", rows)
+    files.write_jsonl(tmp_path / "records.jsonl", rows)
     assert read_records(tmp_path) == (rows, None)
 
 
@@ -116,7 +116,7 @@ def test_finished_trial_with_garbled_first_line_is_corrupt_then_redone(tmp_path,
     rows, notes = resume(tmp_path)
     assert [r["iteration"] for r in rows] == list(range(0, 10))  # from scratch: iteration 0 too
     assert any("line 1" in n and "restarting from scratch" in n for n in notes)
-    assert strip_time(io.read_jsonl(records)) == reference
+    assert strip_time(files.read_jsonl(records)) == reference
     assert list((tmp_path / "corrupt").iterdir())  # the damaged file is kept
 
 
@@ -126,7 +126,7 @@ def test_running_trial_with_garbled_first_line_is_not_emptied_and_finished(tmp_p
     records.write_bytes(b"{{{" + records.read_bytes()[3:])
     rows, _ = resume(tmp_path)
     assert rows[0]["iteration"] == 0 and rows[-1]["status"] == "finished"  # from scratch
-    assert strip_time(io.read_jsonl(records)) == reference
+    assert strip_time(files.read_jsonl(records)) == reference
 
 
 def test_torn_tail_is_redone(tmp_path, reference):
@@ -136,7 +136,7 @@ def test_torn_tail_is_redone(tmp_path, reference):
         fh.write(b'{"iteration": 6, "sta')
     rows, notes = resume(tmp_path)
     assert rows[0]["iteration"] == 4 and any("incomplete" in n for n in notes)
-    assert strip_time(io.read_jsonl(records)) == reference
+    assert strip_time(files.read_jsonl(records)) == reference
 
 
 # --------------------------------------------------------------------------- item 4: checkpoints
@@ -157,16 +157,16 @@ def test_damaged_checkpoint_resumes_from_the_previous_one(tmp_path, reference, d
     assert rows[0]["iteration"] == 4  # back to the checkpoint at 3
     assert any(str(latest) in n and "moved to" in n for n in notes), notes
     assert not any("weights_only" in n for n in notes)  # none of torch's advice
-    assert strip_time(io.read_jsonl(tmp_path / "records.jsonl")) == reference
+    assert strip_time(files.read_jsonl(tmp_path / "records.jsonl")) == reference
 
 
 def test_checksum_flip_is_detected(tmp_path):
     interrupted(tmp_path, 4)
     path = tmp_path / CHECKPOINT
     flip_tensor_byte(path)
-    assert io.torch_load(path)["iteration"] == 3  # torch alone does not notice
-    with pytest.raises(io.CorruptFile, match="does not match its checksum"):
-        io.load_checkpoint(path)
+    assert files.torch_load(path)["iteration"] == 3  # torch alone does not notice
+    with pytest.raises(files.CorruptFile, match="does not match its checksum"):
+        files.load_checkpoint(path)
 
 
 def test_both_checkpoints_damaged_restarts_from_scratch(tmp_path, reference):
@@ -175,18 +175,18 @@ def test_both_checkpoints_damaged_restarts_from_scratch(tmp_path, reference):
         (tmp_path / rel).write_bytes(b"\0" * 100)
     rows, notes = resume(tmp_path)
     assert rows[0]["iteration"] == 1 and len(notes) == 2
-    assert strip_time(io.read_jsonl(tmp_path / "records.jsonl")) == reference
+    assert strip_time(files.read_jsonl(tmp_path / "records.jsonl")) == reference
 
 
 def test_checkpoint_without_its_record_is_not_resumed_from(tmp_path, reference):
     """The crash came after the checkpoint was written and before its record."""
     interrupted(tmp_path, 7)
     records = tmp_path / "records.jsonl"
-    rows = io.read_jsonl(records)
-    io.write_jsonl(records, [r for r in rows if r["iteration"] < 6])
+    rows = files.read_jsonl(records)
+    files.write_jsonl(records, [r for r in rows if r["iteration"] < 6])
     resumed, notes = resume(tmp_path)
     assert resumed[0]["iteration"] == 4 and any("has no record" in n for n in notes)
-    assert strip_time(io.read_jsonl(records)) == reference
+    assert strip_time(files.read_jsonl(records)) == reference
 
 
 # --------------------------------------------------------------------------- item 5: status
@@ -196,7 +196,7 @@ def test_finished_trial_is_not_retrained_and_yields_its_final_record(tmp_path):
     full = list(run_trial(load_trial_config(CFG), tmp_path))
     before = (tmp_path / "records.jsonl").read_bytes()
     again, notes = resume(tmp_path)
-    assert again == [io.read_jsonl(tmp_path / "records.jsonl")[-1]]
+    assert again == [files.read_jsonl(tmp_path / "records.jsonl")[-1]]
     assert again[0]["iteration"] == 9 and again[0]["wall_time"] == full[-1]["wall_time"]
     assert (tmp_path / "records.jsonl").read_bytes() == before and not notes
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from suite import io
+from suite import files
 from suite.ablation import load_ablation
 from suite.cli import EXIT_BUSY, main
 from suite.data.mnist import FashionMNIST, IdxSet
@@ -59,7 +59,9 @@ def run(path: Path, runs: Path, *extra: str) -> int:
 def records(runs: Path) -> dict[str, list[dict]]:
     timing = ("wall_time", "eval_seconds", "checkpoint")
     return {
-        p.parent.name: [{k: v for k, v in r.items() if k not in timing} for r in io.read_jsonl(p)]
+        p.parent.name: [
+            {k: v for k, v in r.items() if k not in timing} for r in files.read_jsonl(p)
+        ]
         for p in sorted((runs / "trials").glob("*/records.jsonl"))
     }
 
@@ -144,9 +146,9 @@ def test_edited_code_reruns_trials_or_keeps_them_marked(tmp_path, ray_up, capsys
     first = trial_dir(runs, specs_of(path)[0])
 
     def make_old():
-        saved = io.read_json(first / "config.json")
+        saved = files.read_json(first / "config.json")
         saved["code"]["code_hash"] = "0" * 64
-        io.write_json(first / "config.json", saved)
+        files.write_json(first / "config.json", saved)
 
     make_old()
     capsys.readouterr()
@@ -177,8 +179,8 @@ def test_crash_leftovers_are_repaired_and_reported(tmp_path, ray_up, capsys):
     # 5: a garbled status.json
     (dirs[1] / "status.json").write_text('{"status": "fini')
     # 4: an interrupted trial whose latest checkpoint is damaged
-    rows = io.read_jsonl(dirs[2] / "records.jsonl")
-    io.write_jsonl(dirs[2] / "records.jsonl", [r for r in rows if r["iteration"] <= 5])
+    rows = files.read_jsonl(dirs[2] / "records.jsonl")
+    files.write_jsonl(dirs[2] / "records.jsonl", [r for r in rows if r["iteration"] <= 5])
     write_status(dirs[2], "running")
     (dirs[2] / CHECKPOINT).write_bytes(b"\0" * 64)
     # 3: a finished trial whose first record is garbled

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from suite import io
+from suite import files
 from suite.config import load_trial_config
 from suite.train import run_trial
 from tests.conftest import toy_config
@@ -43,15 +43,15 @@ def test_toy_trial_writes_records_checkpoint_and_samples(tmp_path):
         assert key in rows[0]
     assert rows[0]["w_estimate"] == pytest.approx(-rows[0]["loss_critic"])
     assert rows[-1]["images_seen"] == 7 * 5 * 32
-    assert strip_time(io.read_jsonl(tmp_path / "records.jsonl"))[1:] == strip_time(rows)
-    assert io.read_json(tmp_path / "config.json")["config_hash"] == cfg.hash()
+    assert strip_time(files.read_jsonl(tmp_path / "records.jsonl"))[1:] == strip_time(rows)
+    assert files.read_json(tmp_path / "config.json")["config_hash"] == cfg.hash()
     assert sorted(os.listdir(tmp_path / "samples")) == [
         "iter_0000000.png",
         "iter_0000003.png",
         "iter_0000006.png",
         "iter_0000007.png",
     ]
-    state = io.torch_load(tmp_path / "checkpoint" / "state.pt")
+    state = files.torch_load(tmp_path / "checkpoint" / "state.pt")
     assert state["iteration"] == 7 and state["config_hash"] == cfg.hash()
 
 
@@ -100,7 +100,7 @@ def test_toy_resume_after_interruption_gives_identical_records(tmp_path):
     assert first[-1]["status"] == "stopped" and first[-1]["iteration"] == 6
     resumed = strip_time(run_trial(cfg, tmp_path / "cut"))
     assert resumed[0]["iteration"] == 5  # back to the checkpoint at 4
-    assert strip_time(io.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full
+    assert strip_time(files.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full
 
 
 @pytest.mark.skipif(not FASHION.exists(), reason="apt-get install dataset-fashion-mnist")
@@ -129,9 +129,9 @@ def test_fashion_mnist_dcgan_trial_and_exact_resume(tmp_path):
     # The checkpoint at 2 survives; 3 is redone after the restart.
     resumed = list(run_trial(cfg, tmp_path / "cut"))
     assert [r["iteration"] for r in resumed] == [3, 4]
-    assert strip_time(io.read_jsonl(tmp_path / "cut" / "records.jsonl")) == strip_time(full)
-    g = io.torch_load(tmp_path / "cut" / "checkpoint" / "state.pt")["generator"]
-    h = io.torch_load(tmp_path / "full" / "checkpoint" / "state.pt")["generator"]
+    assert strip_time(files.read_jsonl(tmp_path / "cut" / "records.jsonl")) == strip_time(full)
+    g = files.torch_load(tmp_path / "cut" / "checkpoint" / "state.pt")["generator"]
+    h = files.torch_load(tmp_path / "full" / "checkpoint" / "state.pt")["generator"]
     assert all(torch.equal(g[k], h[k]) for k in h)
 
 
@@ -167,4 +167,4 @@ def test_resume_with_metrics_gives_identical_records(tmp_path, stop_after):
     assert first[-1]["status"] == "stopped" and first[0]["iteration"] == 0
     resumed = strip_time(run_trial(cfg, tmp_path / "cut"))
     assert resumed[0]["iteration"] == (1 if stop_after < 4 else 5)  # iteration 0 is not redone
-    assert strip_time(io.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full
+    assert strip_time(files.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full

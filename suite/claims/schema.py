@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from suite import io
+from suite import files
 from suite.budgets import Budget, rank
 from suite.claims.base import Check, ClaimError, error_lines, parse_check
 from suite.options import Options
@@ -83,7 +83,7 @@ def parse_claim(raw: Any, source: str, index: int) -> Claim:
 
 
 def load_claims_file(path: Path) -> list[Claim]:
-    data = io.read_yaml(path, ClaimError)
+    data = files.read_yaml(path, ClaimError)
     if not isinstance(data, dict) or set(data) != {"claims"}:
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise ClaimError(f"{path}: expected one top-level key 'claims: [...]', got {keys}")

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from suite import io
+from suite import files
 from suite.data import DATASETS, build_source
 from suite.data.base import to_float
 from suite.metrics.cache import build_once, cache_dir, key_of, sha256_file
@@ -115,9 +115,9 @@ def _train(opts: Any, path) -> None:
         pred = net(to_float(images[test])).argmax(1)
     accuracy = float((pred == labels[test]).float().mean()) if hold else float("nan")
     meta = {"accuracy": accuracy, "recipe": RECIPE, "train_images": len(train)}
-    io.write_json(path.with_suffix(".json"), {**meta, "data": opts.model_dump(mode="json")})
+    files.write_json(path.with_suffix(".json"), {**meta, "data": opts.model_dump(mode="json")})
     state = {"net": net.state_dict(), "channels": images.shape[1], "classes": classes}
-    io.torch_save(state, path)  # last: its existence marks the entry complete
+    files.torch_save(state, path)  # last: its existence marks the entry complete
 
 
 _LOADED: dict[str, Classifier] = {}
@@ -130,10 +130,10 @@ def classifier_for(data: Any) -> Classifier:
     path = cache_dir() / "classifiers" / f"{opts.name}-{key}.pt"
     if str(path) not in _LOADED:
         build_once(path, lambda p: _train(opts, p))
-        state = io.torch_load(path)
+        state = files.torch_load(path)
         net = SmallCNN(state["channels"], state["classes"])
         net.load_state_dict(state["net"])
         net.eval()
-        meta = io.read_json(path.with_suffix(".json"))
+        meta = files.read_json(path.with_suffix(".json"))
         _LOADED[str(path)] = Classifier(net, meta["accuracy"], sha256_file(path), per_channel)
     return _LOADED[str(path)]

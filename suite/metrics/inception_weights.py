@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from suite import env, io
+from suite import env, files
 from suite.metrics.cache import build_once, cache_dir, sha256_file
 
 ENV = env.INCEPTION_WEIGHTS
@@ -98,7 +98,7 @@ def convert_fid_helper(src: Path, dst: Path) -> None:
         state[f"{name}.bn.num_batches_tracked"] = torch.tensor(0)
     state["fc.weight"] = torch.full((1008, 2048), float("nan"))
     state["fc.bias"] = torch.full((1008,), float("nan"))
-    io.torch_save(state, dst)
+    files.torch_save(state, dst)
 
 
 def _fidelity_hub_file() -> Path:
@@ -122,7 +122,7 @@ def describe(path: Path, origin: str) -> Weights:
     """SHA-256 and whether the head is real (finite, non-zero) for a state-dict file."""
     key = str(path)
     if key not in _INFO:
-        state = io.torch_load(path)
+        state = files.torch_load(path)
         fc = state.get("fc.weight")
         logits = fc is not None and bool(torch.isfinite(fc).all()) and bool(fc.abs().sum() > 0)
         _INFO[key] = Weights(path, sha256_file(path), logits, origin)

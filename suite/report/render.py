@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from suite import io
+from suite import files
 from suite.report.tables import fmt
 
 
@@ -27,6 +27,6 @@ def environment() -> Environment:
 
 
 def render(template: str, out: Path, **context: Any) -> Path:
-    io.write_text(out, environment().get_template(template).render(**context))
+    files.write_text(out, environment().get_template(template).render(**context))
     out.chmod(0o644)  # the atomic write's temp file is private; a report is for reading
     return out

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from suite import io
+from suite import files
 from suite.claims.reductions import Measure, reduce_trial
 from suite.report import labels
 from suite.report.tables import fmt, interval_text, mean_of
@@ -129,7 +129,7 @@ def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> t
 @cache
 def paper_outcomes() -> dict[str, Any]:
     """``paper_outcomes.yaml``: generator entry -> figure, words per loss entry."""
-    data = io.read_yaml(PAPER_OUTCOMES, ValueError) or {}
+    data = files.read_yaml(PAPER_OUTCOMES, ValueError) or {}
     return {"source": data.get("source", ""), "generators": data.get("generators") or {}}
 
 

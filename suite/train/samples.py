@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from torch import Tensor
 from torchvision.utils import make_grid
 
-from suite import io as atomic
+from suite import files as atomic
 from suite.data.base import to_uint8
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import torch
 
-from suite import io
+from suite import files
 from suite.config import TrialConfig
 from suite.metrics import EvalContext, evaluate
 from suite.provenance import code_identity
@@ -67,12 +67,12 @@ def _prepare_dir(config: TrialConfig, trial_dir: Path, warn: Warn) -> None:
     path = trial_dir / "config.json"
     resolved = {"config": config.to_dict(), "config_hash": config.hash(), "code": code_identity()}
     try:
-        old = io.read_json(path) if path.exists() else None
+        old = files.read_json(path) if path.exists() else None
     except ValueError:  # garbled: the checkpoint's own config hash still guards the resume
         warn(f"{path} was unreadable; moved to {move_aside(path, trial_dir)} and rewritten")
         old = None
     if old is None:
-        io.write_json(path, resolved)
+        files.write_json(path, resolved)
         return
     if old.get("config_hash") != resolved["config_hash"]:
         raise ValueError(
@@ -96,8 +96,8 @@ def _usable_checkpoint(
         if not path.exists():
             continue
         try:
-            saved = io.load_checkpoint(path, map_location=state.device)
-        except io.CorruptFile as err:
+            saved = files.load_checkpoint(path, map_location=state.device)
+        except files.CorruptFile as err:
             warn(f"{err}; moved to {move_aside(path, trial_dir)}")
             continue
         if saved["iteration"] not in logged:  # written, then the crash came before its record
@@ -120,7 +120,7 @@ def _resume(
     records = trial_dir / "records.jsonl"
     try:
         rows, torn = read_records(trial_dir)
-    except io.CorruptFile as err:
+    except files.CorruptFile as err:
         warn(f"{err}; moved to {move_aside(records, trial_dir)}; restarting from scratch")
         rows, torn = [], None
         for rel in (CHECKPOINT, PREVIOUS):  # states whose records are gone
@@ -130,7 +130,7 @@ def _resume(
         warn(torn)
     if rows and rows[-1]["status"] in DONE:
         if torn:
-            io.write_jsonl(records, rows)
+            files.write_jsonl(records, rows)
         return rows[-1], rows
     saved = _usable_checkpoint(state, trial_dir, {0} | {r["iteration"] for r in rows}, warn)
     if saved is not None:
@@ -141,7 +141,7 @@ def _resume(
         if r["iteration"] <= state.iteration
     ]
     if records.exists() or kept:
-        io.write_jsonl(records, kept)
+        files.write_jsonl(records, kept)
     return None, kept
 
 
@@ -176,7 +176,7 @@ def _checkpoint(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str
     if (trial_dir / CHECKPOINT).exists():
         (trial_dir / PREVIOUS).parent.mkdir(exist_ok=True)
         os.replace(trial_dir / CHECKPOINT, trial_dir / PREVIOUS)
-    io.save_checkpoint(state.state_dict(), trial_dir / CHECKPOINT)
+    files.save_checkpoint(state.state_dict(), trial_dir / CHECKPOINT)
     return {"checkpoint": str(trial_dir / CHECKPOINT), **_grid(state, trial_dir, z)}
 
 
@@ -232,7 +232,7 @@ def run_trial(
     scorer = EvalContext(state)
     if state.iteration == 0 and not any(r["iteration"] == 0 for r in kept):
         row = _initial(state, trial_dir, z, scorer)
-        io.append_jsonl(trial_dir / "records.jsonl", row)
+        files.append_jsonl(trial_dir / "records.jsonl", row)
         yield row
     start = time.perf_counter() - state.wall_time
     while state.iteration < config.iterations:
@@ -255,7 +255,7 @@ def run_trial(
         stop = row["status"] == "running" and should_stop is not None and should_stop()
         if stop:
             row["status"] = "stopped"
-        io.append_jsonl(trial_dir / "records.jsonl", row)
+        files.append_jsonl(trial_dir / "records.jsonl", row)
         yield row
         if row["status"] != "running":
             return

@@ -25,6 +25,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 import suite
 from suite import files
 from suite.budgets import REQUIRED, Budget
+from suite.locations import ablations_dir
 from suite.config import (
     SECTIONS,
     ConfigError,
@@ -37,7 +38,7 @@ from suite.errors import InputError, short
 from suite.grid_checks import base_warnings, trial_count
 from suite.options import Options
 
-ABLATIONS_DIR = Path("ablations")
+ABLATIONS_DIR = ablations_dir()  # found like the claims (suite.locations)
 MAX_SEEDS = 1_000  # per ablation
 MAX_SEED = 2**32 - 1
 MAX_TRIALS = 1_000  # per ablation and budget, unless raised with --max-trials

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from suite.ablation import (
+    ABLATIONS_DIR,
     MAX_TRIALS,
     Ablation,
     AblationError,
@@ -226,7 +227,12 @@ def parser() -> argparse.ArgumentParser:
                 nargs=ablations_nargs,
                 help="ablation names or YAML paths (reproduce: the paper's by default)",
             )
-            sp.add_argument("--ablations-dir", type=Path, default=Path("ablations"))
+            sp.add_argument(
+                "--ablations-dir",
+                type=Path,
+                default=ABLATIONS_DIR,
+                help=f"where ablation names are looked up (default: {ABLATIONS_DIR})",
+            )
             sp.add_argument(
                 "--max-trials",
                 type=int,

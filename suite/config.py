@@ -28,7 +28,10 @@ from suite.losses import LOSSES
 from suite.metrics import METRICS, check_metrics
 from suite.optim import OPTIMIZERS
 from suite.options import Options, component_type
+from suite.plugins import load_plugins
 from suite.schedules import SCHEDULES
+
+load_plugins()  # plugin entries join the registries before the schema is built from them
 
 DataSpec = component_type(data.DATASETS)
 GeneratorSpec = component_type(models.GENERATORS)

@@ -28,11 +28,17 @@ def test_an_ablation_not_marked_for_a_budget_is_left_out_of_its_reproduce():
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
-def test_ablation_resolves_and_smoke_trains(path, tmp_path):
+def test_ablation_resolves_at_every_budget(path):
     ab = load_ablation(path)
     assert ab.spec.name == path.stem
     for budget in {*REQUIRED, *ab.spec.budgets}:
         assert ab.trials(budget)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_ablation_smoke_trains(path, tmp_path):
+    ab = load_ablation(path)
     seen = set()
     first = ab.seeds("smoke")[0]
     for spec in ab.trials("smoke"):  # one seed of every cell: each entry and option trains

@@ -70,6 +70,7 @@ def test_converted_weights_give_the_torchscript_features(weights):
     assert len(state) == 566 and torch.isnan(state["fc.weight"]).all()
 
 
+@pytest.mark.slow
 def test_fid_is_zero_on_itself_and_grows_with_noise(weights):
     real = _images(1)
     name = "test-real-blocky"
@@ -107,6 +108,7 @@ def _ctx(tmp_path):
     return EvalContext(build_state(cfg, torch.device("cpu"))), cfg
 
 
+@pytest.mark.slow
 def test_suite_fid_equals_torch_fidelity_on_the_same_inputs(tmp_path, weights):
     ctx, cfg = _ctx(tmp_path)
     spec = cfg.metrics[0]
@@ -137,6 +139,7 @@ def test_suite_fid_equals_torch_fidelity_on_the_same_inputs(tmp_path, weights):
     assert name != real_name(cfg.data, N, "0" * 64) != real_name(cfg.data, N + 1, weights.sha256)
 
 
+@pytest.mark.slow
 def test_is_is_unavailable_without_logits_and_computed_with_a_stand_in_head(
     tmp_path, weights, monkeypatch
 ):

@@ -174,6 +174,7 @@ def trial_on(runs: Path, sid: int) -> Path | None:
     return None
 
 
+@pytest.mark.slow
 def test_grid_survives_a_killed_worker_node(tmp_path, cluster):
     path = ablation(tmp_path, "cluster", seeds=[0, 1], grid={"loss": ["wgan"]}, budgets=BUDGETS)
     runs = tmp_path / "runs"

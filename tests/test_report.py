@@ -354,6 +354,7 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
 def test_headless_chromium_renders_every_page(built, tmp_path):
     """A real browser, offline: the claims table and every image render, no link is broken."""

@@ -16,6 +16,7 @@ from suite.train.state import build_state
 from tests.conftest import toy_config
 
 
+@pytest.mark.slow
 def test_wgan_clip_covers_the_8_gaussians(tmp_path):
     # gan_toy.py's nets (3 hidden ReLU layers, He init, batch 256), narrowed to 128 units
     # and with a larger step and clip range so that 2,000 generator iterations suffice on CPU.

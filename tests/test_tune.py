@@ -71,6 +71,7 @@ def tables(runs: Path):
     return pd.read_parquet(runs / "results.parquet"), pd.read_parquet(runs / "trials.parquet")
 
 
+@pytest.mark.slow
 def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
     grid = ablation(
         tmp_path, "grid2", grid={"loss": ["wgan", "wgan_gp"], "c_optimizer.lr": [5e-5, 1e-4]}
@@ -119,6 +120,7 @@ def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
     assert "scheduled 0 of 8 trials" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_a_new_ablation_is_just_a_file(tmp_path, ray_local, capsys):
     """No code change: a YAML written here runs end to end at the smoke budget."""
     path = ablation(
@@ -159,6 +161,7 @@ def _statuses(runs: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_sigkill_then_rerun_completes_the_grid(tmp_path):
     path = ablation(tmp_path, "killme", seeds=[0, 1], grid={"loss": ["wgan", "gan_ns"]})
     runs = tmp_path / "runs"

@@ -14,11 +14,13 @@ from pydantic import Field, ValidationError, field_validator
 
 from suite import files
 from suite.budgets import Budget, rank
+from suite.locations import claims_dir
+from suite.plugins import claims_dirs
 from suite.claims.base import Check, ClaimError, error_lines, parse_check
 from suite.options import Options
 from suite.stats import ALPHA
 
-CLAIMS_DIR = Path(__file__).resolve().parents[2] / "claims"  # <repo>/claims, like ablations/
+CLAIMS_DIR = claims_dir()  # found like the ablations (suite.locations)
 
 
 class Claim(Options):
@@ -93,11 +95,12 @@ def load_claims_file(path: Path) -> list[Claim]:
 
 
 def load_claims(path: str | Path | None = None) -> list[Claim]:
-    """Claims of one file, or of every ``*.yaml`` in a folder (default: the repo's ``claims/``)."""
-    root = Path(path) if path is not None else CLAIMS_DIR
-    files = sorted(root.glob("*.yaml")) if root.is_dir() else [root]
+    """Claims of one file, or of every ``*.yaml`` in a folder; by default the shipped
+    ``claims/`` and the ``claims/`` of every plugin folder ($WGAN_SUITE_PLUGINS)."""
+    roots = [Path(path)] if path is not None else [CLAIMS_DIR, *claims_dirs()]
+    files = [f for r in roots for f in (sorted(r.glob("*.yaml")) if r.is_dir() else [r])]
     if not files:
-        raise ClaimError(f"{root}: no claims files (*.yaml)")
+        raise ClaimError(f"{', '.join(map(str, roots))}: no claims files (*.yaml)")
     claims: list[Claim] = []
     origin: dict[str, Path] = {}
     for file in files:

@@ -1,0 +1,32 @@
+"""Where the shipped ablations and claims are: found the same way, never by the current
+directory by accident.
+
+In a checkout (or an editable install) they are the project's ``ablations/`` and
+``claims/`` beside the ``suite`` package; a wheel installs them as data under
+``<prefix>/share/wgan-suite/``. ``--ablations-dir`` (and a claims folder passed to the
+report) override them; plugin folders (``$WGAN_SUITE_PLUGINS``) add claims of their own.
+"""
+
+from __future__ import annotations
+
+import sysconfig
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+SHARE = Path(sysconfig.get_path("data")) / "share" / "wgan-suite"
+
+
+def project_root() -> Path:
+    """The checkout holding this package, else the installed data folder."""
+    checkout = PACKAGE.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "ablations").is_dir():
+        return checkout
+    return SHARE
+
+
+def ablations_dir() -> Path:
+    return project_root() / "ablations"
+
+
+def claims_dir() -> Path:
+    return project_root() / "claims"

@@ -1,6 +1,6 @@
 """Ablation files: YAML -> validated ablation -> expanded grid of resolved trials.
 
-An ablation is one YAML file in ``ablations/`` (STYLE 4): ``base`` trial settings,
+An ablation is one YAML file in ``ablations/``: ``base`` trial settings,
 ``grid`` axes whose product is taken, ``zip`` axes that vary together, ``exclude``
 rules, ``seeds``, ``budgets`` (``smoke``, ``quick``, ``paper`` at least) and per-trial
 ``resources``. ``include`` pulls shared settings from other files (local keys win).

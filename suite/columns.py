@@ -1,4 +1,4 @@
-"""What each result column means, declared once on the entry that writes it (STYLE 3).
+"""What each result column means, declared once on the entry that writes it.
 
 Metric entries (``suite.metrics``) and loss entries (``suite.losses``) carry a
 ``columns`` dict, column name -> ``Column``. Analysis, claims and report read the

@@ -1,4 +1,4 @@
-"""The resolved trial config: one frozen, validated object per training run (STYLE 5).
+"""The resolved trial config: one frozen, validated object per training run.
 
 Every section that names a registry entry (``data``, ``generator``, ``critic``,
 ``loss``, ``lipschitz``, ``g_optimizer``, ``c_optimizer``, ``schedule``, each of

@@ -1,4 +1,4 @@
-"""Adversarial losses as pure functions of critic outputs (STYLE 9).
+"""Adversarial losses as pure functions of critic outputs.
 
 Each entry maps per-sample critic scores to named terms; nothing here calls
 ``backward`` and the Lipschitz method (clip, penalty, spectral norm) is a separate

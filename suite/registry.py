@@ -1,4 +1,4 @@
-"""One generic registry, one instance per extension point (STYLE 2).
+"""One generic registry, one instance per extension point.
 
 A new architecture, loss, dataset, ... is one decorated function or class in the
 file of its kind; nothing else changes. Unknown names fail with the allowed ones.

@@ -1,4 +1,4 @@
-"""One tidy table from the trial directories (STYLE 16).
+"""One tidy table from the trial directories.
 
 ``runs/results.{parquet,csv}``: a row per (ablation, trial, logged iteration), with
 the ablation's axes, the seed, the budget, the flattened resolved config and every

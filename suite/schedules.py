@@ -1,4 +1,4 @@
-"""Critic schedules: pure functions of the generator iteration (STYLE 11)."""
+"""Critic schedules: pure functions of the generator iteration."""
 
 from __future__ import annotations
 

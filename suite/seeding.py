@@ -1,4 +1,4 @@
-"""Named random streams derived from the one trial seed (STYLE 13).
+"""Named random streams derived from the one trial seed.
 
 Each stream is keyed by its name, so adding a stream never shifts the others.
 """

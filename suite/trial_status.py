@@ -116,7 +116,7 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
 
 
 def provenance(device: torch.device) -> dict[str, Any]:
-    """Hardware and versions recorded with every trial (STYLE 17)."""
+    """Hardware and versions recorded with every trial."""
     import ray
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None

@@ -1,4 +1,4 @@
-"""Ray Tune is the only scheduler (STYLE 18): every trial of a grid is one Tune trial.
+"""Ray Tune is the only scheduler: every trial of a grid is one Tune trial.
 
 ``run_trial`` knows nothing about Ray; this adapter turns its records into
 ``tune.report`` calls with Tune checkpoints and prints one progress line per event

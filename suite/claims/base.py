@@ -1,7 +1,7 @@
 """The check vocabulary's spine: the ``Check`` base class, its registry and its parser.
 
 A claim's ``check:`` is a mapping with a ``kind``; the kind names a registered ``Check``
-class that validates the rest (STYLE 2, 5). A new kind is one decorated class; the
+class that validates the rest. A new kind is one decorated class; the
 parser, the evaluator and the report never learn kind names.
 """
 

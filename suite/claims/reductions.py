@@ -2,7 +2,7 @@
 
 A claim compares seeds, so every check first turns each trial's curve into one value
 (its final FID, the fraction of negative step cosines, whether it diverged, ...). Each
-reduction is a registered ``Reduction`` (STYLE 2) that also knows how to *make* a curve
+reduction is a registered ``Reduction`` that also knows how to *make* a curve
 with a given value (``example``), so every claim can be tested on synthetic tables in
 both directions. ``binary`` reductions (0/1 per trial) are tested as rates.
 """
@@ -278,7 +278,7 @@ class FracBelow(Reduction):
 
 @REDUCTIONS.register("diverged")
 class Diverged(Reduction):
-    """Divergence is a result (STYLE 14): 1 for a diverged trial, 0 for a finished one."""
+    """Divergence is a result: 1 for a diverged trial, 0 for a finished one."""
 
     binary = True
     needs_metric = False

@@ -1,6 +1,6 @@
 """Claims files: ``claims/*.yaml`` -> validated, frozen ``Claim`` objects.
 
-A claim is data (STYLE 5): where the paper says it, what it says, which ablation's rows
+A claim is data: where the paper says it, what it says, which ablation's rows
 test it, and a declarative check. Files are read with ``yaml.safe_load`` only; nothing
 in them is executed. Every problem names file, claim id, key and what is allowed.
 """

@@ -1,6 +1,6 @@
 """Claims x results table -> one verdict per claim, with the effect, interval, test, p, n.
 
-Reads only the tidy tables (STYLE 20). Each claim is judged on its ablation's rows at one
+Reads only the tidy tables. Each claim is judged on its ablation's rows at one
 budget: the one asked for, else the largest present. A budget the claim does not list as
 deciding it (smoke never does) gives "inconclusive", still showing what was measured,
 and names the smallest budget that would decide it.
@@ -111,7 +111,7 @@ def describe_check(claim: Claim) -> str:
 
 
 def verdicts_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
-    """One row per verdict; ``trial_ids`` joined by spaces (no arrays in cells, STYLE 16)."""
+    """One row per verdict; ``trial_ids`` joined by spaces (no arrays in cells)."""
     rows = [{**asdict(v), "trial_ids": " ".join(v.trial_ids)} for v in verdicts]
     return pd.DataFrame(rows, columns=[f.name for f in fields(Verdict)])
 

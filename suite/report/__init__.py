@@ -1,6 +1,6 @@
 """``python -m suite report``: a self-contained HTML report from the results tables.
 
-The report reads only the previous stages' files (STYLE 20): ``results.parquet`` and
+The report reads only the previous stages' files: ``results.parquet`` and
 ``trials.parquet`` of one or more run directories, the sample PNGs in the trial
 directories they name, and the claim verdicts. It writes ``index.html`` (a first screen
 with a figure of verdicts per claim and budget, the counts and what would decide the

@@ -1,4 +1,4 @@
-"""The index page's run metadata (STYLE 17 provenance): hardware, versions, wall time,
+"""The index page's run metadata (provenance): hardware, versions, wall time,
 samples, and which code produced the rows."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _unique_ints(values: pd.Series) -> list[str]:
 
 
 # ---------------------------------------------------------------- code provenance
-CODE = ("git_commit", "git_dirty", "code_hash")  # STYLE 17: which code produced a row
+CODE = ("git_commit", "git_dirty", "code_hash")  # which code produced a row
 
 
 def _code_key(row: pd.Series, columns: list[str]) -> str:

@@ -1,6 +1,6 @@
 """The stability table (WGAN Sec. 4.3, Figs. 5-7): one label per cell that means what it says.
 
-* diverged: a seed's loss went non-finite (divergence is a result, STYLE 14);
+* diverged: a seed's loss went non-finite (divergence is a result);
 * not trained: the generator has not learnt: most seeds' quality score did not at least
   halve from iteration 0. The same rule, and the same code, as the claims' ``failed``
   reduction (``suite.claims.reductions``), so the table and the verdicts cannot disagree

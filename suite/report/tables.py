@@ -2,7 +2,7 @@
 
 Everything here reads the tidy tables of ``suite.results`` (columns in
 ``contract/results_schema.md``) and returns plain frames or dicts for the templates.
-No ablation is known by name: what a page shows follows from its columns (STYLE 20).
+No ablation is known by name: what a page shows follows from its columns.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """One trial, from a resolved config to a stream of records, checkpoints and sample grids.
 
 Files in ``trial_dir`` (each written atomically or append-only):
-  config.json          the resolved config and the code that runs it, written first (STYLE 8)
+  config.json          the resolved config and the code that runs it, written first
   records.jsonl        one line per logged generator iteration
   checkpoint/state.pt  the latest full training state (weights_only loadable, checksummed)
   checkpoint-previous/state.pt  the one before it: the fallback when the latest is damaged

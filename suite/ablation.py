@@ -25,7 +25,6 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 import suite
 from suite import files
 from suite.budgets import REQUIRED, Budget
-from suite.locations import ablations_dir
 from suite.config import (
     SECTIONS,
     ConfigError,
@@ -36,6 +35,7 @@ from suite.config import (
 )
 from suite.errors import InputError, short
 from suite.grid_checks import base_warnings, trial_count
+from suite.locations import ablations_dir
 from suite.options import Options
 
 ABLATIONS_DIR = ablations_dir()  # found like the claims (suite.locations)

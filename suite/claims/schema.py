@@ -14,10 +14,10 @@ from pydantic import Field, ValidationError, field_validator
 
 from suite import files
 from suite.budgets import Budget, rank
-from suite.locations import claims_dir
-from suite.plugins import claims_dirs
 from suite.claims.base import Check, ClaimError, error_lines, parse_check
+from suite.locations import claims_dir
 from suite.options import Options
+from suite.plugins import claims_dirs
 from suite.stats import ALPHA
 
 CLAIMS_DIR = claims_dir()  # found like the ablations (suite.locations)

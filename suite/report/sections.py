@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from suite.analysis import first_present
 from suite.report import labels, plots
 from suite.report import stability as st
 from suite.report import tables as t
@@ -74,7 +75,7 @@ def stability(scope: Scope) -> Section | None:
     s = scope.summary
     if not {"axis.generator", "axis.loss"} <= set(t.axis_columns(s)):
         return None
-    quality = t.quality_metric(scope.results, toy=False)
+    quality = t.quality_metric(scope.results)
     grid = t.layout(s, ["axis.generator", "axis.critic"], "axis.loss")
     cells = st.stability_rows(s, scope.results, quality)
     for entry in cells.values():
@@ -122,7 +123,7 @@ def curves(scope: Scope, which: str) -> Section | None:
     quality = t.quality_metric(scope.results)
     for label in _cells(scope):
         cell = scope.trial_rows([label])
-        estimate = t.first_present(cell, columns)
+        estimate = first_present(cell, columns)
         if estimate is None:
             continue
         uri = plots.estimate_curves(cell, estimate, quality, label, reference)
@@ -170,7 +171,7 @@ def optimizers(scope: Scope) -> Section | None:
     section = Section("optimizers", f"optimizers{scope.suffix}", "Critic optimizer")
     facets = [a for a in t.varied_axes(s) if not t.determined_by(s, [axis], a)]
     facet = facets[0] if facets else None
-    estimate = t.first_present(res, CURVES["w"][0])
+    estimate = first_present(res, CURVES["w"][0])
     if estimate:
         caption = "Look for: steady curves with RMSprop; jumps or blow-ups with momentum/Adam."
         uri = plots.grouped_curves(res.dropna(subset=[estimate]), estimate, axis, facet)
@@ -202,7 +203,7 @@ def toy(scope: Scope) -> Section | None:
         "seeds (suite.stats)."
     )
     section = Section("toy", f"toy{scope.suffix}", "Toy mixtures: modes and W1", intro)
-    metrics = ("modes_covered", "high_quality_frac", "w1")
+    metrics = t.TOY_TABLE
     headers = {m: {"text": labels.label(m), "title": labels.describe(m)} for m in metrics}
     section.data = {"layout": grid, "pictures": pictures, "rows": t.toy_rows(s), "headers": headers}
     return section

@@ -16,14 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suite.analysis import first_present
-from suite.columns import quality_columns
+from suite.analysis import quality_of
+from suite.columns import columns_with_role, is_pattern
+from suite.metrics import METRICS
 from suite.stats import mean_interval
 
-IMAGE_QUALITY = tuple(c for c in quality_columns() if c != "w1")  # lower is better
-
-TOY_QUALITY = ("w1",)  # exact W1 on the 2-D mixtures, also lower is better
-TOY_METRICS = ("modes_covered", "modes_total", "high_quality_frac", "w1")
+# The toy panels' columns: what the toy_fit metric declares (suite.metrics.toy).
+TOY_METRICS = tuple(METRICS.get("toy_fit").columns)
 TIMES = " \N{MULTIPLICATION SIGN} "  # joins row axes: "generator x critic"
 LOSS_NAMES = {
     "wgan": "WGAN",
@@ -58,9 +57,9 @@ def present(frame: pd.DataFrame, column: str) -> bool:
     return column in frame.columns and frame[column].notna().any()
 
 
-def quality_metric(frame: pd.DataFrame, toy: bool = True) -> str | None:
-    """First present of fid, fd_classifier (and w1 on toy data): the claims' rule."""
-    return first_present(frame, IMAGE_QUALITY + (TOY_QUALITY if toy else ()))
+def quality_metric(frame: pd.DataFrame) -> str | None:
+    """The first quality column with data, by the metrics' declared rank: the claims' rule."""
+    return quality_of(frame)
 
 
 def numbers(values: Iterable[Any]) -> list[float]:
@@ -137,17 +136,12 @@ def _last(frame: pd.DataFrame, column: str) -> pd.Series:
     return rows.sort_values("iteration").groupby("trial_id")[column].last()
 
 
-FINAL_COLUMNS = (
-    *IMAGE_QUALITY,
-    *TOY_METRICS,
-    "diversity_ratio",
-    "recall_classifier",
-    "recall",
-    "kid",
-    "is",
-    "stacked_modes",
-    "sample_grid",
-)
+def final_columns() -> tuple[str, ...]:
+    """Columns whose last value summarises a trial: every declared quality, diversity and
+    count column (suite.columns), and the last sample grid."""
+    roles = ("quality", "diversity", "count")
+    declared = [c for r in roles for c in columns_with_role(r) if not is_pattern(c)]
+    return (*dict.fromkeys(declared), "sample_grid")
 
 
 def trial_summary(results: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
@@ -159,7 +153,7 @@ def trial_summary(results: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     short, axes = label_axes(out), varied_axes(out)
     out["cell"] = [cell_label(r, short) for _, r in out.iterrows()]
     out["cell_full"] = [cell_label(r, axes) for _, r in out.iterrows()]
-    for column in FINAL_COLUMNS:
+    for column in final_columns():
         if present(results, column):
             out[f"final.{column}"] = out["trial_id"].map(_last(results, column))
     out["cell_order"] = out["cell"].map({c: i for i, c in enumerate(pd.unique(out["cell"]))})
@@ -234,13 +228,19 @@ def _col_name(axis: str, value: Any) -> str:
     return LOSS_NAMES.get(str(value), str(value)) if axis == "axis.loss" else str(value)
 
 
+# the toy table's score columns (modes_total is its "of" column; sample counts are not shown)
+TOY_TABLE = tuple(
+    c for c, info in METRICS.get("toy_fit").columns.items() if info.role in ("quality", "diversity")
+)
+
+
 def toy_rows(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """Per cell: modes covered (of total), high-quality fraction, W1; mean [95% CI]."""
     rows = []
     for label, group in summary.groupby("cell", sort=False):
         total = group.get("final.modes_total", pd.Series(dtype=float)).dropna()
         row = {"cell": str(label), "seeds": len(group)}
-        for metric in ("modes_covered", "high_quality_frac", "w1"):
+        for metric in TOY_TABLE:
             column = f"final.{metric}"
             row[metric] = interval_text(group[column]) if column in group else "—"
         row["modes_total"] = fmt(total.iloc[0]) if len(total) else "—"

@@ -40,3 +40,33 @@ def toy_config(**overrides):
     }
     cfg.update(overrides)
     return cfg
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """One local Ray (2 CPUs) for the tests of a module that need one."""
+    import ray
+
+    ray.init(
+        address="local",
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    yield
+    ray.shutdown()
+
+
+def records_without_timing(runs):
+    """Every trial's records under ``runs``, minus what depends on the clock: what two
+    runs of the same grid must agree on."""
+    from suite import files
+
+    timing = ("wall_time", "eval_seconds", "checkpoint")
+    return {
+        p.parent.name: [
+            {k: v for k, v in r.items() if k not in timing} for r in files.read_jsonl(p)
+        ]
+        for p in sorted((runs / "trials").glob("*/records.jsonl"))
+    }

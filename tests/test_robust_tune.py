@@ -23,25 +23,10 @@ from suite.plan import trial_dir
 from suite.train.trial import CHECKPOINT
 from suite.trial_status import read_status, write_status
 from suite.tune import connect_check
+from tests.conftest import records_without_timing
 from tests.test_tune import BUDGETS, ablation, tables
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def ray_up():
-    """One local Ray (2 CPUs) for the tests of this module that need one."""
-    import ray
-
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-    )
-    yield
-    ray.shutdown()
 
 
 SMOKE = {**BUDGETS, "smoke": {"iterations": 6, "log_every": 1, "checkpoint_every": 2}}
@@ -54,16 +39,6 @@ def grid(tmp_path: Path, name: str = "robust", **fields) -> Path:
 
 def run(path: Path, runs: Path, *extra: str) -> int:
     return main(["run", str(path), "--budget", "smoke", "--runs", str(runs), *extra])
-
-
-def records(runs: Path) -> dict[str, list[dict]]:
-    timing = ("wall_time", "eval_seconds", "checkpoint")
-    return {
-        p.parent.name: [
-            {k: v for k, v in r.items() if k not in timing} for r in files.read_jsonl(p)
-        ]
-        for p in sorted((runs / "trials").glob("*/records.jsonl"))
-    }
 
 
 def specs_of(path: Path):
@@ -105,7 +80,7 @@ def test_open_port_that_is_not_ray_fails_within_the_timeout():
     ("resources", "fragment"),
     [({"cpu": 1000}, "cpu: 1000, gpu: 0 per trial"), ({"cpu": 1, "gpu": 1}, "gpu: 1 per trial")],
 )
-def test_resources_no_node_has_fail_in_seconds(tmp_path, ray_up, capsys, resources, fragment):
+def test_resources_no_node_has_fail_in_seconds(tmp_path, ray_local, capsys, resources, fragment):
     path = grid(tmp_path, resources=resources)
     start = time.monotonic()
     assert run(path, tmp_path / "runs") == 2
@@ -139,10 +114,10 @@ def test_missing_data_fails_before_any_trial_with_the_fix(tmp_path, monkeypatch,
 # --------------------------------------------------------------------------- item 2
 
 
-def test_edited_code_reruns_trials_or_keeps_them_marked(tmp_path, ray_up, capsys):
+def test_edited_code_reruns_trials_or_keeps_them_marked(tmp_path, ray_local, capsys):
     path, runs = grid(tmp_path), tmp_path / "runs"
     assert run(path, runs) == 0
-    clean = records(runs)
+    clean = records_without_timing(runs)
     first = trial_dir(runs, specs_of(path)[0])
 
     def make_old():
@@ -155,7 +130,7 @@ def test_edited_code_reruns_trials_or_keeps_them_marked(tmp_path, ray_up, capsys
     assert run(path, runs) == 0
     out = capsys.readouterr().out
     assert "1 trial(s) ran other code" in out and "scheduled 1 of 2 trials" in out
-    assert records(runs) == clean and (runs / "superseded").is_dir()
+    assert records_without_timing(runs) == clean and (runs / "superseded").is_dir()
     make_old()
     assert run(path, runs, "--keep-stale") == 0
     captured = capsys.readouterr()
@@ -168,10 +143,10 @@ def test_edited_code_reruns_trials_or_keeps_them_marked(tmp_path, ray_up, capsys
 # --------------------------------------------------------------------------- items 3-5
 
 
-def test_crash_leftovers_are_repaired_and_reported(tmp_path, ray_up, capsys):
+def test_crash_leftovers_are_repaired_and_reported(tmp_path, ray_local, capsys):
     path, runs = grid(tmp_path, seeds=[0, 1]), tmp_path / "runs"
     assert run(path, runs) == 0
-    clean = records(runs)
+    clean = records_without_timing(runs)
     dirs = [trial_dir(runs, s) for s in specs_of(path)]
 
     # 5: killed after its final record, before its status: records prove it finished
@@ -201,7 +176,7 @@ def test_crash_leftovers_are_repaired_and_reported(tmp_path, ray_up, capsys):
 
     assert run(path, runs) == 0
     assert "scheduled 2 of 4 trials" in capsys.readouterr().out
-    assert records(runs) == clean  # nothing lost, nothing wrong
+    assert records_without_timing(runs) == clean  # nothing lost, nothing wrong
     status = read_status(dirs[0])
     assert status["status"] == "finished" and status["iteration"] == 6 and status["wall_time"]
     assert read_status(dirs[1])["status"] == "finished"

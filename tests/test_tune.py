@@ -52,21 +52,6 @@ def ablation(tmp: Path, name: str, **fields) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def ray_local():
-    import ray
-
-    ray.init(
-        address="local",
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        configure_logging=False,
-    )
-    yield
-    ray.shutdown()
-
-
 def tables(runs: Path):
     return pd.read_parquet(runs / "results.parquet"), pd.read_parquet(runs / "trials.parquet")
 

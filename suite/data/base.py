@@ -30,6 +30,10 @@ class ImageOptions(Options):
     split: Literal["train", "test"] = "train"
     limit: int | None = Field(None, gt=0, description="use only the first `limit` images")
 
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.channels, self.image_size, self.image_size)
+
 
 class Source:
     """Draws batches of real samples; its RNG state travels with checkpoints.
@@ -47,7 +51,9 @@ class Source:
 
     @classmethod
     def shape_of(cls, options: Any) -> tuple[int, ...]:
-        raise NotImplementedError
+        """The per-sample shape, known without loading anything; by default the options'
+        own ``shape`` (image options: channels, size, size)."""
+        return tuple(options.shape)
 
     @classmethod
     def check(cls, options: Any, fetch: bool) -> None:

@@ -126,10 +126,6 @@ class Cifar10(LabelledSource):
         super().__init__(data, labels, device, seed, str(directory))
 
     @classmethod
-    def shape_of(cls, options) -> tuple[int, ...]:
-        return (options.channels, options.image_size, options.image_size)
-
-    @classmethod
     def check(cls, options, fetch: bool) -> None:
         """Presence only: with root null and ``fetch``, this downloads (as training would)."""
         names = SPLITS[options.split]

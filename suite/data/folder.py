@@ -79,10 +79,6 @@ class ImageFolder(Source):
         return decoded_source(dataset, options, device=device, seed=seed, batch_size=batch_size)
 
     @classmethod
-    def shape_of(cls, options) -> tuple[int, ...]:
-        return (options.channels, options.image_size, options.image_size)
-
-    @classmethod
     def check(cls, options, fetch: bool) -> None:
         """Presence only: the root exists and holds an image (stops at the first)."""
         root = Path(options.root).expanduser()

@@ -166,10 +166,6 @@ class LsunBedroom(Source):
         return decoded_source(dataset, options, device=device, seed=seed, batch_size=batch_size)
 
     @classmethod
-    def shape_of(cls, options) -> tuple[int, ...]:
-        return (options.channels, options.image_size, options.image_size)
-
-    @classmethod
     def check(cls, options, fetch: bool) -> None:
         """Presence only (LSUN is not downloaded automatically: 43 GB)."""
         try:

@@ -239,10 +239,6 @@ def check_digits(spec: IdxSet, root: str | None, split: str, fetch: bool) -> Non
     )
 
 
-def _image_shape(options) -> tuple[int, int, int]:
-    return (options.channels, options.image_size, options.image_size)
-
-
 class DigitsOptions(ImageOptions):
     start: int = Field(
         0,
@@ -260,10 +256,6 @@ class _IdxDigits(LabelledSource):
         d = load_digits(self.spec, options.root, options.split, options.limit, options.start)
         images = to_uint8_nchw(d.images, options.image_size, options.channels)
         super().__init__(images, d.labels, device, seed, d.origin)
-
-    @classmethod
-    def shape_of(cls, options) -> tuple[int, ...]:
-        return _image_shape(options)
 
     @classmethod
     def check(cls, options, fetch: bool) -> None:
@@ -321,7 +313,7 @@ class StackedMNIST(Source):
         self.origin = d.origin
         self.digits = to_uint8_nchw(d.images, options.image_size, 1).to(self.device)
         self.digit_labels = torch.as_tensor(d.labels, dtype=torch.int64).to(self.device)
-        self.shape = _image_shape(options)
+        self.shape = options.shape
         self.triplets: Tensor | None = None
         self.labels: Tensor | None = None  # the fixed set's modes; None when drawn afresh
         if options.n_samples is not None:
@@ -329,10 +321,6 @@ class StackedMNIST(Source):
             self.triplets = torch.randint(len(d.images), (options.n_samples, 3), generator=g)
             self.triplets = self.triplets.to(self.device)
             self.labels = self.modes(self.triplets)
-
-    @classmethod
-    def shape_of(cls, options) -> tuple[int, ...]:
-        return _image_shape(options)
 
     @classmethod
     def check(cls, options, fetch: bool) -> None:

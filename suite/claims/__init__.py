@@ -9,9 +9,10 @@ registries (``CHECKS``, ``REDUCTIONS``): a new kind is one decorated class or fu
 from __future__ import annotations
 
 from suite.claims import checks, combinators  # noqa: F401  (register the check kinds)
-from suite.claims.base import CHECKS, Check, ClaimError
+from suite.claims.base import CHECKS, Check
 from suite.claims.reductions import REDUCTIONS, Measure
 from suite.claims.schema import CLAIMS_DIR, Claim, load_claims, load_claims_file
+from suite.claims.selection import ClaimError
 from suite.claims.verdicts import Verdict, evaluate_claim, evaluate_claims, verdicts_frame
 
 __all__ = [

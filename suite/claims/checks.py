@@ -22,10 +22,11 @@ from scipy import stats as sps
 
 from suite.claims import outcome as out
 from suite.claims import synthetic as syn
-from suite.claims.base import CHECKS, Check, Inconclusive, Where, describe_where
+from suite.claims.base import CHECKS, Check
 from suite.claims.context import Context, Trial
 from suite.claims.outcome import WITHIN, Outcome
 from suite.claims.reductions import Measure, reduce_trial
+from suite.claims.selection import Inconclusive, Where, describe_where
 from suite.stats import Op
 
 

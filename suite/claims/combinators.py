@@ -18,9 +18,10 @@ from pydantic import Field
 
 from suite.claims import outcome as out
 from suite.claims import synthetic as syn
-from suite.claims.base import CHECKS, Check, ClaimError, parse_check
+from suite.claims.base import CHECKS, Check, parse_check
 from suite.claims.context import Context
 from suite.claims.outcome import Outcome
+from suite.claims.selection import ClaimError
 from suite.stats import ALPHA
 
 

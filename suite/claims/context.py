@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suite.claims.base import Inconclusive, describe_where
+from suite.claims.selection import Inconclusive, describe_where
 
 RESULTS = ("finished", "diverged")  # a trial's outcome; any other status is not (yet) one
 

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from suite.ablation import Ablation
-from suite.claims.base import describe_where
 from suite.claims.context import matches
 from suite.claims.schema import Claim
+from suite.claims.selection import describe_where
 from suite.claims.synthetic import Universe, tables
 from suite.results import flatten
 

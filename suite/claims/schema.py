@@ -14,7 +14,8 @@ from pydantic import Field, ValidationError, field_validator
 
 from suite import files
 from suite.budgets import Budget, rank
-from suite.claims.base import Check, ClaimError, error_lines, parse_check
+from suite.claims.base import Check, error_lines, parse_check
+from suite.claims.selection import ClaimError
 from suite.locations import claims_dir
 from suite.options import Options
 from suite.plugins import claims_dirs

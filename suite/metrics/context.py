@@ -16,7 +16,7 @@ Two kinds of real data, drawn differently:
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -26,8 +26,24 @@ from suite.data.base import TensorSource, to_float, to_uint8
 from suite.metrics.registry import is_image
 from suite.seeding import stream_seed, torch_generator
 
+if TYPE_CHECKING:  # the config module imports the metrics registry: types only here
+    from suite.config import TrialConfig
+    from suite.losses import Loss
+
 # The stream of the reference set; its name is part of every real-statistics cache key.
 REFERENCE = "reference-v1"
+
+
+class TrainingView(Protocol):
+    """What metrics may read of a trial's training state (``suite.train.TrainState``
+    satisfies it); read-only by contract: evaluation never changes training."""
+
+    config: TrialConfig
+    device: torch.device
+    generator: nn.Module
+    critic: nn.Module
+    loss: type[Loss]
+    iteration: int
 
 
 @contextmanager
@@ -50,7 +66,7 @@ def quantized(x: Tensor) -> Tensor:
 class EvalContext:
     """Lazily built per trial, reused at every checkpoint (real data stays loaded)."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: TrainingView) -> None:
         self.state = state
         self.config = state.config
         self.device = state.device

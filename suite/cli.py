@@ -159,6 +159,8 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
         f"scheduled {len(scheduled)} of {len(set(s.trial_id for s in specs))} trials; "
         f"status: {counts}; table: {args.runs / 'results.parquet'}"
     )
+    if counts.get("interrupted"):
+        print(f"{counts['interrupted']} trial(s) interrupted: the same command resumes them")
     return 1 if set(counts) - {"finished", "diverged"} else 0
 
 

@@ -353,13 +353,23 @@ def run_grid(
 
 
 def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:
-    """A trial whose worker died more often than retried has no final status: record why."""
+    """Give every trial Tune ended without a final record a status that says why.
+
+    A trial Tune stopped (Ctrl-C on the driver: no error) is ``interrupted`` and the next
+    ``run`` resumes it from its checkpoint; one whose worker died more often than retried
+    is ``failed`` with Tune's error. Tune reports a trial it never started without a
+    config: it has no directory and stays pending.
+    """
     by_id = {s.trial_id: s for s in todo}
     for result in grid:
-        spec = by_id.get(result.config["trial"]["trial_id"])
+        trial = (result.config or {}).get("trial") or {}
+        spec = by_id.get(trial.get("trial_id"))
         if spec is None:
             continue
         path = trial_dir(runs, spec)
-        if current_status(path, active=False)["status"] not in (*DONE, "failed"):
-            reason = str(result.error or "trial ended without a result")
-            write_status(path, "failed", reason=reason[:2000])
+        if current_status(path, active=False)["status"] in (*DONE, "failed"):
+            continue
+        if result.error is None:
+            write_status(path, "interrupted", reason="stopped before it ended; `run` resumes it")
+        else:
+            write_status(path, "failed", reason=str(result.error)[:2000])

@@ -203,3 +203,53 @@ def test_sigkill_then_rerun_completes_the_grid(tmp_path):
     assert (trials.iterations_done == 1500).all()
     per_trial = rows.groupby("trial_id").iteration.apply(list)
     assert all(its == list(range(0, 1501, 50)) for its in per_trial)  # no gaps, no repeats
+
+
+@pytest.mark.slow
+def test_ctrl_c_marks_trials_interrupted_and_the_rerun_resumes_them(tmp_path):
+    """SIGINT on the driver (Ctrl-C): Tune stops the grid; the running trials are
+    ``interrupted`` (not ``failed``), the pending ones untouched, no traceback, exit 1;
+    the same command again finishes the grid without gaps or repeats."""
+    from suite.trial_status import read_status
+
+    path = ablation(tmp_path, "ctrlc", seeds=[0, 1, 2], grid={"loss": ["wgan", "gan_ns"]})
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "suite", "run", str(path), "--budget", "quick"]
+    cmd += ["--runs", str(runs)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        cmd,
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:  # a trial is training and has a checkpoint
+            dirs = list((runs / "trials").glob("*/checkpoint"))
+            if dirs and len(_statuses(runs)) < 6:
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, err[-2000:]
+    assert "Traceback" not in err, err[-2000:]
+    said = {d.name: read_status(d)["status"] for d in (runs / "trials").iterdir()}
+    assert "failed" not in said.values(), said
+    assert "interrupted" in said.values(), said
+    assert len(said) < 6  # Ctrl-C came before every trial had started
+    assert "interrupted: the same command resumes them" in out
+
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert set(_statuses(runs).values()) == {"finished"} and len(_statuses(runs)) == 6
+    rows, trials = tables(runs)
+    assert (trials.iterations_done == 1500).all()
+    per_trial = rows.groupby("trial_id").iteration.apply(list)
+    assert all(its == list(range(0, 1501, 50)) for its in per_trial)

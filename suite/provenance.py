@@ -103,9 +103,11 @@ def code_versions(table: pd.DataFrame) -> pd.DataFrame:
     """One row per code hash in a results or trials table: its git commit(s) and trial count.
 
     A missing hash (a trial from before the suite recorded it) counts as its own
-    version, ``unknown``.
+    version, ``unknown``; a trial that never started ran no code and is not counted.
     """
-    if "trial_id" not in table or table.empty:
+    if "status" in table:
+        table = table[table["status"] != "pending"]
+    if "trial_id" not in table or table.empty or not any(c in table for c in COLUMNS):
         return pd.DataFrame(columns=["code_hash", "git_commit", "git_dirty", "trials"])
     cols = [c for c in COLUMNS if c in table]
     frame = table.drop_duplicates("trial_id")[["trial_id", *cols]].copy()

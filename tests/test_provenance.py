@@ -132,3 +132,17 @@ def test_table_of_one_code_version_does_not_mix():
     assert not mixes_code(one)
     legacy = pd.DataFrame({"trial_id": ["a", "b"], "code_hash": [None, "x"]})
     assert mixes_code(legacy)  # unknown code is its own version
+
+
+def test_trials_that_never_started_ran_no_code():
+    """A grid half run: its pending trials carry no code hash and are not another version."""
+    code = code_identity()
+    table = pd.DataFrame(
+        {
+            "trial_id": ["a", "b", "c"],
+            "status": ["finished", "pending", "pending"],
+            **{k: [v, None, None] for k, v in code.items()},
+        }
+    )
+    assert not mixes_code(table)
+    assert mixes_code(table.assign(status=["finished", "interrupted", "pending"]))

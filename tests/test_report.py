@@ -301,10 +301,12 @@ def test_code_versions_and_a_warning_when_mixed(built):
         [],
         [],
     )
-    mixed = trials.assign(git_dirty=[i % 2 == 0 for i in range(len(trials))])
-    rows, warnings = code_rows(results, mixed)
-    assert "uncommitted changes" in rows[0][1] and len(warnings) == 1
-    assert "mixes 2 code versions" in warnings[0]
+    dirty = trials.assign(git_dirty=[i % 2 == 0 for i in range(len(trials))])
+    rows, warnings = code_rows(results, dirty)  # same code hash: one version
+    assert "uncommitted changes" in rows[0][1] and not warnings
+    other = ["0" * 64 if i % 2 else h for i, h in enumerate(trials["code_hash"])]
+    rows, warnings = code_rows(results, trials.assign(code_hash=other))
+    assert len(warnings) == 1 and "mixes 2 code versions" in warnings[0]
 
 
 def test_short_partial_and_old_tables_do_not_crash(tmp_path, built):

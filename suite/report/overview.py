@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from suite.provenance import code_versions
 from suite.report.tables import fmt, present, status_counts
 
 HARDWARE = ("hw.device", "hw.gpu_name", "hw.cpu", "hw.cpu_threads")
@@ -83,42 +84,13 @@ def _unique_ints(values: pd.Series) -> list[str]:
 
 
 # ---------------------------------------------------------------- code provenance
-CODE = ("git_commit", "git_dirty", "code_hash")  # which code produced a row
-
-
-def _code_key(row: pd.Series, columns: list[str]) -> str:
-    """``git 83d8d58c1a2b (uncommitted changes), code 1f2e3d4c5b6a`` for one row."""
-    parts = []
-    commit, dirty, code = (row.get(c) for c in CODE)
-    if "git_commit" in columns:
-        text = "git " + (str(commit)[:12] if _known(commit) else "unknown commit")
-        if "git_dirty" in columns and _known(dirty) and _truthy(dirty):
-            text += " (uncommitted changes)"
-        parts.append(text)
-    if "code_hash" in columns:
-        parts.append("code " + (str(code)[:12] if _known(code) else "unknown"))
-    return ", ".join(parts)
-
-
-def _known(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and value != ""
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "dirty")
-
-
-def code_versions(frame: pd.DataFrame) -> dict[str, int]:
-    """Code version -> trials (distinct trial ids) whose rows it produced; {} when the
-    table carries none of the provenance columns."""
-    columns = [c for c in CODE if c in frame.columns]
-    if not columns or frame.empty:
-        return {}
-    small = frame[[c for c in ("trial_id", *columns) if c in frame]].astype(object)
-    small = small.drop_duplicates()  # one row per trial and version: the table may be long
-    keys = small.apply(lambda r: _code_key(r, columns), axis=1)
-    ids = small["trial_id"] if "trial_id" in small else pd.Series(range(len(small)))
-    return {str(k): int(n) for k, n in ids.groupby(keys).nunique().items()}
+def _version_label(version: Any) -> str:
+    """``git 83d8d58c1a2b (uncommitted changes), code 1f2e3d4c5b6a`` for one code version."""
+    commits = ", ".join(c[:12] for c in str(version.git_commit or "").split(",") if c)
+    text = "git " + (commits or "unknown commit")
+    if version.git_dirty:
+        text += " (uncommitted changes)"
+    return f"{text}, code {version.code_hash[:12]}"
 
 
 def code_rows(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, list[str]]:
@@ -127,9 +99,9 @@ def code_rows(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, list[s
     rows, warnings = [], []
     for name, frame in (("trials", trials), ("results", results)):
         versions = code_versions(frame)
-        if not versions:
+        if versions.empty:
             continue
-        text = "; ".join(f"{k} ({n} trials)" for k, n in versions.items())
+        text = "; ".join(f"{_version_label(v)} ({v.trials} trials)" for v in versions.itertuples())
         rows.append((f"code ({name} table)", text))
         if len(versions) > 1:
             warnings.append(

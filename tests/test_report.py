@@ -386,3 +386,11 @@ def test_headless_chromium_renders_every_page(built, tmp_path):
         (out / "index.html").as_uri(),
     )
     assert Image.open(shot).size == (1280, 1600)
+
+
+def test_a_pending_trial_has_no_samples_because_it_has_not_run(tmp_path):
+    from suite.report.images import sample_path
+
+    gone = {"trial_dir": str(tmp_path / "absent"), "status": "pending"}
+    assert sample_path(gone) == (None, "not run yet")
+    assert "not on this machine" in sample_path({**gone, "status": "finished"})[1]

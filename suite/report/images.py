@@ -43,6 +43,8 @@ def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
     found = sorted(trial_dir.glob("samples/iter_*.png"))
     if found:
         return found[-1], ""
+    if trial.get("status") == "pending":
+        return None, "not run yet"
     if not trial_dir.exists():
         return None, f"trial directory {trial_dir} is not on this machine"
     return None, f"no checkpoint yet (status {trial.get('status')})"

@@ -1049,3 +1049,27 @@ def test_context_config_value_and_rows():
     assert ctx.config_value("wgan-0.01-0", "loss") == "wgan"
     assert ctx.config_value("wgan-0.01-0", "critic") is None
     assert list(ctx.series("wgan-0.01-0", "fd")) == [9.0, 6.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("gan", "wgan", "verdict"),
+    [
+        ([900, 880, 870], [900, 300, 40], "reproduced"),  # GAN stuck, WGAN learns
+        ([900, 300, 20], [900, 300, 40], "not_reproduced"),  # both learn: GAN did not fail
+        ([900, 880, 870], [900, 880, 870], "not_reproduced"),  # both stuck: WGAN failed too
+    ],
+)
+def test_w11_is_refuted_when_the_standard_gan_learns(gan, wgan, verdict):
+    """Fig. 6: 'the standard GAN failed to learn while WGAN still produced samples'. A
+    comparison of failure rates reads inconclusive when neither method fails (0 of 6
+    against 0 of 6); the claim is about each method, so each rate is tested on its own."""
+    [w11] = [c for c in load_claims() if c.id == "W-11"]
+    made = []
+    for loss, curve in (("gan_ns", gan), ("wgan", wgan)):
+        config = {"loss": loss, "generator": "dcgan_const"}
+        made += [
+            trial(f"{loss}-{s}", s, config, {"fd_classifier": curve}, ablation="paper_stability")
+            for s in range(6)
+        ]
+    v = evaluate_claim(w11, *tables(*made), "cpu")
+    assert v.verdict == verdict, v.reason

@@ -394,3 +394,15 @@ def test_a_pending_trial_has_no_samples_because_it_has_not_run(tmp_path):
     gone = {"trial_dir": str(tmp_path / "absent"), "status": "pending"}
     assert sample_path(gone) == (None, "not run yet")
     assert "not on this machine" in sample_path({**gone, "status": "finished"})[1]
+
+
+def test_verdicts_are_also_a_table(built):
+    index, _, _, primary, by_budget = built
+    table = pd.read_csv(index.parent / "verdicts.csv")
+    shown = table[table["shown"]]
+    assert sorted(shown["claim_id"]) == sorted(v.claim_id for v in primary)
+    for budget, at_budget in by_budget.items():
+        at = table[~table["shown"] & (table["budget"] == budget)].set_index("claim_id")
+        for v in at_budget:
+            assert at.loc[v.claim_id, "verdict"] == v.verdict
+    assert {"p_value", "n", "ci_low", "ci_high", "test"} <= set(table.columns)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from suite import files
 from suite.report.pages import all_pages
 from suite.report.render import render
 from suite.report.summary import budgets_run
@@ -46,7 +47,31 @@ def build_report(
     nav = [(p["name"], p["file"]) for p in pages]
     for page in pages:
         render("ablation.html.j2", out_dir / page["file"], page=page, nav=nav)
+    table = verdict_table(verdicts, by_budget)
+    files.write_text(out_dir / "verdicts.csv", table.to_csv(index=False))
     return render("index.html.j2", out_dir / "index.html", index=index, nav=nav)
+
+
+VERDICT_COLUMNS = (
+    "claim_id", "location", "ablation", "budget", "verdict", "measured", "ci_low", "ci_high",
+    "ci_method", "test", "p_value", "p_against", "n", "budget_note", "summary",
+)  # fmt: skip
+
+
+def verdict_table(
+    verdicts: Sequence[Any], by_budget: Mapping[str, Sequence[Any]] | None = None
+) -> pd.DataFrame:
+    """One row per claim and budget run (``shown``: the verdict the tables show), for
+    readers who want the numbers without the HTML (``reports/verdicts.csv``)."""
+
+    def row(v: Any, shown: bool) -> dict[str, Any]:
+        fields = v if isinstance(v, Mapping) else vars(v)
+        return {**{c: fields.get(c) for c in VERDICT_COLUMNS}, "shown": shown}
+
+    rows = [row(v, True) for v in verdicts]
+    rows += [row(v, False) for vs in (by_budget or {}).values() for v in vs]
+    table = pd.DataFrame(rows, columns=[*VERDICT_COLUMNS, "shown"])
+    return table.drop_duplicates(["claim_id", "budget", "verdict", "shown"])
 
 
 def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -25,6 +25,7 @@ from suite.ablation import (
 from suite.errors import InputError
 from suite.lock import RunsBusy
 from suite.metrics.inception_weights import ENV as WEIGHTS_ENV
+from suite.statuses import DONE, TrialStatus
 from suite.trial_status import current_status
 
 EXIT_BUSY = 3
@@ -159,9 +160,11 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
         f"scheduled {len(scheduled)} of {len(set(s.trial_id for s in specs))} trials; "
         f"status: {counts}; table: {args.runs / 'results.parquet'}"
     )
-    if counts.get("interrupted"):
-        print(f"{counts['interrupted']} trial(s) interrupted: the same command resumes them")
-    return 1 if set(counts) - {"finished", "diverged"} else 0
+    if counts.get(TrialStatus.INTERRUPTED):
+        print(
+            f"{counts[TrialStatus.INTERRUPTED]} trial(s) interrupted: the same command resumes them"
+        )
+    return 1 if set(counts) - set(DONE) else 0
 
 
 def reproducible(root: Path, budget: str) -> list[str]:

@@ -19,7 +19,8 @@ from typing import Any
 
 from suite import files
 from suite.ablation import TrialSpec
-from suite.trial_status import DONE, current_status, read_records, read_status, write_status
+from suite.statuses import DONE, TrialStatus
+from suite.trial_status import current_status, read_records, read_status, write_status
 
 SUPERSEDED = "superseded"
 
@@ -96,7 +97,7 @@ def make_plan(
                 plan.repair[spec.dirname] = status
             if read_records(path)[1]:
                 plan.untorn.append(spec)
-        elif status["status"] != "failed" or retry_failed:
+        elif status["status"] != TrialStatus.FAILED or retry_failed:
             plan.todo.append(spec)
     return plan
 

@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 import suite
+from suite.statuses import TrialStatus
 
 PACKAGE = Path(suite.__file__).resolve().parent
 # Paths relative to the package; a trailing "/" excludes a folder. None of these runs
@@ -106,7 +107,7 @@ def code_versions(table: pd.DataFrame) -> pd.DataFrame:
     version, ``unknown``; a trial that never started ran no code and is not counted.
     """
     if "status" in table:
-        table = table[table["status"] != "pending"]
+        table = table[table["status"] != TrialStatus.PENDING]
     if "trial_id" not in table or table.empty or not any(c in table for c in COLUMNS):
         return pd.DataFrame(columns=["code_hash", "git_commit", "git_dirty", "trials"])
     cols = [c for c in COLUMNS if c in table]

@@ -21,6 +21,7 @@ import operator
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Literal
 
 import numpy as np
@@ -237,24 +238,30 @@ def any_of(results: Sequence[TestResult]) -> TestResult:
 
 # --------------------------------------------------------------------------- decision
 
-Verdict = Literal["reproduced", "not_reproduced", "inconclusive"]
+
+class Verdict(StrEnum):
+    """A claim's verdict, spelt once for the claims, the report and verdicts.csv."""
+
+    REPRODUCED = "reproduced"
+    NOT_REPRODUCED = "not_reproduced"
+    INCONCLUSIVE = "inconclusive"
 
 
 def decide(test: TestResult, alpha: float = ALPHA) -> tuple[Verdict, str]:
     """Reproduced when the one-sided test rejects "the claim is false" at ``alpha``; not
     reproduced when the test in the other direction rejects "the claim holds"."""
     if test.n == 0:
-        return "inconclusive", "no data to test"
+        return Verdict.INCONCLUSIVE, "no data to test"
     if not test.reaches(alpha):
-        return "inconclusive", (
+        return Verdict.INCONCLUSIVE, (
             f"n = {test.n}: a {test.name} cannot go below "
             f"p = {min(test.min_p, test.min_p_against):.3g} (alpha {alpha:g}); "
             "more seeds are needed"
         )
     if test.p <= alpha:
-        return "reproduced", f"p = {test.p:.3g} <= {alpha:g}"
+        return Verdict.REPRODUCED, f"p = {test.p:.3g} <= {alpha:g}"
     if test.p_against <= alpha:
-        return "not_reproduced", f"against the claim p = {test.p_against:.3g} <= {alpha:g}"
+        return Verdict.NOT_REPRODUCED, f"against the claim p = {test.p_against:.3g} <= {alpha:g}"
     # A test may reach alpha in one direction only (a rate near 0 or 1, an all_of whose
     # Bonferroni refutation is out of reach): say so, or "not significant" hides that
     # more data could never have decided this way at this n.
@@ -263,7 +270,7 @@ def decide(test: TestResult, alpha: float = ALPHA) -> tuple[Verdict, str]:
         for side, least in (("for", test.min_p), ("against", test.min_p_against))
         if least > alpha
     ]
-    return "inconclusive", "; ".join(
+    return Verdict.INCONCLUSIVE, "; ".join(
         [
             f"not significant either way (p = {test.p:.3g}; against: {test.p_against:.3g}; "
             f"alpha {alpha:g})",

@@ -21,24 +21,27 @@ import torch
 
 import suite
 from suite import files
+from suite.statuses import DONE, TrialStatus
 
-DONE = ("finished", "diverged")  # results, never rerun
 STATUS_FILE = "status.json"
 RECORDS_FILE = "records.jsonl"
-RECORD_STATUSES = ("running", "stopped", *DONE)
+RECORD_STATUSES = (TrialStatus.RUNNING, TrialStatus.STOPPED, *DONE)
 
 
 def read_status(trial_dir: Path) -> dict[str, Any]:
     """``status.json`` as written; ``pending`` without one; ``unknown`` when unreadable."""
     path = trial_dir / STATUS_FILE
     if not path.exists():
-        return {"status": "pending"}
+        return {"status": TrialStatus.PENDING}
     try:
         data = files.read_json(path)
     except (OSError, ValueError) as err:  # JSONDecodeError and UnicodeDecodeError
-        return {"status": "unknown", "status_error": f"{path}: unreadable ({type(err).__name__})"}
+        return {
+            "status": TrialStatus.UNKNOWN,
+            "status_error": f"{path}: unreadable ({type(err).__name__})",
+        }
     if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-        return {"status": "unknown", "status_error": f"{path}: not a status record"}
+        return {"status": TrialStatus.UNKNOWN, "status_error": f"{path}: not a status record"}
     return data
 
 
@@ -97,7 +100,7 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
     try:
         rows, _ = read_records(trial_dir)
     except files.CorruptFile as err:
-        return {**status, "status": "corrupt", "reason": str(err)}
+        return {**status, "status": TrialStatus.CORRUPT, "reason": str(err)}
     last = rows[-1] if rows else None
     if last is not None and last["status"] in DONE:
         truth = {"status": last["status"], "reason": last.get("reason")}
@@ -106,12 +109,20 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
     if said in DONE:
         where = f"iteration {last['iteration']}" if last else "no record"
         why = f"{STATUS_FILE} says {said} but {RECORDS_FILE} ends at {where}"
-        return {**status, "status": "interrupted", "reason": why}
-    if said == "running" and not (active and _alive(status)):
-        return {**status, "status": "interrupted", "reason": "its process ended while it ran"}
-    if said == "unknown":
+        return {**status, "status": TrialStatus.INTERRUPTED, "reason": why}
+    if said == TrialStatus.RUNNING and not (active and _alive(status)):
+        return {
+            **status,
+            "status": TrialStatus.INTERRUPTED,
+            "reason": "its process ended while it ran",
+        }
+    if said == TrialStatus.UNKNOWN:
         started = bool(rows) or (trial_dir / "checkpoint").exists()
-        return {**status, "status": "interrupted" if started else "pending", "reason": note}
+        return {
+            **status,
+            "status": TrialStatus.INTERRUPTED if started else TrialStatus.PENDING,
+            "reason": note,
+        }
     return status
 
 

@@ -39,7 +39,8 @@ from suite.env import RAY_ENV
 from suite.errors import InputError
 from suite.plan import trial_dir
 from suite.provenance import code_hash, code_identity
-from suite.trial_status import DONE, current_status, provenance, read_status, write_status
+from suite.statuses import DONE, TrialStatus
+from suite.trial_status import current_status, provenance, read_status, write_status
 
 MAX_RETRIES = 3  # per trial, for lost workers and nodes (a trial that raises is not retried)
 CONNECT_TIMEOUT_S = 30.0  # for a cluster address to complete Ray's handshake
@@ -76,7 +77,7 @@ def train_one(tune_config: dict[str, Any]) -> None:
     path.mkdir(parents=True, exist_ok=True)
     write_status(
         path,
-        "running",
+        TrialStatus.RUNNING,
         trial_id=payload["trial_id"],
         config_hash=config.hash(),
         code=code_identity(),
@@ -87,7 +88,9 @@ def train_one(tune_config: dict[str, Any]) -> None:
     )
 
     def warn(message: str) -> None:  # what resuming repaired, kept in the status
-        write_status(path, "running", warnings=[*read_status(path).get("warnings", []), message])
+        write_status(
+            path, TrialStatus.RUNNING, warnings=[*read_status(path).get("warnings", []), message]
+        )
 
     try:
         _check_code(payload)
@@ -105,9 +108,13 @@ def train_one(tune_config: dict[str, Any]) -> None:
     except Exception as exc:  # a result, not a crash: recorded, reported, not retried
         reason = f"{type(exc).__name__}: {exc}"
         write_status(
-            path, "failed", reason=reason, traceback=traceback.format_exc(), ended=time.time()
+            path,
+            TrialStatus.FAILED,
+            reason=reason,
+            traceback=traceback.format_exc(),
+            ended=time.time(),
         )
-        tune.report({"status": "failed", "reason": reason[:500]})
+        tune.report({"status": TrialStatus.FAILED, "reason": reason[:500]})
         return
     write_status(
         path,
@@ -159,7 +166,7 @@ class Progress:
                     progress.line(trial, f"iteration {it}/{progress.iters[key]}")
 
             def on_trial_complete(self, iteration, trials, trial, **info):
-                failed = (trial.last_result or {}).get("status") == "failed"
+                failed = (trial.last_result or {}).get("status") == TrialStatus.FAILED
                 progress.finish(trial, "FAILED" if failed else "ended")
 
             def on_trial_recover(self, iteration, trials, trial, **info):
@@ -367,9 +374,11 @@ def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:
         if spec is None:
             continue
         path = trial_dir(runs, spec)
-        if current_status(path, active=False)["status"] in (*DONE, "failed"):
+        if current_status(path, active=False)["status"] in (*DONE, TrialStatus.FAILED):
             continue
         if result.error is None:
-            write_status(path, "interrupted", reason="stopped before it ended; `run` resumes it")
+            write_status(
+                path, TrialStatus.INTERRUPTED, reason="stopped before it ended; `run` resumes it"
+            )
         else:
-            write_status(path, "failed", reason=str(result.error)[:2000])
+            write_status(path, TrialStatus.FAILED, reason=str(result.error)[:2000])

@@ -22,7 +22,7 @@ from suite.claims.base import CHECKS, Check, parse_check
 from suite.claims.context import Context
 from suite.claims.outcome import Outcome
 from suite.claims.selection import ClaimError
-from suite.stats import ALPHA
+from suite.stats import ALPHA, Verdict
 
 
 class _Combinator(Check):
@@ -60,7 +60,7 @@ class AnyOf(_Combinator):
         """Holds: the first part holds, the others fail; else every part fails."""
         failing = [c.synthesize(False, universe) for c in self.checks]
         if not holds:
-            return _merged_so_each_reads(self.checks, failing, "not_reproduced")
+            return _merged_so_each_reads(self.checks, failing, Verdict.NOT_REPRODUCED)
         return syn.merge([*failing[1:], self.checks[0].synthesize(True, universe)])
 
 
@@ -78,7 +78,7 @@ class AllOf(_Combinator):
         others hold where they do not touch the same columns."""
         holding = [c.synthesize(True, universe) for c in self.checks]
         if holds:
-            return _merged_so_each_reads(self.checks, holding, "reproduced")
+            return _merged_so_each_reads(self.checks, holding, Verdict.REPRODUCED)
         return syn.merge([self.checks[0].synthesize(False, universe), *holding[1:]], override=False)
 
 

@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from suite.claims.selection import Inconclusive, describe_where
+from suite.statuses import DONE
 
-RESULTS = ("finished", "diverged")  # a trial's outcome; any other status is not (yet) one
+RESULTS = DONE  # a trial's outcome; any other status is not (yet) one
 
 
 @dataclass(frozen=True)

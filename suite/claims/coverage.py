@@ -18,6 +18,7 @@ from suite.claims.schema import Claim
 from suite.claims.selection import describe_where
 from suite.claims.synthetic import Universe, tables
 from suite.results import flatten
+from suite.stats import Verdict
 
 
 def trial_configs(ablation: Ablation, budget: str) -> pd.DataFrame:
@@ -73,7 +74,7 @@ def decidable(claim: Claim, ablation: Ablation, budget: str) -> list[str]:
     from suite.claims.verdicts import evaluate_claim
 
     found = []
-    for holds, wanted in ((True, "reproduced"), (False, "not_reproduced")):
+    for holds, wanted in ((True, Verdict.REPRODUCED), (False, Verdict.NOT_REPRODUCED)):
         results, trials = example_tables(claim, holds, ablation, budget)
         v = evaluate_claim(claim, results, trials, budget)
         if v.verdict != wanted:

@@ -42,7 +42,7 @@ class Outcome:
 
 
 def inconclusive(reason: str, trial_ids: Sequence[str] = ()) -> Outcome:
-    return Outcome("inconclusive", reason).with_trials(trial_ids)
+    return Outcome(Verdict.INCONCLUSIVE, reason).with_trials(trial_ids)
 
 
 def _line(what: str, interval: Interval, test: TestResult, against: str, alpha: float) -> str:
@@ -52,7 +52,7 @@ def _line(what: str, interval: Interval, test: TestResult, against: str, alpha: 
     return (
         f"{what}: {shown}{method}; {test.name}, {against}: p = {test.p:.3g} "
         f"(against: {test.p_against:.3g}), n = {test.n} -> {verdict.replace('_', ' ')}"
-        + ("" if verdict != "inconclusive" else f" ({why})")
+        + ("" if verdict != Verdict.INCONCLUSIVE else f" ({why})")
     )
 
 
@@ -192,7 +192,7 @@ def combine(outcomes: Sequence[Outcome], mode: str, alpha: float) -> Outcome:
     verdict, why = stats.decide(test, alpha)
     parts = "; ".join(f"[{i + 1}] {o.reason}" for i, o in enumerate(outcomes))
     head = f"{test.name}: p = {test.p:.3g} (against: {test.p_against:.3g}) -> " + (
-        verdict.replace("_", " ") if verdict != "inconclusive" else f"inconclusive ({why})"
+        verdict.replace("_", " ") if verdict != Verdict.INCONCLUSIVE else f"inconclusive ({why})"
     )
     lead = _leading(outcomes, tests, mode)
     ids = [t for o in outcomes for t in o.trial_ids]

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from suite.options import Options
 from suite.registry import Registry
+from suite.statuses import TrialStatus
 
 EXAMPLE_ITERATIONS = tuple(range(0, 1000, 100))  # where synthetic curves are logged
 
@@ -96,7 +97,7 @@ class Reduction:
     @staticmethod
     def example(target: float, m: Measure) -> tuple[list[float], str]:
         """(values at EXAMPLE_ITERATIONS, trial status) whose reduction is ``target``."""
-        return [target] * len(EXAMPLE_ITERATIONS), "finished"
+        return [target] * len(EXAMPLE_ITERATIONS), TrialStatus.FINISHED
 
     @staticmethod
     def describe(m: Measure, name: str) -> str:
@@ -117,7 +118,11 @@ def _tail(values: pd.Series, m: Measure) -> pd.Series:
 
 def reduce_trial(values: pd.Series, status: str, m: Measure) -> float | None:
     """The trial's value, or None when it has no data for this measure."""
-    if m.reduction.needs_metric and values.empty and not (m.binary and status == "diverged"):
+    if (
+        m.reduction.needs_metric
+        and values.empty
+        and not (m.binary and status == TrialStatus.DIVERGED)
+    ):
         return None
     out = m.reduction.reduce(values, status, m)
     if out is None or not math.isfinite(out):
@@ -164,7 +169,7 @@ class Change(Reduction):
     @staticmethod
     def example(target, m):
         half = len(EXAMPLE_ITERATIONS) // 2
-        return [0.0] * half + [target] * (len(EXAMPLE_ITERATIONS) - half), "finished"
+        return [0.0] * half + [target] * (len(EXAMPLE_ITERATIONS) - half), TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("min")
@@ -224,7 +229,7 @@ class Slope(Reduction):
 
     @staticmethod
     def example(target, m):
-        return [target * it / 1000.0 for it in EXAMPLE_ITERATIONS], "finished"
+        return [target * it / 1000.0 for it in EXAMPLE_ITERATIONS], TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("cv")
@@ -255,7 +260,7 @@ class CoefficientOfVariation(Reduction):
         if kept % 2:
             signs[-1] = 0.0
         scale = abs(target) / signs.std() if signs.std() > 0 else 0.0
-        return [1.0] * (n - kept) + [1.0 + scale * s for s in signs], "finished"
+        return [1.0] * (n - kept) + [1.0 + scale * s for s in signs], TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("frac_below")
@@ -273,7 +278,7 @@ class FracBelow(Reduction):
         n, kept = len(EXAMPLE_ITERATIONS), _kept(len(EXAMPLE_ITERATIONS), m)
         k = min(kept, max(0, round(target * kept)))
         above = [m.below + 1.0]
-        return above * (n - kept) + [m.below - 1.0] * k + above * (kept - k), "finished"
+        return above * (n - kept) + [m.below - 1.0] * k + above * (kept - k), TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("diverged")
@@ -287,11 +292,11 @@ class Diverged(Reduction):
 
     @staticmethod
     def reduce(values, status, m):
-        return 1.0 if status == "diverged" else 0.0
+        return 1.0 if status == TrialStatus.DIVERGED else 0.0
 
     @staticmethod
     def example(target, m):
-        return [], "diverged" if target >= 0.5 else "finished"
+        return [], TrialStatus.DIVERGED if target >= 0.5 else TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("failed")
@@ -308,7 +313,7 @@ class Failed(Reduction):
 
     @staticmethod
     def reduce(values, status, m):
-        if status == "diverged":
+        if status == TrialStatus.DIVERGED:
             return 1.0
         if len(values) < 2 or values.iloc[0] <= 0:
             return None
@@ -317,7 +322,7 @@ class Failed(Reduction):
     @staticmethod
     def example(target, m):
         final = 2 * m.bound if target >= 0.5 else m.bound / 4
-        return [1.0] * (len(EXAMPLE_ITERATIONS) - 1) + [final], "finished"
+        return [1.0] * (len(EXAMPLE_ITERATIONS) - 1) + [final], TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("ratio_to_initial")
@@ -336,7 +341,7 @@ class RatioToInitial(Reduction):
 
     @staticmethod
     def example(target, m):
-        return [1.0] * (len(EXAMPLE_ITERATIONS) - 1) + [target], "finished"
+        return [1.0] * (len(EXAMPLE_ITERATIONS) - 1) + [target], TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("at_updates")
@@ -355,4 +360,4 @@ class AtUpdates(Reduction):
 
     @staticmethod
     def example(target, m):
-        return [target] * len(EXAMPLE_ITERATIONS), "finished"
+        return [target] * len(EXAMPLE_ITERATIONS), TrialStatus.FINISHED

@@ -23,6 +23,7 @@ from scipy import stats as sps
 
 from suite.claims.reductions import EXAMPLE_ITERATIONS, Measure
 from suite.stats import Op
+from suite.statuses import TrialStatus
 
 SEEDS = tuple(range(8))  # enough for a Bonferroni-corrected refutation of up to ~10 parts
 SECTION_KEYS = (
@@ -43,7 +44,7 @@ class Synthetic:
 
     config: dict[str, Any]  # e.g. {"config.loss.name": "wgan", "config.lipschitz.c": 0.01}
     seed: int
-    status: str = "finished"
+    status: str = TrialStatus.FINISHED
     series: dict[str, list[float]] = field(default_factory=dict)  # at EXAMPLE_ITERATIONS
     flags: dict[str, list[bool]] = field(default_factory=dict)  # boolean row columns
 

@@ -84,7 +84,7 @@ def evaluate_claim(
         why = f"budget '{chosen}' cannot decide this claim (decided at: {deciding})"
         outcome = replace(
             outcome,
-            verdict="inconclusive",
+            verdict=VerdictName.INCONCLUSIVE,
             reason=f"{why}; measured at '{chosen}': {outcome.reason}",
             summary=f"{why}; measured: {outcome.summary}",
         )
@@ -93,7 +93,7 @@ def evaluate_claim(
 
 def next_budget(claim: Claim, verdict: str, budget: str | None) -> str | None:
     """The smallest budget that would decide an undecided claim (None once decided)."""
-    if verdict != "inconclusive":
+    if verdict != VerdictName.INCONCLUSIVE:
         return None
     deciding = claim.deciding_budgets()
     if budget is None or budget not in Budget._value2member_map_:

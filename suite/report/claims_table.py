@@ -17,8 +17,9 @@ from typing import Any
 
 from suite.budgets import Budget
 from suite.report.tables import fmt, page_name, slug
+from suite.stats import Verdict
 
-VERDICTS = ("reproduced", "not_reproduced", "inconclusive")
+VERDICTS = tuple(Verdict)
 SCALED = "scaled down: "
 
 # Every Verdict field, so a dict from an older or partial source still renders.
@@ -32,7 +33,7 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "setting": "",
     "ablation": "",
     "check": "",
-    "verdict": "inconclusive",
+    "verdict": Verdict.INCONCLUSIVE,
     "summary": "",
     "measured": None,
     "ci_low": None,

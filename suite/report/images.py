@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from suite.statuses import TrialStatus
+
 THUMB = 112  # px, longest side, in the stability table
 SAMPLE = 256  # px, longest side, in the sample-grid and toy sections
 
@@ -43,7 +45,7 @@ def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
     found = sorted(trial_dir.glob("samples/iter_*.png"))
     if found:
         return found[-1], ""
-    if trial.get("status") == "pending":
+    if trial.get("status") == TrialStatus.PENDING:
         return None, "not run yet"
     if not trial_dir.exists():
         return None, f"trial directory {trial_dir} is not on this machine"

@@ -22,6 +22,7 @@ import seaborn as sns
 
 from suite.report import labels as meta
 from suite.report.images import png_uri
+from suite.stats import Verdict
 
 DPI = 80
 SUMMARY_DPI = 100  # the first screen's figure: read at a glance, so a little sharper
@@ -170,9 +171,9 @@ def step_cos_plot(frame: pd.DataFrame, hue: str) -> str:
 
 # The badge colours of the pages, and a symbol per verdict so colour is never the only cue.
 VERDICT_STYLE = {
-    "reproduced": ("#1a7f37", "\N{CHECK MARK}"),
-    "not_reproduced": ("#cf222e", "\N{BALLOT X}"),
-    "inconclusive": ("#8c959f", "?"),
+    Verdict.REPRODUCED: ("#1a7f37", "\N{CHECK MARK}"),
+    Verdict.NOT_REPRODUCED: ("#cf222e", "\N{BALLOT X}"),
+    Verdict.INCONCLUSIVE: ("#8c959f", "?"),
 }
 
 

@@ -27,8 +27,9 @@ from suite import files
 from suite.claims.reductions import Measure, reduce_trial
 from suite.report import labels
 from suite.report.tables import fmt, interval_text, mean_of
+from suite.statuses import TrialStatus
 
-DONE = ("finished", "stopped")  # statuses whose final checkpoint is a result
+DONE = (TrialStatus.FINISHED, TrialStatus.STOPPED)  # statuses whose final checkpoint is a result
 IMPROVING = 0.10  # quality still improved by more than this over the last quarter
 PAPER_OUTCOMES = Path(__file__).with_name("paper_outcomes.yaml")
 
@@ -104,7 +105,7 @@ def still_improving(rows: pd.DataFrame, quality: str | None) -> bool:
 def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> tuple[str, str]:
     """(label, why) for one cell's trials (summary rows; ``failed`` from failed_to_learn)."""
     n = len(cell)
-    diverged = int((cell["status"] == "diverged").sum())
+    diverged = int((cell["status"] == TrialStatus.DIVERGED).sum())
     if diverged:
         return "diverged", f"{diverged} of {n} seeds diverged"
     done = cell[cell["status"].isin(DONE)]

@@ -17,7 +17,7 @@ import pandas as pd
 from suite.budgets import Budget, rank
 from suite.report import plots
 from suite.report.claims_table import VERDICTS, as_dict, verdict_tally
-from suite.stats import ALPHA, holm
+from suite.stats import ALPHA, Verdict, holm
 
 SHORT = 140  # characters of a reason shown on the first screen; the rest is one click away
 
@@ -99,7 +99,7 @@ def undecided(rows: list[dict]) -> list[dict[str, Any]]:
     figure; the full reason is one click away."""
     out = []
     for r in rows:
-        if r["verdict"] != "inconclusive":
+        if r["verdict"] != Verdict.INCONCLUSIVE:
             continue
         nxt = str(r.get("next_budget") or "")
         why = dict(r["deciding"]).get(nxt, "") if nxt else short(r["reason"])
@@ -122,8 +122,9 @@ def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
     never = int(grid.isna().all(axis=1).sum()) if len(grid.columns) else len(rows)
     run = ", ".join(budgets) or "none"
     return (
-        f"Of {len(rows)} claims: {tally['reproduced']} reproduced, "
-        f"{tally['not_reproduced']} not reproduced, {tally['inconclusive']} inconclusive "
+        f"Of {len(rows)} claims: {tally[Verdict.REPRODUCED]} reproduced, "
+        f"{tally[Verdict.NOT_REPRODUCED]} not reproduced, "
+        f"{tally[Verdict.INCONCLUSIVE]} inconclusive "
         f"({never} of them never run), each at the largest budget its ablation ran; "
         f"budgets run: {run}."
     )
@@ -133,12 +134,13 @@ def family_wise(rows: list[dict]) -> str:
     """How many decided verdicts survive Holm's correction across all claims tested: each
     claim is tested at its own alpha, so across ~30 claims a false verdict or two is what
     chance alone would give if no claim held."""
-    decided = [r for r in rows if r["verdict"] in ("reproduced", "not_reproduced")]
+    decided = [r for r in rows if r["verdict"] in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED)]
     tested = [r for r in rows if r.get("p_value") is not None]
     if not decided or not tested:
         return ""
     p = [
-        float(r["p_value"] if r["verdict"] != "not_reproduced" else r["p_against"]) for r in tested
+        float(r["p_value"] if r["verdict"] != Verdict.NOT_REPRODUCED else r["p_against"])
+        for r in tested
     ]
     alpha = min(float(r.get("alpha") or ALPHA) for r in tested)
     kept = {r["claim_id"] for r, k in zip(tested, holm(p, alpha), strict=True) if k}

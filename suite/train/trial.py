@@ -33,10 +33,11 @@ from suite import files
 from suite.config import TrialConfig
 from suite.metrics import EvalContext, evaluate
 from suite.provenance import code_identity
+from suite.statuses import DONE, TrialStatus
 from suite.train.samples import save_samples
 from suite.train.state import TrainState, build_state, fixed_noise, generate
 from suite.train.step import train_step
-from suite.trial_status import DONE, read_records
+from suite.trial_status import read_records
 
 CHECKPOINT = Path("checkpoint") / "state.pt"
 PREVIOUS = Path("checkpoint-previous") / "state.pt"
@@ -136,7 +137,9 @@ def _resume(
     if saved is not None:
         state.load_state_dict(saved)
     kept = [
-        {**r, "status": "running"} if r["status"] == "stopped" else r  # it goes on now
+        {**r, "status": TrialStatus.RUNNING}
+        if r["status"] == TrialStatus.STOPPED
+        else r  # it goes on now
         for r in rows
         if r["iteration"] <= state.iteration
     ]
@@ -150,7 +153,7 @@ def _record(state: TrainState, terms: dict[str, torch.Tensor], wall: float) -> d
         "iteration": state.iteration,
         "images_seen": state.images_seen,
         "wall_time": round(wall, 4),
-        "status": "running",
+        "status": TrialStatus.RUNNING,
     }
     names = {"critic": "loss_critic", "generator": "loss_generator"}
     for key, value in terms.items():
@@ -194,7 +197,7 @@ def _initial(state: TrainState, trial_dir: Path, z: torch.Tensor, scorer: EvalCo
         "iteration": 0,
         "images_seen": 0,
         "wall_time": 0.0,
-        "status": "running",
+        "status": TrialStatus.RUNNING,
         "at_checkpoint": True,
         **state.lipschitz.stats(state.critic),
         **_grid(state, trial_dir, z),
@@ -246,16 +249,16 @@ def run_trial(
         row = _record(state, terms, state.wall_time)
         bad = _nonfinite(row)
         if bad:
-            row.update(status="diverged", reason="non-finite " + ", ".join(bad))
+            row.update(status=TrialStatus.DIVERGED, reason="non-finite " + ", ".join(bad))
         elif at_ckpt:
             row.update(_checkpoint(state, trial_dir, z), at_checkpoint=True)
             row.update(_scores(scorer, final=it == config.iterations))
             if it == config.iterations:
-                row["status"] = "finished"
-        stop = row["status"] == "running" and should_stop is not None and should_stop()
+                row["status"] = TrialStatus.FINISHED
+        stop = row["status"] == TrialStatus.RUNNING and should_stop is not None and should_stop()
         if stop:
-            row["status"] = "stopped"
+            row["status"] = TrialStatus.STOPPED
         files.append_jsonl(trial_dir / "records.jsonl", row)
         yield row
-        if row["status"] != "running":
+        if row["status"] != TrialStatus.RUNNING:
             return

@@ -53,8 +53,9 @@ def build_report(
 
 
 VERDICT_COLUMNS = (
-    "claim_id", "location", "ablation", "budget", "verdict", "measured", "ci_low", "ci_high",
-    "ci_method", "test", "p_value", "p_against", "n", "budget_note", "summary",
+    "claim_id", "location", "statement", "ablation", "budget", "verdict", "measured",
+    "ci_low", "ci_high", "ci_method", "test", "p_value", "p_against", "n", "budget_note",
+    "summary",
 )  # fmt: skip
 
 

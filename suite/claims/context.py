@@ -17,8 +17,6 @@ import pandas as pd
 from suite.claims.selection import Inconclusive, describe_where
 from suite.statuses import DONE
 
-RESULTS = DONE  # a trial's outcome; any other status is not (yet) one
-
 
 @dataclass(frozen=True)
 class Trial:
@@ -65,7 +63,7 @@ class Context:
         if not ids:
             raise Inconclusive(f"no trial matches {describe_where(where)}")
         selected = [self._trial(t) for t in sorted(ids)]
-        bad = [t for t in selected if t.status not in RESULTS]
+        bad = [t for t in selected if t.status not in DONE]  # only these are outcomes
         if bad:
             listed = ", ".join(f"{t.trial_id} ({t.status or 'no status'})" for t in bad)
             raise Inconclusive(

@@ -29,7 +29,7 @@ from suite.report import labels
 from suite.report.tables import fmt, interval_text, mean_of
 from suite.statuses import TrialStatus
 
-DONE = (TrialStatus.FINISHED, TrialStatus.STOPPED)  # statuses whose final checkpoint is a result
+SCORED = (TrialStatus.FINISHED, TrialStatus.STOPPED)  # their final checkpoint is a result
 IMPROVING = 0.10  # quality still improved by more than this over the last quarter
 PAPER_OUTCOMES = Path(__file__).with_name("paper_outcomes.yaml")
 
@@ -108,7 +108,7 @@ def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> t
     diverged = int((cell["status"] == TrialStatus.DIVERGED).sum())
     if diverged:
         return "diverged", f"{diverged} of {n} seeds diverged"
-    done = cell[cell["status"].isin(DONE)]
+    done = cell[cell["status"].isin(SCORED)]
     if done.empty:
         return "no result", "no seed finished"
     failed = done["failed"].dropna() if "failed" in done else pd.Series(dtype=float)

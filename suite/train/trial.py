@@ -136,10 +136,9 @@ def _resume(
     saved = _usable_checkpoint(state, trial_dir, {0} | {r["iteration"] for r in rows}, warn)
     if saved is not None:
         state.load_state_dict(saved)
+    goes_on = {"status": TrialStatus.RUNNING}  # a stopped trial runs again now
     kept = [
-        {**r, "status": TrialStatus.RUNNING}
-        if r["status"] == TrialStatus.STOPPED
-        else r  # it goes on now
+        {**r, **goes_on} if r["status"] == TrialStatus.STOPPED else r
         for r in rows
         if r["iteration"] <= state.iteration
     ]

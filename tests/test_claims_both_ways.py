@@ -109,7 +109,7 @@ COMBINED = [pytest.param(c, id=c.id) for c in CLAIMS if isinstance(c.check, _Com
 @pytest.mark.parametrize("claim", COMBINED)
 def test_the_order_of_the_parts_does_not_matter(claim):
     """all_of / any_of are symmetric in their parts, so must be the synthetic tables:
-    parts that write one column of one trial (G-03, W-05) must not depend on which
+    parts that write one column of one trial (W-05) must not depend on which
     part is listed first."""
     budget = str(claim.deciding_budgets()[0])
     found = ablation_at(claim, budget)

@@ -88,7 +88,7 @@ def _merged_so_each_reads(
     """The parts' synthetic trials merged so that every part reads ``wanted``.
 
     Parts that write the same column of the same trial overwrite each other in merge
-    order (G-03: ``final`` and ``change`` of one curve; W-05: a failure rate and a
+    order (e.g. ``final`` and ``change`` of one curve; W-05: a failure rate and a
     correlation on one quality curve), so whether the table worked used to depend on the
     order the parts are listed in. Try the orders, the listed one first, and keep the
     first on which every part reads ``wanted``; when none does, the listed order, and

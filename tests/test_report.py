@@ -306,7 +306,11 @@ def test_code_versions_and_a_warning_when_mixed(built):
     assert "uncommitted changes" in rows[0][1] and not warnings
     other = ["0" * 64 if i % 2 else h for i, h in enumerate(trials["code_hash"])]
     rows, warnings = code_rows(results, trials.assign(code_hash=other))
-    assert len(warnings) == 1 and "mixes 2 code versions" in warnings[0]
+    assert len(warnings) == 1 and "trials table mixes 2 code versions" in warnings[0]
+    by_trial = dict(zip(trials["trial_id"], other, strict=True))
+    both = results.assign(code_hash=results["trial_id"].map(by_trial))
+    rows, warnings = code_rows(both, trials.assign(code_hash=other))  # the same mix: one line
+    assert len(warnings) == 1 and "trials and results tables mix 2 code versions" in warnings[0]
 
 
 def test_short_partial_and_old_tables_do_not_crash(tmp_path, built):
@@ -399,10 +403,13 @@ def test_a_pending_trial_has_no_samples_because_it_has_not_run(tmp_path):
 def test_verdicts_are_also_a_table(built):
     index, _, _, primary, by_budget = built
     table = pd.read_csv(index.parent / "verdicts.csv")
+    assert not table.duplicated(["claim_id", "budget"]).any()  # one row per claim and budget
     shown = table[table["shown"]]
     assert sorted(shown["claim_id"]) == sorted(v.claim_id for v in primary)
+    run = {(v.claim_id, v.budget) for vs in by_budget.values() for v in vs}
+    assert len(table) == len(run | {(v.claim_id, v.budget) for v in primary})
     for budget, at_budget in by_budget.items():
-        at = table[~table["shown"] & (table["budget"] == budget)].set_index("claim_id")
+        at = table[table["budget"] == budget].set_index("claim_id")
         for v in at_budget:
             assert at.loc[v.claim_id, "verdict"] == v.verdict
     assert {"p_value", "n", "ci_low", "ci_high", "test"} <= set(table.columns)

@@ -65,14 +65,20 @@ def verdict_table(
     """One row per claim and budget run (``shown``: the verdict the tables show), for
     readers who want the numbers without the HTML (``reports/verdicts.csv``)."""
 
-    def row(v: Any, shown: bool) -> dict[str, Any]:
-        fields = v if isinstance(v, Mapping) else vars(v)
-        return {**{c: fields.get(c) for c in VERDICT_COLUMNS}, "shown": shown}
+    def fields(v: Any) -> Mapping[str, Any]:
+        return v if isinstance(v, Mapping) else vars(v)
 
-    rows = [row(v, True) for v in verdicts]
-    rows += [row(v, False) for vs in (by_budget or {}).values() for v in vs]
-    table = pd.DataFrame(rows, columns=[*VERDICT_COLUMNS, "shown"])
-    return table.drop_duplicates(["claim_id", "budget", "verdict", "shown"])
+    def key(v: Any) -> tuple[Any, Any]:
+        return fields(v).get("claim_id"), fields(v).get("budget")
+
+    def row(v: Any, shown: bool) -> dict[str, Any]:
+        return {**{c: fields(v).get(c) for c in VERDICT_COLUMNS}, "shown": shown}
+
+    shown = {key(v) for v in verdicts}
+    rows = {key(v): row(v, key(v) in shown) for vs in (by_budget or {}).values() for v in vs}
+    for v in verdicts:  # a claim run at no budget still gets its (inconclusive) row
+        rows.setdefault(key(v), row(v, True))
+    return pd.DataFrame(list(rows.values()), columns=[*VERDICT_COLUMNS, "shown"])
 
 
 def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -96,7 +96,7 @@ def _version_label(version: Any) -> str:
 def code_rows(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, list[str]]:
     """Metadata rows naming the code behind each table, and a warning per table that mixes
     code versions (its rows were produced by different code: compare with care)."""
-    rows, warnings = [], []
+    rows, mixed = [], {}  # the same code versions in both tables: one warning
     for name, frame in (("trials", trials), ("results", results)):
         versions = code_versions(frame)
         if versions.empty:
@@ -104,9 +104,13 @@ def code_rows(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, list[s
         text = "; ".join(f"{_version_label(v)} ({v.trials} trials)" for v in versions.itertuples())
         rows.append((f"code ({name} table)", text))
         if len(versions) > 1:
-            warnings.append(
-                f"The {name} table mixes {len(versions)} code versions ({text}): its rows were "
-                "not all produced by the same code, so differences between cells may come "
-                "from the code rather than the setting."
-            )
+            key = tuple(sorted(versions["code_hash"]))
+            mixed.setdefault(key, (text, []))[1].append(name)
+    warnings = [
+        f"The {' and '.join(names)} table{'s' if len(names) > 1 else ''} "
+        f"mix{'' if len(names) > 1 else 'es'} {len(key)} code versions ({text}): "
+        "their rows were not all produced by the same code, so differences between cells "
+        "may come from the code rather than the setting."
+        for key, (text, names) in mixed.items()
+    ]
     return rows, warnings

@@ -1,0 +1,73 @@
+"""How long a grid takes, from the trials' own wall times (not a test).
+
+A grid that was interrupted, resumed or shared its cores has no honest end-to-end time;
+each trial's ``wall_time`` (its own training time, summed over resumes) still says what
+the grid costs. This script sums them per ablation and replays the schedule the driver
+uses (trials in command-line order, each started on the first free slot), giving the
+wall time the grid would take with ``--slots`` trials at a time and no harness overhead
+(about 11 s to start Ray and 1 s per trial, README "Speed").
+
+    python benchmarks/grid_time.py paper_stability loss_curves fig3_control mode_collapse
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from suite.ablation import find_ablation, load_ablation
+
+
+def schedule(times: list[float], slots: int) -> float:
+    """Makespan of ``times`` run in order, each on the first slot to come free."""
+    free = [0.0] * slots
+    for t in times:
+        heapq.heappush(free, heapq.heappop(free) + t)
+    return max(free)
+
+
+def hms(seconds: float) -> str:
+    m = round(seconds / 60)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("ablations", nargs="+")
+    p.add_argument("--budget", default="cpu")
+    p.add_argument("--runs", type=Path, default=Path("runs"))
+    p.add_argument("--slots", type=int, default=2, help="trials at a time (default: 2 cores)")
+    args = p.parse_args(argv)
+
+    table = pd.read_parquet(args.runs / "trials.parquet")
+    walls = table.drop_duplicates("trial_id").set_index("trial_id")
+    order, seen, missing = [], set(), []
+    print(f"budget {args.budget}, {args.slots} at a time; trials' own wall times")
+    for name in args.ablations:
+        specs = load_ablation(find_ablation(name)).trials(args.budget)
+        own = [s.trial_id for s in specs if s.trial_id not in seen]
+        seen.update(own)
+        done = [t for t in own if t in walls.index and walls.at[t, "status"] == "finished"]
+        missing += [f"{name}:{t}" for t in own if t not in done]
+        times = [float(walls.at[t, "wall_time"]) for t in done]
+        order += times
+        total = sum(times)
+        print(f"  {name:20s} {len(done):3d}/{len(own):3d} finished  {hms(total):>12s} of core time")
+    wall = schedule(order, args.slots)
+    print(f"sum {hms(sum(order))} of core time; replayed on {args.slots} slots: {hms(wall)}")
+    if missing:
+        print(
+            f"{len(missing)} trial(s) not finished, not counted: {' '.join(missing[:8])}"
+            + (" ..." if len(missing) > 8 else ""),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from suite.ablation import find_ablation, load_ablation
+from suite.statuses import TrialStatus
 
 
 def schedule(times: list[float], slots: int) -> float:
@@ -45,13 +46,14 @@ def main(argv: list[str] | None = None) -> int:
 
     table = pd.read_parquet(args.runs / "trials.parquet")
     walls = table.drop_duplicates("trial_id").set_index("trial_id")
+    finished = set(walls.index[walls["status"] == TrialStatus.FINISHED])
     order, seen, missing = [], set(), []
     print(f"budget {args.budget}, {args.slots} at a time; trials' own wall times")
     for name in args.ablations:
         specs = load_ablation(find_ablation(name)).trials(args.budget)
         own = [s.trial_id for s in specs if s.trial_id not in seen]
         seen.update(own)
-        done = [t for t in own if t in walls.index and walls.at[t, "status"] == "finished"]
+        done = [t for t in own if t in finished]
         missing += [f"{name}:{t}" for t in own if t not in done]
         times = [float(walls.at[t, "wall_time"]) for t in done]
         order += times

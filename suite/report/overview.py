@@ -94,8 +94,9 @@ def _version_label(version: Any) -> str:
 
 
 def code_rows(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, list[str]]:
-    """Metadata rows naming the code behind each table, and a warning per table that mixes
-    code versions (its rows were produced by different code: compare with care)."""
+    """Metadata rows naming the code behind each table, and a warning for tables that mix
+    code versions (their rows were produced by different code: compare with care); one
+    warning when both tables mix the same versions."""
     rows, mixed = [], {}  # the same code versions in both tables: one warning
     for name, frame in (("trials", trials), ("results", results)):
         versions = code_versions(frame)

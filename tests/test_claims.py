@@ -523,6 +523,19 @@ def test_correlation_per_trial_over_checkpoints():
     assert judge(correlation(">=", 0.8, abs_=True), *against).verdict == "reproduced"
 
 
+def test_correlation_leaves_out_the_untrained_critics_point_at_iteration_0():
+    # iteration 0 is scored before the critic's first update: its "estimate" is near 0
+    # while quality is at its worst, the one point that disagrees with a curve that tracks
+    curve = [-0.3, *W_CURVE]  # at iterations 0, 100, ..., 500
+    quality = [900.0, *W_CURVE]
+    made = [trial(f"t{s}", s, WGAN, {"w_eval": curve, "fd_classifier": quality}) for s in SIX]
+    v = judge(correlation(), *made)
+    assert v.verdict == "reproduced" and v.measured == pytest.approx(1.0)
+    assert "after iteration 0" in v.summary
+    kept = judge({**correlation(), "drop_initial": False}, *made)
+    assert kept.measured == pytest.approx(1 / 7) and kept.verdict == "not_reproduced"
+
+
 def test_correlation_needs_enough_points():
     short = [
         trial(f"t{s}", s, WGAN, {"w_eval": W_CURVE[:3], "fd_classifier": W_CURVE[:3]}) for s in SIX

@@ -219,6 +219,16 @@ def test_stability_rule_on_a_hand_made_summary():
     assert got == {"ok": "trained", "flat": "not trained", "narrow": "collapsed", "nan": "diverged"}
     unknown = summary[summary["cell"] == "ok"].assign(failed=None)
     assert st.cell_status(unknown, rules, "fd_classifier")[0] == "unmeasured"
+    # two measures: collapsed only when both are low; when they disagree, neither label
+    two = summary.assign(**{"final.recall_classifier": [0.8, 0.8, 0.8, 0.8, 0.1, 0.1, 0.05, 0]})
+    rules = st.diversity_rules(two)
+    assert [r.column for r in rules] == ["diversity_ratio", "recall_classifier"]
+    narrow = two[two["cell"] == "narrow"]
+    assert st.cell_status(narrow, rules, "fd_classifier")[0] == "collapsed"
+    blurry = two[two["cell"] == "ok"].assign(**{"final.recall_classifier": [0.1, 0.05]})
+    status, why = st.cell_status(blurry, rules, "fd_classifier")
+    assert status == "diversity unclear"
+    assert why == "recall_classifier 0.075 < 0.2 but diversity_ratio 0.9 >= 0.5"
 
 
 def test_not_trained_is_the_claims_failed_reduction():

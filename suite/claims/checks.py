@@ -300,13 +300,19 @@ class Correlation(Check):
     op: Op
     threshold: float
     min_points: int = Field(4, ge=3, description="rows with both values a trial needs")
+    drop_initial: bool = Field(
+        True,
+        description="leave out iteration 0: it is scored before the first update, so a "
+        "loss estimate there is the untrained critic's output, not an estimate of anything",
+    )
 
     def describe(self) -> str:
         y = self.y if isinstance(self.y, str) else "|".join(self.y)
         rho = f"{self.method}({self.x}, {y})"
         rho = f"|{rho}|" if self.abs else rho
+        after = " after iteration 0" if self.drop_initial else ""
         return (
-            f"{rho} over checkpoints of {describe_where(self.where)} {self.op} "
+            f"{rho} over checkpoints{after} of {describe_where(self.where)} {self.op} "
             f"{self.threshold:g} (one-sample Wilcoxon signed-rank over seeds, one-sided)"
         )
 
@@ -321,7 +327,7 @@ class Correlation(Check):
         trials = ctx.select(self.where)
         y = ctx.first_metric(self.ys, trials, "all")
         ctx.first_metric([self.x], trials, "all")
-        what = f"{self.method}({self.x}, {y})"
+        what = f"{self.method}({self.x}, {y})" + (" after iteration 0" if self.drop_initial else "")
         need = f"{self.min_points}+ non-constant checkpoints of both columns"
         per_seed, notes = ctx.by_seed(trials, lambda t: self._one(ctx, t, y), need)
         result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
@@ -330,6 +336,8 @@ class Correlation(Check):
     def _one(self, ctx: Context, t: Trial, y: str) -> float | None:
         xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
         both = xs.to_frame("x").join(ys.to_frame("y"), how="inner")
+        if self.drop_initial:
+            both = both[both.index > 0]
         if len(both) < self.min_points or both["x"].nunique() < 2 or both["y"].nunique() < 2:
             return None
         r = _spearman_or_pearson(self.method, both["x"], both["y"])
@@ -338,6 +346,8 @@ class Correlation(Check):
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
         ys = syn.ranks_with(_rho_target(self.op, self.threshold, holds, self.abs))
         xs = [float(i + 1) for i in range(len(ys))]
+        if self.drop_initial:  # an untrained critic's x at iteration 0, against the trend
+            xs, ys = [max(xs) + 1.0, *xs], [ys[0], *ys]
         return [
             syn.Synthetic(config, seed, series={self.x: xs, self.ys[0]: ys})
             for config, seed in universe.select(self.where)

@@ -217,7 +217,8 @@ def correlation(scope: Scope) -> Section | None:
     rows, source = t.correlations(res, scope.summary)
     intro = (
         "Spearman correlation over checkpoints between the loss estimate and the quality "
-        "score (both distances: positive when they fall together): Sec. 4.2 expects a "
+        "score (both distances: positive when they fall together), leaving out iteration "
+        "0, where the estimate is an untrained critic's output: Sec. 4.2 expects a "
         f"strong positive value for the W estimate and none for the JS estimate ({source}); "
         "mean [95% CI] over seeds (suite.stats)."
     )

@@ -5,7 +5,10 @@
   halve from iteration 0. The same rule, and the same code, as the claims' ``failed``
   reduction (``suite.claims.reductions``), so the table and the verdicts cannot disagree
   on what "failed to learn" means;
-* collapsed: only low diversity (the diversity columns present, each with its rule);
+* collapsed: it learnt, and every diversity measure present is below its rule;
+* diversity unclear: some diversity measures are low and others are not (recall falls
+  for blurry, off-manifold samples as much as for missing modes, and a spread ratio can
+  be high for noise), so the table does not call it collapsed or diverse;
 * trained: it learnt and its samples are diverse.
 
 Next to each cell: what the paper shows for that generator and method (data in
@@ -30,6 +33,8 @@ from suite.report.tables import fmt, interval_text, mean_of
 from suite.statuses import TrialStatus
 
 SCORED = (TrialStatus.FINISHED, TrialStatus.STOPPED)  # their final checkpoint is a result
+UNCLEAR = "diversity unclear"
+UNDECIDED = ("no result", "unmeasured", UNCLEAR)  # labels that neither agree nor differ
 IMPROVING = 0.10  # quality still improved by more than this over the last quarter
 PAPER_OUTCOMES = Path(__file__).with_name("paper_outcomes.yaml")
 
@@ -117,10 +122,17 @@ def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> t
             f"{int(failed.sum())} of {len(failed)} seeds: final {quality} above half its "
             "iteration-0 value"
         )
-    low = [(r, mean_of(done[f"final.{r.column}"])) for r in rules]
-    low = [(r, m) for r, m in low if m is not None and m < r.below]
+    means = [(r, mean_of(done[f"final.{r.column}"])) for r in rules]
+    means = [(r, m) for r, m in means if m is not None]
+    low = [(r, m) for r, m in means if m < r.below]
+    high = [(r, m) for r, m in means if m >= r.below]
     if low:
-        return "collapsed", "; ".join(f"{r.column} {fmt(m)} < {r.below:g}" for r, m in low)
+        why = "; ".join(f"{r.column} {fmt(m)} < {r.below:g}" for r, m in low)
+        if not high:
+            return "collapsed", why
+        return UNCLEAR, why + " but " + "; ".join(
+            f"{r.column} {fmt(m)} >= {r.below:g}" for r, m in high
+        )
     if len(failed):
         return "trained", f"{int(len(failed) - failed.sum())} of {len(failed)} seeds learnt"
     return "unmeasured", "no iteration-0 quality score: whether it learnt cannot be told"
@@ -176,7 +188,9 @@ def stability_rows(
             "status": status,
             "why": why,
             "paper": paper,
-            "agrees": None if paper is None else paper["outcome"] == status,
+            "agrees": (
+                None if paper is None or status in UNDECIDED else paper["outcome"] == status
+            ),
             "improving": still_improving(rows, quality),
             "seeds": len(group),
             "thumb_trial": first,
@@ -195,7 +209,8 @@ def rule_text(quality: str | None, rules: list[Rule]) -> str:
         "diverged (a seed diverged); no result (no seed finished); "
         f"not trained (most seeds' final {quality or 'quality'} above half its iteration-0 "
         "value: the claims' 'failed' rule); "
-        f"collapsed ({diversity}); trained (learnt, diverse); unmeasured (no "
-        "iteration-0 score). The paper's outcome for each cell is quoted from its figure "
-        "captions."
+        f"collapsed (learnt, and every one of: {diversity}); diversity unclear (some of "
+        "those hold, some not: the measures disagree); trained (learnt, diverse); "
+        "unmeasured (no iteration-0 score). The paper's outcome for each cell is quoted "
+        "from its figure captions; 'cannot tell' where the label cannot be compared."
     )

@@ -8,6 +8,7 @@ iteration. p-values are worked out by hand in the comments (exact one-sided test
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 import pandas as pd
@@ -705,6 +706,10 @@ def measure(reduce, metric="m", **kw):
         (measure("slope"), [0.0, 0.5, 1.0], "finished", 5.0),  # per 1k iterations
         (measure("slope", last=0.5), [9.0, 9.0, 0.0, 1.0], "finished", 10.0),
         (measure("slope", abs=True), [1.0, 0.5, 0.0], "finished", 5.0),
+        # an untrained critic's 0 at iteration 0, then a flat gap: no rise once training ran
+        (measure("slope"), [0.0, 5.0, 5.0, 5.0], "finished", 15.0),
+        (measure("slope", skip_initial=True), [0.0, 5.0, 5.0, 5.0], "finished", 0.0),
+        (measure("mean", skip_initial=True), [0.0, 5.0, 7.0], "finished", 6.0),
         (measure("cv"), [1.0, 3.0], "finished", 0.5),  # std 1 / mean 2
         (measure("cv"), [-1.0, 1.0], "finished", None),  # mean 0
         (measure("frac_below", below=0.0), [0.5, -0.1, -0.2, 0.3], "finished", 0.5),
@@ -732,11 +737,11 @@ def test_every_reduction_can_make_a_curve_with_a_given_value():
     target, whatever ``last`` keeps."""
     for name in REDUCTIONS:
         cls = REDUCTIONS.get(name)
-        for last in (1.0, 0.5, 0.3):
+        skips = (False,) if cls.reads_initial else (False, True)
+        for last, skip in itertools.product((1.0, 0.5, 0.3), skips):
             extra = {"at": 100.0} if name == "at_updates" else {}
-            m = Measure(
-                reduce=name, metric=None if not cls.needs_metric else "m", last=last, **extra
-            )
+            metric = None if not cls.needs_metric else "m"
+            m = Measure(reduce=name, metric=metric, last=last, skip_initial=skip, **extra)
             low, high = cls.value_range
             for target in (0.0, 0.25, 0.75, 1.0, 3.0):
                 if not low <= target <= high or (cls.binary and target not in (0.0, 1.0)):
@@ -752,8 +757,15 @@ def test_every_reduction_can_make_a_curve_with_a_given_value():
                 assert got == pytest.approx(target, abs=0.11 if name == "frac_below" else 1e-9), (
                     name,
                     last,
+                    skip,
                     target,
                 )
+
+
+def test_skip_initial_is_refused_where_the_reduction_compares_with_iteration_0():
+    for name in ("initial", "failed", "ratio_to_initial"):
+        with pytest.raises(ValueError, match=f"reduction '{name}' compares with iteration 0"):
+            measure(name, skip_initial=True)
 
 
 def test_at_updates_reads_the_updates_column():

@@ -229,6 +229,18 @@ def test_stability_rule_on_a_hand_made_summary():
     status, why = st.cell_status(blurry, rules, "fd_classifier")
     assert status == "diversity unclear"
     assert why == "recall_classifier 0.075 < 0.2 but diversity_ratio 0.9 >= 0.5"
+    # a mode count decides alone: 930 of 1,000 Stacked MNIST modes is not collapse,
+    # whatever recall says; 2 modes is, whatever the spread ratio says
+    modes = blurry.assign(**{"final.stacked_modes": [930, 930]})
+    assert st.cell_status(modes, st.diversity_rules(modes), "fd_classifier")[0] == "trained"
+    few = two[two["cell"] == "ok"].assign(**{"final.stacked_modes": [2, 1]})
+    assert st.cell_status(few, st.diversity_rules(few), "fd_classifier")[0] == "collapsed"
+    # labels that say nothing about the cell neither agree nor differ with the paper
+    paper = {"outcome": "collapsed"}
+    assert st.agreement(paper, "collapsed") is True and st.agreement(paper, "trained") is False
+    assert (
+        st.agreement(paper, "diversity unclear") is None and st.agreement(None, "trained") is None
+    )
 
 
 def test_not_trained_is_the_claims_failed_reduction():

@@ -40,6 +40,11 @@ class Measure(Options):
     abs: bool = Field(False, description="take |value| per trial (e.g. |slope|)")
     bound: float = Field(0.5, gt=0, description="failed: final above bound x initial")
     at: float | None = Field(None, ge=0, description="at_updates: read where updates reach this")
+    skip_initial: bool = Field(
+        False,
+        description="leave out iteration 0, scored before the first update: a critic-based "
+        "value there is the untrained critic's, not a result of training",
+    )
 
     @field_validator("reduce")
     @classmethod
@@ -57,6 +62,12 @@ class Measure(Options):
             raise ValueError("metric: an empty list names no column")
         if self.reduce == "at_updates" and self.at is None:
             raise ValueError("reduction 'at_updates' needs at: <number of updates>")
+        if self.skip_initial and self.reduction.reads_initial:
+            allowed = sorted(k for k in REDUCTIONS if not REDUCTIONS.get(k).reads_initial)
+            raise ValueError(
+                f"skip_initial: reduction '{self.reduce}' compares with iteration 0, so it "
+                f"cannot leave it out; allowed with: {', '.join(allowed)}"
+            )
         return self
 
     @property
@@ -79,6 +90,8 @@ class Measure(Options):
         what = self.reduction.describe(self, name)
         if self.rows != "all":
             what += f" ({self.rows} rows)"
+        if self.skip_initial:
+            what += " after iteration 0"
         return f"|{what}|" if self.abs else what
 
 
@@ -87,6 +100,7 @@ class Reduction:
 
     binary: ClassVar[bool] = False  # 0/1 per trial: tested as a rate
     needs_metric: ClassVar[bool] = True
+    reads_initial: ClassVar[bool] = False  # compares with iteration 0 (no skip_initial)
     value_range: ClassVar[tuple[float, float]] = (-math.inf, math.inf)
     index: ClassVar[str] = "iteration"  # what the values are indexed by (a results column)
 
@@ -112,6 +126,12 @@ def _kept(n: int, m: Measure) -> int:
     return max(1, math.ceil(n * m.last))
 
 
+def _seen(m: Measure) -> int:
+    """How many of the EXAMPLE_ITERATIONS rows the reduction reads (not iteration 0 when
+    ``skip_initial``): what an example curve is sized to."""
+    return len(EXAMPLE_ITERATIONS) - int(m.skip_initial)
+
+
 def _tail(values: pd.Series, m: Measure) -> pd.Series:
     return values.iloc[len(values) - _kept(len(values), m) :]
 
@@ -124,6 +144,8 @@ def reduce_trial(values: pd.Series, status: str, m: Measure) -> float | None:
         and not (m.binary and status == TrialStatus.DIVERGED)
     ):
         return None
+    if m.skip_initial:
+        values = values[np.asarray(values.index, dtype=float) > 0]
     out = m.reduction.reduce(values, status, m)
     if out is None or not math.isfinite(out):
         return None
@@ -149,6 +171,7 @@ class Final(Reduction):
 class Initial(Reduction):
     """The value at the first logged row (iteration 0: the untrained networks)."""
 
+    reads_initial = True
     describe = _named("initial")
 
     @staticmethod
@@ -255,7 +278,7 @@ class CoefficientOfVariation(Reduction):
     def example(target, m):
         """Mean 1 and std |target| over the rows ``last`` keeps (an odd count gets one
         row at the mean), so the curve reduces to ``target`` whatever ``last`` is."""
-        n, kept = len(EXAMPLE_ITERATIONS), _kept(len(EXAMPLE_ITERATIONS), m)
+        n, kept = len(EXAMPLE_ITERATIONS), _kept(_seen(m), m)
         signs = np.array([1.0 if i % 2 else -1.0 for i in range(kept)])
         if kept % 2:
             signs[-1] = 0.0
@@ -275,7 +298,7 @@ class FracBelow(Reduction):
     @staticmethod
     def example(target, m):
         """The below-``below`` rows inside the part of the curve ``last`` keeps."""
-        n, kept = len(EXAMPLE_ITERATIONS), _kept(len(EXAMPLE_ITERATIONS), m)
+        n, kept = len(EXAMPLE_ITERATIONS), _kept(_seen(m), m)
         k = min(kept, max(0, round(target * kept)))
         above = [m.below + 1.0]
         return above * (n - kept) + [m.below - 1.0] * k + above * (kept - k), TrialStatus.FINISHED
@@ -306,6 +329,7 @@ class Failed(Reduction):
     not at least halve by default); else 0."""
 
     binary = True
+    reads_initial = True
     value_range = (0.0, 1.0)
     describe = staticmethod(
         lambda m, name: f"failed to learn (diverged, or final {name} > {m.bound:g} x initial)"
@@ -330,6 +354,7 @@ class RatioToInitial(Reduction):
     """Final value / value at iteration 0: how far training moved a score (0.05: a
     quality score 20 times better than the untrained networks')."""
 
+    reads_initial = True
     value_range = (0.0, math.inf)
     describe = staticmethod(lambda m, name: f"final / initial {name}")
 

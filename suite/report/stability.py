@@ -5,10 +5,11 @@
   halve from iteration 0. The same rule, and the same code, as the claims' ``failed``
   reduction (``suite.claims.reductions``), so the table and the verdicts cannot disagree
   on what "failed to learn" means;
-* collapsed: it learnt, and every diversity measure present is below its rule;
-* diversity unclear: some diversity measures are low and others are not (recall falls
-  for blurry, off-manifold samples as much as for missing modes, and a spread ratio can
-  be high for noise), so the table does not call it collapsed or diverse;
+* collapsed: a mode count (Stacked MNIST), where the data has one, below its rule; on
+  data without one, every indirect diversity measure present below its rule;
+* diversity unclear: the measures that decide disagree (recall falls for noisy,
+  off-manifold samples as much as for missing modes, and a spread ratio can be high for
+  saturated repeats), so the table calls the cell neither collapsed nor diverse;
 * trained: it learnt and its samples are diverse.
 
 Next to each cell: what the paper shows for that generator and method (data in
@@ -46,6 +47,7 @@ class Rule:
     column: str
     below: float
     why: str  # what the threshold means, for the page
+    direct: bool = False  # counts modes itself: where present it decides alone
 
     def text(self) -> str:
         return f"mean final {self.column} < {self.below:g} ({self.why})"
@@ -57,7 +59,7 @@ DIVERSITY_RULES = (
     Rule("diversity_ratio", 0.5, "samples half as spread out as real images"),
     Rule("recall_classifier", 0.2, "under a fifth of real images near a sample"),
     Rule("recall", 0.2, "under a fifth of real images near a sample"),
-    Rule("stacked_modes", 500, "under half of the 1,000 Stacked MNIST modes"),
+    Rule("stacked_modes", 500, "under half of the 1,000 Stacked MNIST modes", direct=True),
 )
 
 
@@ -124,6 +126,7 @@ def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> t
         )
     means = [(r, mean_of(done[f"final.{r.column}"])) for r in rules]
     means = [(r, m) for r, m in means if m is not None]
+    means = [(r, m) for r, m in means if r.direct] or means  # a mode count decides alone
     low = [(r, m) for r, m in means if m < r.below]
     high = [(r, m) for r, m in means if m >= r.below]
     if low:
@@ -188,9 +191,7 @@ def stability_rows(
             "status": status,
             "why": why,
             "paper": paper,
-            "agrees": (
-                None if paper is None or status in UNDECIDED else paper["outcome"] == status
-            ),
+            "agrees": agreement(paper, status),
             "improving": still_improving(rows, quality),
             "seeds": len(group),
             "thumb_trial": first,
@@ -198,19 +199,31 @@ def stability_rows(
     return out
 
 
+def agreement(paper: dict[str, str] | None, status: str) -> bool | None:
+    """Whether the cell's label matches the paper's; None when either says nothing."""
+    return None if paper is None or status in UNDECIDED else paper["outcome"] == status
+
+
 def rule_text(quality: str | None, rules: list[Rule]) -> str:
     """The labelling rule as printed above the table."""
     q = labels.final_label(quality) if quality else "final quality"
-    diversity = "; ".join(r.text() for r in rules) or (
-        "cannot be told: no diversity score at this budget"
-    )
+    direct = "; ".join(r.text() for r in rules if r.direct)
+    indirect = "; ".join(r.text() for r in rules if not r.direct)
+    diversity = " or, without it, ".join(
+        part
+        for part in (
+            direct and f"the mode count: {direct}",
+            indirect and f"every one of: {indirect}",
+        )
+        if part
+    ) or ("cannot be told: no diversity score at this budget")
     return (
         f"Cells: {q}, mean [95% CI] over seeds. Labels, first that applies: "
         "diverged (a seed diverged); no result (no seed finished); "
         f"not trained (most seeds' final {quality or 'quality'} above half its iteration-0 "
         "value: the claims' 'failed' rule); "
-        f"collapsed (learnt, and every one of: {diversity}); diversity unclear (some of "
-        "those hold, some not: the measures disagree); trained (learnt, diverse); "
+        f"collapsed ({diversity}); diversity unclear (the deciding measures disagree: "
+        "some below their rule, some not); trained (learnt, diverse); "
         "unmeasured (no iteration-0 score). The paper's outcome for each cell is quoted "
         "from its figure captions; 'cannot tell' where the label cannot be compared."
     )

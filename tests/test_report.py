@@ -128,8 +128,11 @@ def test_claims_table_rows_details_and_scaled_label(built):
         assert str(escape(v.summary)) in visible[v.claim_id]
         assert str(escape(v.reason)) in details[v.claim_id]
         assert str(escape(v.testable_as)) in details[v.claim_id]
+        note = f'<dd class="claim-note">{escape(v.claim_note)}</dd>' if v.claim_note else None
+        assert (note in details[v.claim_id]) if note else ("claim-note" not in details[v.claim_id])
         assert str(escape(v.citation)) in visible[v.claim_id]
         assert f'href="{v.ablation}.html#claim-{t.slug(v.claim_id)}"' in html
+    assert [v.claim_id for v in primary if v.claim_note] == ["W-03"]
     w10 = next(v for v in primary if v.claim_id == "W-10")
     assert "[1]" in w10.reason and "[1]" not in visible["W-10"]  # the parts: one click away
     note = CPU_NOTE.removeprefix("scaled down: ")
@@ -235,6 +238,12 @@ def test_stability_rule_on_a_hand_made_summary():
     assert st.cell_status(modes, st.diversity_rules(modes), "fd_classifier")[0] == "trained"
     few = two[two["cell"] == "ok"].assign(**{"final.stacked_modes": [2, 1]})
     assert st.cell_status(few, st.diversity_rules(few), "fd_classifier")[0] == "collapsed"
+    # not learnt comes first, and says when the samples lack diversity as well
+    stuck = few.assign(failed=[1, 1])
+    status, why = st.cell_status(stuck, st.diversity_rules(stuck), "fd_classifier")
+    assert status == "not trained" and why.endswith(
+        "(stacked_modes 1.5 < 500: the samples also lack diversity)"
+    )
     # labels that say nothing about the cell neither agree nor differ with the paper
     paper = {"outcome": "collapsed"}
     assert st.agreement(paper, "collapsed") is True and st.agreement(paper, "trained") is False

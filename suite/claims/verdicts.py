@@ -31,6 +31,7 @@ class Verdict:
     statement: str
     published: str
     testable_as: str
+    claim_note: str | None  # the claim's own caveat (claims/*.yaml ``note``)
     setting: str
     ablation: str
     check: str  # human-readable check, naming its test
@@ -126,6 +127,7 @@ def _verdict(claim: Claim, o: Outcome, budget: str | None, note: str | None) -> 
         statement=claim.statement,
         published=claim.published,
         testable_as=claim.testable_as,
+        claim_note=claim.note,
         setting=claim.setting,
         ablation=claim.ablation,
         check=describe_check(claim),

@@ -30,6 +30,7 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "statement": "",
     "published": "",
     "testable_as": "",
+    "claim_note": None,
     "setting": "",
     "ablation": "",
     "check": "",

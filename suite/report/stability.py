@@ -118,19 +118,22 @@ def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> t
     done = cell[cell["status"].isin(SCORED)]
     if done.empty:
         return "no result", "no seed finished"
-    failed = done["failed"].dropna() if "failed" in done else pd.Series(dtype=float)
-    if len(failed) and failed.mean() > 0.5:
-        return "not trained", (
-            f"{int(failed.sum())} of {len(failed)} seeds: final {quality} above half its "
-            "iteration-0 value"
-        )
     means = [(r, mean_of(done[f"final.{r.column}"])) for r in rules]
     means = [(r, m) for r, m in means if m is not None]
     means = [(r, m) for r, m in means if r.direct] or means  # a mode count decides alone
     low = [(r, m) for r, m in means if m < r.below]
     high = [(r, m) for r, m in means if m >= r.below]
+    why = "; ".join(f"{r.column} {fmt(m)} < {r.below:g}" for r, m in low)
+    failed = done["failed"].dropna() if "failed" in done else pd.Series(dtype=float)
+    if len(failed) and failed.mean() > 0.5:
+        # first: an untrained generator's samples lack diversity too (grey, or one image),
+        # and calling that "collapsed" would blame training for what it never did
+        also = f" ({why}: the samples also lack diversity)" if low and not high else ""
+        return "not trained", (
+            f"{int(failed.sum())} of {len(failed)} seeds: final {quality} above half its "
+            f"iteration-0 value{also}"
+        )
     if low:
-        why = "; ".join(f"{r.column} {fmt(m)} < {r.below:g}" for r, m in low)
         if not high:
             return "collapsed", why
         return UNCLEAR, why + " but " + "; ".join(

@@ -135,7 +135,7 @@ def loss_quality_correlation(results: pd.DataFrame) -> pd.DataFrame:
     Iteration 0 is left out: it is scored before the critic's first update, so its
     "estimate" is an untrained critic's output (near 0 while quality is at its worst):
     one such point among 21 otherwise perfectly ordered checkpoints caps Spearman at
-    0.73. The claims' correlation check does the same (``drop_initial``).
+    0.73. The claims' correlation check does the same (``skip_initial``).
     """
     if results.empty or "at_checkpoint" not in results:
         return pd.DataFrame()

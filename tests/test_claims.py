@@ -533,7 +533,7 @@ def test_correlation_leaves_out_the_untrained_critics_point_at_iteration_0():
     v = judge(correlation(), *made)
     assert v.verdict == "reproduced" and v.measured == pytest.approx(1.0)
     assert "after iteration 0" in v.summary
-    kept = judge({**correlation(), "drop_initial": False}, *made)
+    kept = judge({**correlation(), "skip_initial": False}, *made)
     assert kept.measured == pytest.approx(1 / 7) and kept.verdict == "not_reproduced"
 
 

@@ -25,7 +25,7 @@ from suite.claims import synthetic as syn
 from suite.claims.base import CHECKS, Check
 from suite.claims.context import Context, Trial
 from suite.claims.outcome import WITHIN, Outcome
-from suite.claims.reductions import Measure, reduce_trial
+from suite.claims.reductions import AFTER_START, Measure, after_start, reduce_trial
 from suite.claims.selection import Inconclusive, Where, describe_where
 from suite.stats import Op
 
@@ -300,7 +300,7 @@ class Correlation(Check):
     op: Op
     threshold: float
     min_points: int = Field(4, ge=3, description="rows with both values a trial needs")
-    drop_initial: bool = Field(
+    skip_initial: bool = Field(
         True,
         description="leave out iteration 0: it is scored before the first update, so a "
         "loss estimate there is the untrained critic's output, not an estimate of anything",
@@ -310,14 +310,17 @@ class Correlation(Check):
         y = self.y if isinstance(self.y, str) else "|".join(self.y)
         rho = f"{self.method}({self.x}, {y})"
         rho = f"|{rho}|" if self.abs else rho
-        after = " after iteration 0" if self.drop_initial else ""
         return (
-            f"{rho} over checkpoints{after} of {describe_where(self.where)} {self.op} "
+            f"{rho} over checkpoints{self._after} of {describe_where(self.where)} {self.op} "
             f"{self.threshold:g} (one-sample Wilcoxon signed-rank over seeds, one-sided)"
         )
 
     def wheres(self) -> list[dict[str, Any]]:
         return [self.where]
+
+    @property
+    def _after(self) -> str:
+        return AFTER_START if self.skip_initial else ""
 
     @property
     def ys(self) -> list[str]:
@@ -327,7 +330,7 @@ class Correlation(Check):
         trials = ctx.select(self.where)
         y = ctx.first_metric(self.ys, trials, "all")
         ctx.first_metric([self.x], trials, "all")
-        what = f"{self.method}({self.x}, {y})" + (" after iteration 0" if self.drop_initial else "")
+        what = f"{self.method}({self.x}, {y}){self._after}"
         need = f"{self.min_points}+ non-constant checkpoints of both columns"
         per_seed, notes = ctx.by_seed(trials, lambda t: self._one(ctx, t, y), need)
         result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
@@ -336,8 +339,8 @@ class Correlation(Check):
     def _one(self, ctx: Context, t: Trial, y: str) -> float | None:
         xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
         both = xs.to_frame("x").join(ys.to_frame("y"), how="inner")
-        if self.drop_initial:
-            both = both[both.index > 0]
+        if self.skip_initial:
+            both = after_start(both)
         if len(both) < self.min_points or both["x"].nunique() < 2 or both["y"].nunique() < 2:
             return None
         r = _spearman_or_pearson(self.method, both["x"], both["y"])
@@ -346,7 +349,7 @@ class Correlation(Check):
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
         ys = syn.ranks_with(_rho_target(self.op, self.threshold, holds, self.abs))
         xs = [float(i + 1) for i in range(len(ys))]
-        if self.drop_initial:  # an untrained critic's x at iteration 0, against the trend
+        if self.skip_initial:  # an untrained critic's x at iteration 0, against the trend
             xs, ys = [max(xs) + 1.0, *xs], [ys[0], *ys]
         return [
             syn.Synthetic(config, seed, series={self.x: xs, self.ys[0]: ys})

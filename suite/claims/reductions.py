@@ -91,7 +91,7 @@ class Measure(Options):
         if self.rows != "all":
             what += f" ({self.rows} rows)"
         if self.skip_initial:
-            what += " after iteration 0"
+            what += AFTER_START
         return f"|{what}|" if self.abs else what
 
 
@@ -132,6 +132,15 @@ def _seen(m: Measure) -> int:
     return len(EXAMPLE_ITERATIONS) - int(m.skip_initial)
 
 
+AFTER_START = " after iteration 0"  # what skip_initial adds to a description
+
+
+def after_start(values: pd.Series | pd.DataFrame) -> pd.Series | pd.DataFrame:
+    """Rows indexed past iteration (or update) 0: what training produced, not the
+    untrained networks' values (``skip_initial``)."""
+    return values[np.asarray(values.index, dtype=float) > 0]
+
+
 def _tail(values: pd.Series, m: Measure) -> pd.Series:
     return values.iloc[len(values) - _kept(len(values), m) :]
 
@@ -145,7 +154,7 @@ def reduce_trial(values: pd.Series, status: str, m: Measure) -> float | None:
     ):
         return None
     if m.skip_initial:
-        values = values[np.asarray(values.index, dtype=float) > 0]
+        values = after_start(values)
     out = m.reduction.reduce(values, status, m)
     if out is None or not math.isfinite(out):
         return None

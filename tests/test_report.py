@@ -250,6 +250,12 @@ def test_stability_rule_on_a_hand_made_summary():
     assert (
         st.agreement(paper, "diversity unclear") is None and st.agreement(None, "trained") is None
     )
+    # an untrained generator whose samples also lack diversity: compatible with the
+    # paper's "not trained", neither agreeing nor differing with its "collapsed"
+    assert st.lacks_diversity(stuck, st.diversity_rules(stuck))
+    assert not st.lacks_diversity(modes, st.diversity_rules(modes))
+    assert st.agreement(paper, "not trained", ("collapsed",)) is None
+    assert st.agreement({"outcome": "not trained"}, "not trained", ("collapsed",)) is True
 
 
 def test_not_trained_is_the_claims_failed_reduction():

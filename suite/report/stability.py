@@ -109,6 +109,25 @@ def still_improving(rows: pd.DataFrame, quality: str | None) -> bool:
 
 
 # ---------------------------------------------------------------- the label
+Reading = list[tuple[Rule, float]]
+
+
+def diversity_reading(cell: pd.DataFrame, rules: list[Rule]) -> tuple[Reading, Reading]:
+    """(below, at or above their rule): the deciding diversity measures' means over the
+    cell's scored seeds (a mode count, where present, decides alone)."""
+    done = cell[cell["status"].isin(SCORED)]
+    means = [(r, mean_of(done[f"final.{r.column}"])) for r in rules]
+    means = [(r, m) for r, m in means if m is not None]
+    means = [(r, m) for r, m in means if r.direct] or means
+    return [(r, m) for r, m in means if m < r.below], [(r, m) for r, m in means if m >= r.below]
+
+
+def lacks_diversity(cell: pd.DataFrame, rules: list[Rule]) -> bool:
+    """Every deciding diversity measure is below its rule."""
+    low, high = diversity_reading(cell, rules)
+    return bool(low) and not high
+
+
 def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> tuple[str, str]:
     """(label, why) for one cell's trials (summary rows; ``failed`` from failed_to_learn)."""
     n = len(cell)
@@ -118,11 +137,7 @@ def cell_status(cell: pd.DataFrame, rules: list[Rule], quality: str | None) -> t
     done = cell[cell["status"].isin(SCORED)]
     if done.empty:
         return "no result", "no seed finished"
-    means = [(r, mean_of(done[f"final.{r.column}"])) for r in rules]
-    means = [(r, m) for r, m in means if m is not None]
-    means = [(r, m) for r, m in means if r.direct] or means  # a mode count decides alone
-    low = [(r, m) for r, m in means if m < r.below]
-    high = [(r, m) for r, m in means if m >= r.below]
+    low, high = diversity_reading(cell, rules)
     why = "; ".join(f"{r.column} {fmt(m)} < {r.below:g}" for r, m in low)
     failed = done["failed"].dropna() if "failed" in done else pd.Series(dtype=float)
     if len(failed) and failed.mean() > 0.5:
@@ -194,7 +209,11 @@ def stability_rows(
             "status": status,
             "why": why,
             "paper": paper,
-            "agrees": agreement(paper, status),
+            # an untrained generator whose samples also lack diversity cannot be told
+            # from a collapsed one: neither agreeing nor differing with "collapsed"
+            "agrees": agreement(
+                paper, status, ("collapsed",) if lacks_diversity(group, rules) else ()
+            ),
             "improving": still_improving(rows, quality),
             "seeds": len(group),
             "thumb_trial": first,
@@ -202,9 +221,14 @@ def stability_rows(
     return out
 
 
-def agreement(paper: dict[str, str] | None, status: str) -> bool | None:
-    """Whether the cell's label matches the paper's; None when either says nothing."""
-    return None if paper is None or status in UNDECIDED else paper["outcome"] == status
+def agreement(
+    paper: dict[str, str] | None, status: str, unclear: tuple[str, ...] = ()
+) -> bool | None:
+    """Whether the cell's label matches the paper's; None when either says nothing, or
+    when the paper's outcome is one the cell's scores cannot rule in or out (``unclear``)."""
+    if paper is None or status in UNDECIDED or paper["outcome"] in unclear:
+        return None
+    return paper["outcome"] == status
 
 
 def rule_text(quality: str | None, rules: list[Rule]) -> str:

@@ -5,7 +5,10 @@ each trial's ``wall_time`` (its own training time, summed over resumes) still sa
 the grid costs. This script sums them per ablation and replays the schedule the driver
 uses (trials in command-line order, each started on the first free slot), giving the
 wall time the grid would take with ``--slots`` trials at a time and no harness overhead
-(about 11 s to start Ray and 1 s per trial, README "Speed").
+(about 11 s to start Ray and 1 s per trial, README "Speed"). A second replay gives every
+trial its cell's median time over seeds: one run's figure that a trial slowed by other
+work on the machine (or a lucky one) cannot move, the nearest to a median of runs that a
+grid longer than a working session allows.
 
     python benchmarks/grid_time.py paper_stability loss_curves fig3_control mode_collapse
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import statistics
 import sys
 from pathlib import Path
 
@@ -47,20 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     table = pd.read_parquet(args.runs / "trials.parquet")
     walls = table.drop_duplicates("trial_id").set_index("trial_id")
     finished = set(walls.index[walls["status"] == TrialStatus.FINISHED])
-    order, seen, missing = [], set(), []
+    order, robust, seen, missing = [], [], set(), []
     print(f"budget {args.budget}, {args.slots} at a time; trials' own wall times")
     for name in args.ablations:
         specs = load_ablation(find_ablation(name)).trials(args.budget)
-        own = [s.trial_id for s in specs if s.trial_id not in seen]
-        seen.update(own)
-        done = [t for t in own if t in finished]
-        missing += [f"{name}:{t}" for t in own if t not in done]
-        times = [float(walls.at[t, "wall_time"]) for t in done]
+        own = [s for s in specs if s.trial_id not in seen]
+        seen.update(s.trial_id for s in own)
+        done = [s for s in own if s.trial_id in finished]
+        missing += [f"{name}:{s.trial_id}" for s in own if s.trial_id not in finished]
+        times = [float(walls.at[s.trial_id, "wall_time"]) for s in done]
+        cells: dict[tuple, list[float]] = {}
+        for s, t in zip(done, times, strict=True):
+            cells.setdefault(tuple(sorted(s.cell.items())), []).append(t)
         order += times
+        robust += [statistics.median(cells[tuple(sorted(s.cell.items()))]) for s in done]
         total = sum(times)
         print(f"  {name:20s} {len(done):3d}/{len(own):3d} finished  {hms(total):>12s} of core time")
     wall = schedule(order, args.slots)
     print(f"sum {hms(sum(order))} of core time; replayed on {args.slots} slots: {hms(wall)}")
+    print(f"with each cell's median trial time: {hms(schedule(robust, args.slots))}")
     if missing:
         print(
             f"{len(missing)} trial(s) not finished, not counted: {' '.join(missing[:8])}"

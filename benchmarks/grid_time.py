@@ -60,11 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         done = [s for s in own if s.trial_id in finished]
         missing += [f"{name}:{s.trial_id}" for s in own if s.trial_id not in finished]
         times = [float(walls.at[s.trial_id, "wall_time"]) for s in done]
+        keys = [tuple(sorted(s.cell.items())) for s in done]
         cells: dict[tuple, list[float]] = {}
-        for s, t in zip(done, times, strict=True):
-            cells.setdefault(tuple(sorted(s.cell.items())), []).append(t)
+        for key, t in zip(keys, times, strict=True):
+            cells.setdefault(key, []).append(t)
         order += times
-        robust += [statistics.median(cells[tuple(sorted(s.cell.items()))]) for s in done]
+        robust += [statistics.median(cells[key]) for key in keys]
         total = sum(times)
         print(f"  {name:20s} {len(done):3d}/{len(own):3d} finished  {hms(total):>12s} of core time")
     wall = schedule(order, args.slots)

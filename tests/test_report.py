@@ -435,6 +435,11 @@ def test_a_pending_trial_has_no_samples_because_it_has_not_run(tmp_path):
     gone = {"trial_dir": str(tmp_path / "absent"), "status": "pending"}
     assert sample_path(gone) == (None, "not run yet")
     assert "not on this machine" in sample_path({**gone, "status": "finished"})[1]
+    running = tmp_path / "running"  # a later run's samples, not yet in the table
+    (running / "samples").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(running / "samples" / "iter_0000500.png")
+    assert sample_path({"trial_dir": str(running), "status": "pending"}) == (None, "not run yet")
+    assert sample_path({"trial_dir": str(running), "status": "interrupted"})[0] is not None
 
 
 def test_verdicts_are_also_a_table(built):
@@ -450,3 +455,21 @@ def test_verdicts_are_also_a_table(built):
         for v in at_budget:
             assert at.loc[v.claim_id, "verdict"] == v.verdict
     assert {"p_value", "n", "ci_low", "ci_high", "test"} <= set(table.columns)
+
+
+def test_thumbnails_keep_grey_grids_grey_and_colour_in_colour(tmp_path):
+    from suite.report.images import thumbnail
+
+    def decoded(uri: str) -> Image.Image:
+        return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+
+    grey = Image.linear_gradient("L").resize((64, 64)).convert("RGB")  # as save_image writes
+    grey.save(tmp_path / "grey.png")
+    colour = grey.copy()
+    colour.putpixel((3, 3), (255, 0, 0))
+    colour.save(tmp_path / "colour.png")
+    small = decoded(thumbnail(tmp_path / "grey.png", 32))
+    assert small.mode == "L" and small.size == (32, 32)
+    assert decoded(thumbnail(tmp_path / "colour.png", 64)).mode == "RGB"
+    same = decoded(thumbnail(tmp_path / "grey.png", 64))
+    assert list(same.getdata()) == list(grey.convert("L").getdata())  # the same pixels

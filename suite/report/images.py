@@ -33,9 +33,13 @@ def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
     """The last checkpoint's sample PNG of a trial, or why there is none.
 
     ``sample_grid`` (relative to ``trial_dir``) from the results; else the last
-    ``samples/iter_*.png`` in the trial directory.
+    ``samples/iter_*.png`` in the trial directory, unless the table says the trial is
+    pending: its directory may hold a later run's in-progress samples, which the table's
+    numbers do not describe.
     """
     trial_dir = trial.get("trial_dir")
+    if trial.get("status") == TrialStatus.PENDING:
+        return None, "not run yet"
     if trial_dir is None or pd.isna(trial_dir):
         return None, "no trial directory recorded"
     trial_dir = Path(str(trial_dir))
@@ -45,19 +49,29 @@ def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
     found = sorted(trial_dir.glob("samples/iter_*.png"))
     if found:
         return found[-1], ""
-    if trial.get("status") == TrialStatus.PENDING:
-        return None, "not run yet"
     if not trial_dir.exists():
         return None, f"trial directory {trial_dir} is not on this machine"
     return None, f"no checkpoint yet (status {trial.get('status')})"
 
 
 def thumbnail(path: Path, size: int) -> str:
-    """PNG thumbnail (never enlarged; the page scales small grids up, pixelated)."""
-    from PIL import Image
+    """PNG thumbnail (never enlarged; the page scales small grids up, pixelated).
+
+    Grey grids saved as RGB (torchvision's save_image always writes three channels) are
+    stored as one grey channel: the same pixels at half the bytes, which keeps pages of
+    many MNIST-family samples small.
+    """
+    from PIL import Image, ImageChops
 
     with Image.open(path) as img:
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+        if img.mode == "RGB":
+            r, g, b = img.split()
+            if (
+                not ImageChops.difference(r, g).getbbox()
+                and not ImageChops.difference(r, b).getbbox()
+            ):
+                img = r
         img.thumbnail((size, size), Image.Resampling.LANCZOS)
         buf = io.BytesIO()
         img.save(buf, format="PNG", optimize=True)

@@ -547,6 +547,26 @@ def test_correlation_needs_enough_points():
     assert judge(correlation(), *flat).verdict == "inconclusive"
 
 
+def test_correlation_can_count_a_flat_curve_as_tracking_nothing():
+    # a dead critic's estimate is 0 at every checkpoint after iteration 0 (the Fig. 3
+    # control): undefined as a rank correlation, but the loss plainly does not track quality
+    dead = [0.02, 0.0, 0.0, 0.0, 0.0]
+    frozen = [820.0, 1080.0, 1080.0, 1080.0, 1080.0]
+    flat = [trial(f"t{s}", s, WGAN, {"w_eval": dead, "fd_classifier": frozen}) for s in SIX]
+    assert judge(correlation("<", 0.8), *flat).verdict == "inconclusive"  # left out by default
+    counted = {**correlation("<", 0.8), "if_x_constant": 0.0}
+    v = judge(counted, *flat)
+    assert v.verdict == "reproduced" and v.measured == pytest.approx(0.0) and v.n == 6
+    assert "6 trial(s) with w_eval constant" in v.reason and "counted as 0" in v.reason
+    # the same rule cannot rescue a curve that tracks: it only applies where x is flat
+    tracks = [trial(f"t{s}", s, WGAN, {"w_eval": W_CURVE, "fd_classifier": W_CURVE}) for s in SIX]
+    v = judge(counted, *tracks)
+    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 64)
+    # a flat x with a quality curve that is also flat is still a flat loss
+    still = [trial(f"t{s}", s, WGAN, {"w_eval": dead, "fd_classifier": [900.0] * 5}) for s in SIX]
+    assert judge(counted, *still).verdict == "reproduced"
+
+
 # --------------------------------------------------------------------------- trend
 
 

@@ -305,14 +305,25 @@ class Correlation(Check):
         description="leave out iteration 0: it is scored before the first update, so a "
         "loss estimate there is the untrained critic's output, not an estimate of anything",
     )
+    if_x_constant: float | None = Field(
+        None,
+        description="the value a trial gets when x does not change over its checkpoints "
+        "(a flat curve tracks nothing: rank correlation is undefined there); None leaves "
+        "such a trial out",
+    )
 
     def describe(self) -> str:
         y = self.y if isinstance(self.y, str) else "|".join(self.y)
         rho = f"{self.method}({self.x}, {y})"
         rho = f"|{rho}|" if self.abs else rho
+        flat = (
+            ""
+            if self.if_x_constant is None
+            else f"; a constant {self.x} counts as {self.if_x_constant:g}"
+        )
         return (
             f"{rho} over checkpoints{self._after} of {describe_where(self.where)} {self.op} "
-            f"{self.threshold:g} (one-sample Wilcoxon signed-rank over seeds, one-sided)"
+            f"{self.threshold:g} (one-sample Wilcoxon signed-rank over seeds, one-sided{flat})"
         )
 
     def wheres(self) -> list[dict[str, Any]]:
@@ -332,16 +343,27 @@ class Correlation(Check):
         ctx.first_metric([self.x], trials, "all")
         what = f"{self.method}({self.x}, {y}){self._after}"
         need = f"{self.min_points}+ non-constant checkpoints of both columns"
-        per_seed, notes = ctx.by_seed(trials, lambda t: self._one(ctx, t, y), need)
+        flat: list[str] = []
+        per_seed, notes = ctx.by_seed(trials, lambda t: self._one(ctx, t, y, flat), need)
+        if flat:
+            notes.append(
+                f"{len(flat)} trial(s) with {self.x} constant over the checkpoints{self._after}, "
+                f"counted as {self.if_x_constant:g}: {', '.join(flat)}"
+            )
         result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
         return result.noted(notes).with_trials([t.trial_id for t in trials])
 
-    def _one(self, ctx: Context, t: Trial, y: str) -> float | None:
+    def _one(self, ctx: Context, t: Trial, y: str, flat: list[str]) -> float | None:
         xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
         both = xs.to_frame("x").join(ys.to_frame("y"), how="inner")
         if self.skip_initial:
             both = after_start(both)
-        if len(both) < self.min_points or both["x"].nunique() < 2 or both["y"].nunique() < 2:
+        if len(both) < self.min_points:
+            return None
+        if both["x"].nunique() < 2 and self.if_x_constant is not None:
+            flat.append(f"{t.trial_id} (seed {t.seed})")
+            return self.if_x_constant
+        if both["x"].nunique() < 2 or both["y"].nunique() < 2:
             return None
         r = _spearman_or_pearson(self.method, both["x"], both["y"])
         return abs(r) if self.abs else r

@@ -692,6 +692,47 @@ def test_any_of_is_refuted_only_when_every_part_is():
     assert judge(combo("any_of", HOLDS, ALSO), *one).verdict != "not_reproduced"
 
 
+def given(premise, check):
+    return {"kind": "given", "premise": premise, "check": check}
+
+
+def test_given_reads_the_measure_only_where_the_premise_holds():
+    # W-13: "few modes within 3 std" reads as collapse only if most samples lie near a mode
+    precise = threshold(">=", 0.5, metric="near")
+    covers = threshold(">=", 7, metric="modes")
+
+    def made(near, modes):
+        return [
+            trial(f"t{s}", s, WGAN, {"near": [0.0, n], "modes": [0.0, m]})
+            for s, (n, m) in enumerate(zip(near, modes, strict=True))
+        ]
+
+    collapsed = made([0.9] * 6, [3.0] * 6)
+    v = judge(given(precise, covers), *collapsed)
+    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 64)
+    assert "premise held" in v.reason and v.check.startswith("given (")
+    assert judge(given(precise, covers), *made([0.9] * 6, [8.0] * 6)).verdict == "reproduced"
+    # the same low count from imprecise samples: not read, whatever its p
+    blurred = made([0.15] * 6, [3.0] * 6)
+    assert judge(covers, *blurred).verdict == "not_reproduced"
+    v = judge(given(precise, covers), *blurred)
+    assert v.verdict == "inconclusive" and v.p_value == 1.0 and v.p_against == 1.0
+    assert "premise is not shown" in v.reason and "Measure (not read)" in v.reason
+    # inside an all_of the unread part neither holds nor refutes
+    holds = threshold("<=", 10, metric="modes")
+    both = judge(combo("all_of", given(precise, covers), holds), *blurred)
+    assert both.verdict == "inconclusive" and "not significant either way" in both.reason
+    assert v.measured == pytest.approx(3.0)  # the measure still shown
+    # a premise without data is not shown either
+    v = judge(given(threshold(">=", 0.5, metric="absent"), covers), *collapsed)
+    assert v.verdict == "inconclusive" and "no data for absent" in v.reason
+
+
+def test_given_needs_both_parts():
+    with pytest.raises(ClaimError, match=r"check\.premise: missing"):
+        claim({"kind": "given", "check": threshold()})
+
+
 def test_a_part_without_data_keeps_all_of_from_holding():
     made = [*seeds(WGAN, BELOW), *seeds(GAN, GAN_FINALS)]
     v = judge(combo("all_of", HOLDS, threshold(">", 1, metric="fid")), *made)

@@ -132,7 +132,7 @@ def test_claims_table_rows_details_and_scaled_label(built):
         assert (note in details[v.claim_id]) if note else ("claim-note" not in details[v.claim_id])
         assert str(escape(v.citation)) in visible[v.claim_id]
         assert f'href="{v.ablation}.html#claim-{t.slug(v.claim_id)}"' in html
-    assert [v.claim_id for v in primary if v.claim_note] == ["W-03"]
+    assert [v.claim_id for v in primary if v.claim_note] == ["W-03", "W-13"]
     w10 = next(v for v in primary if v.claim_id == "W-10")
     assert "[1]" in w10.reason and "[1]" not in visible["W-10"]  # the parts: one click away
     note = CPU_NOTE.removeprefix("scaled down: ")

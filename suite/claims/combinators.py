@@ -1,4 +1,5 @@
-"""``any_of`` / ``all_of``: claims with more than one way to hold, or more than one part.
+"""``any_of`` / ``all_of``: claims with more than one way to hold, or more than one part;
+``given``: a measure read only where a premise holds.
 
 W-11 "the standard GAN failed to learn" holds if the GAN diverges *or* ends far worse
 than WGAN; W-02 needs the discriminator's gradient to vanish *and* the critic's to stay
@@ -11,6 +12,7 @@ an ``any_of`` suffices (Bonferroni), every part must be refuted to refute it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import islice, permutations
 from typing import Any, ClassVar, Literal
 
@@ -22,7 +24,7 @@ from suite.claims.base import CHECKS, Check, parse_check
 from suite.claims.context import Context
 from suite.claims.outcome import Outcome
 from suite.claims.selection import ClaimError
-from suite.stats import ALPHA, Verdict
+from suite.stats import ALPHA, TestResult, Verdict
 
 
 class _Combinator(Check):
@@ -105,3 +107,63 @@ def _reads(checks: Sequence[Check], trials: list[syn.Synthetic], wanted: str) ->
     results, table = syn.tables(trials, "synthetic", "synthetic")
     ctx = Context(results, table)
     return all(c.run(ctx, ALPHA).verdict == wanted for c in checks)
+
+
+@CHECKS.register("given")
+class Given(Check):
+    """A measure that can be read only where a premise holds.
+
+    W-13 counts a mode as covered when 1 % of the samples lie within 3 std of its centre,
+    the usual rule for 2-D mixtures; a generator whose clusters sit a little off the
+    centres scores few modes without collapsing. ``premise`` (e.g. most samples within
+    3 std of some mode) must be significant before ``check`` is read; otherwise the claim
+    is inconclusive and the page says which premise failed, with both results.
+    """
+
+    kind: Literal["given"]
+    premise: Check
+    check: Check
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], loc: str) -> Check:
+        parts = {}
+        for key in ("premise", "check"):
+            if key not in raw:
+                raise ClaimError(f"{loc}.{key}: missing; 'given' needs a premise and a check")
+            parts[key] = parse_check(raw[key], f"{loc}.{key}")
+        return super().parse({**raw, **parts}, loc)
+
+    def describe(self) -> str:
+        return f"given ({self.premise.describe()}): ({self.check.describe()})"
+
+    def wheres(self) -> list[dict[str, Any]]:
+        return [*self.premise.wheres(), *self.check.wheres()]
+
+    def evaluate(self, ctx: Context, alpha: float) -> Outcome:
+        premise, measure = self.premise.run(ctx, alpha), self.check.run(ctx, alpha)
+        ids = [*premise.trial_ids, *measure.trial_ids]
+        if premise.verdict == Verdict.REPRODUCED:
+            reason = f"{measure.reason}; premise held: {premise.summary}"
+            return replace(measure, reason=reason).with_trials(ids)
+        head = (
+            "inconclusive: the premise is not shown, so the measure cannot be read as the claim's"
+        )
+        # p 1 both ways at the measure's n: an all_of over this part then reads "not
+        # significant" (not "no data"), and nothing is decided from the unread measure
+        t = measure.test
+        unread = t and TestResult(f"{t.name}, not read", 1.0, 1.0, t.n, t.min_p, t.min_p_against)
+        return Outcome(
+            Verdict.INCONCLUSIVE,
+            f"{head}. Premise: {premise.reason}. Measure (not read): {measure.reason}",
+            measure.measured,
+            measure.threshold,
+            unread,
+            alpha=alpha,
+            summary=f"{head}; premise: {premise.summary}; measure (not read): {measure.summary}",
+        ).with_trials(ids)
+
+    def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        """The premise holds either way; the measure holds or fails."""
+        return syn.merge(
+            [self.premise.synthesize(True, universe), self.check.synthesize(holds, universe)]
+        )

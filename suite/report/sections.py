@@ -101,8 +101,9 @@ CURVES = {
     "w": (
         ("w_estimate_smooth", "w_estimate"),
         "W estimate vs generator iterations (paper Fig. 3)",
-        "Look for: the W estimate falls as sample quality (twin axis) improves, "
-        "and the seeds agree.",
+        "Look for: the W estimate moving with sample quality (twin axis): falling as the "
+        "samples improve (Fig. 3, upper row), flat where training fails (lower row); and "
+        "the seeds agreeing.",
         None,
     ),
     "js": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import random
 import re
 import shutil
 import subprocess
@@ -14,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from markupsafe import escape
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from suite import columns
 from suite.report import build_report, labels, report_from_runs
@@ -470,6 +471,27 @@ def test_thumbnails_keep_grey_grids_grey_and_colour_in_colour(tmp_path):
     colour.save(tmp_path / "colour.png")
     small = decoded(thumbnail(tmp_path / "grey.png", 32))
     assert small.mode == "L" and small.size == (32, 32)
-    assert decoded(thumbnail(tmp_path / "colour.png", 64)).mode == "RGB"
+    assert decoded(thumbnail(tmp_path / "colour.png", 64)).mode in ("RGB", "P")
+    # a photo-like colour grid (thousands of colours) keeps every colour
+    rng = random.Random(0)
+    photo = Image.frombytes("RGB", (64, 64), bytes(rng.randrange(256) for _ in range(64 * 64 * 3)))
+    photo.save(tmp_path / "photo.png")
+    kept = decoded(thumbnail(tmp_path / "photo.png", 64))
+    assert kept.mode == "RGB" and list(kept.getdata()) == list(photo.getdata())
+    # a chart (a toy scatter plot: few colours) becomes a palette, its colours near the source
+    chart = Image.new("RGB", (64, 64), "white")
+    draw = ImageDraw.Draw(chart)
+    for i in range(40):
+        x, y = rng.randrange(60), rng.randrange(60)
+        draw.ellipse((x, y, x + 3, y + 3), fill=(31, 119, 180) if i % 2 else (255, 127, 14))
+    chart.convert("RGBA").save(tmp_path / "chart.png")  # as matplotlib writes it: opaque RGBA
+    small_chart = decoded(thumbnail(tmp_path / "chart.png", 64))
+    assert small_chart.mode == "P"
+    back = small_chart.convert("RGB")
+    worst = max(
+        max(abs(a - b) for a, b in zip(p, q, strict=True))
+        for p, q in zip(back.getdata(), chart.getdata(), strict=True)
+    )
+    assert worst <= 8
     same = decoded(thumbnail(tmp_path / "grey.png", 64))
     assert list(same.getdata()) == list(grey.convert("L").getdata())  # the same pixels

@@ -13,6 +13,7 @@ import pandas as pd
 from suite.statuses import TrialStatus
 
 THUMB = 112  # px, longest side, in the stability table
+CHART_COLOURS = 1024  # at most this many distinct colours: a chart, not a photo-like grid
 SAMPLE = 256  # px, longest side, in the sample-grid and toy sections
 
 
@@ -59,12 +60,17 @@ def thumbnail(path: Path, size: int) -> str:
 
     Grey grids saved as RGB (torchvision's save_image always writes three channels) are
     stored as one grey channel: the same pixels at half the bytes, which keeps pages of
-    many MNIST-family samples small.
+    many MNIST-family samples small. Charts (the 2-D toy scatter plots: a few hundred
+    colours, mostly anti-aliasing) are stored as a 256-colour palette, about a third of
+    the bytes; colour sample grids (thousands of colours) keep every colour.
     """
     from PIL import Image, ImageChops
 
     with Image.open(path) as img:
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+        if img.mode == "RGBA" and img.getextrema()[3] == (255, 255):
+            img = img.convert("RGB")  # matplotlib writes an alpha channel it does not use
+        chart = img.getcolors(CHART_COLOURS) is not None
         if img.mode == "RGB":
             r, g, b = img.split()
             if (
@@ -73,6 +79,8 @@ def thumbnail(path: Path, size: int) -> str:
             ):
                 img = r
         img.thumbnail((size, size), Image.Resampling.LANCZOS)
+        if chart and img.mode == "RGB":
+            img = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
         buf = io.BytesIO()
         img.save(buf, format="PNG", optimize=True)
     return png_uri(buf.getvalue())

@@ -718,11 +718,11 @@ def test_given_reads_the_measure_only_where_the_premise_holds():
     v = judge(given(precise, covers), *blurred)
     assert v.verdict == "inconclusive" and v.p_value == 1.0 and v.p_against == 1.0
     assert "premise is not shown" in v.reason and "Measure (not read)" in v.reason
+    assert v.measured == pytest.approx(3.0)  # the measure still shown
     # inside an all_of the unread part neither holds nor refutes
     holds = threshold("<=", 10, metric="modes")
     both = judge(combo("all_of", given(precise, covers), holds), *blurred)
     assert both.verdict == "inconclusive" and "not significant either way" in both.reason
-    assert v.measured == pytest.approx(3.0)  # the measure still shown
     # a premise without data is not shown either
     v = judge(given(threshold(">=", 0.5, metric="absent"), covers), *collapsed)
     assert v.verdict == "inconclusive" and "no data for absent" in v.reason

@@ -471,7 +471,8 @@ def test_thumbnails_keep_grey_grids_grey_and_colour_in_colour(tmp_path):
     colour.save(tmp_path / "colour.png")
     small = decoded(thumbnail(tmp_path / "grey.png", 32))
     assert small.mode == "L" and small.size == (32, 32)
-    assert decoded(thumbnail(tmp_path / "colour.png", 64)).mode in ("RGB", "P")
+    coloured = decoded(thumbnail(tmp_path / "colour.png", 64)).convert("RGB")
+    assert coloured.getpixel((3, 3)) == (255, 0, 0)  # a palette (257 colours), red kept
     # a photo-like colour grid (thousands of colours) keeps every colour
     rng = random.Random(0)
     photo = Image.frombytes("RGB", (64, 64), bytes(rng.randrange(256) for _ in range(64 * 64 * 3)))
@@ -495,3 +496,18 @@ def test_thumbnails_keep_grey_grids_grey_and_colour_in_colour(tmp_path):
     assert worst <= 8
     same = decoded(thumbnail(tmp_path / "grey.png", 64))
     assert list(same.getdata()) == list(grey.convert("L").getdata())  # the same pixels
+
+
+def test_figures_embed_as_palette_charts():
+    import matplotlib.pyplot as plt
+
+    from suite.report import plots
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1, 2], [2, 0, 1], color="tab:blue", alpha=0.35)
+    try:
+        uri = plots.encode(fig)
+    finally:
+        plt.close(fig)
+    img = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert img.mode == "P" and img.convert("RGB").getpixel((0, 0)) == (255, 255, 255)

@@ -30,6 +30,24 @@ def png_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
+def chart_png(png: bytes) -> bytes:
+    """An opaque chart (a matplotlib figure, a toy scatter plot) as a 256-colour palette
+    PNG: its colours are a few hundred, mostly anti-aliasing, so this is about half the
+    bytes and looks the same. Not for sample grids, whose colours are the data."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as img:
+        return _palette_png(img.convert("RGB"))
+
+
+def _palette_png(img) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
 def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
     """The last checkpoint's sample PNG of a trial, or why there is none.
 
@@ -60,9 +78,9 @@ def thumbnail(path: Path, size: int) -> str:
 
     Grey grids saved as RGB (torchvision's save_image always writes three channels) are
     stored as one grey channel: the same pixels at half the bytes, which keeps pages of
-    many MNIST-family samples small. Charts (the 2-D toy scatter plots: a few hundred
-    colours, mostly anti-aliasing) are stored as a 256-colour palette, about a third of
-    the bytes; colour sample grids (thousands of colours) keep every colour.
+    many MNIST-family samples small. Charts (the 2-D toy scatter plots, at most
+    ``CHART_COLOURS`` colours before resizing) are stored as ``chart_png`` stores figures;
+    colour sample grids (thousands of colours) keep every colour.
     """
     from PIL import Image, ImageChops
 
@@ -70,7 +88,7 @@ def thumbnail(path: Path, size: int) -> str:
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
         if img.mode == "RGBA" and img.getextrema()[3] == (255, 255):
             img = img.convert("RGB")  # matplotlib writes an alpha channel it does not use
-        chart = img.getcolors(CHART_COLOURS) is not None
+        chart = False
         if img.mode == "RGB":
             r, g, b = img.split()
             if (
@@ -78,9 +96,11 @@ def thumbnail(path: Path, size: int) -> str:
                 and not ImageChops.difference(r, b).getbbox()
             ):
                 img = r
+            else:  # counted before resampling adds in-between colours
+                chart = img.getcolors(CHART_COLOURS) is not None
         img.thumbnail((size, size), Image.Resampling.LANCZOS)
-        if chart and img.mode == "RGB":
-            img = img.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        if chart:
+            return png_uri(_palette_png(img))
         buf = io.BytesIO()
         img.save(buf, format="PNG", optimize=True)
     return png_uri(buf.getvalue())

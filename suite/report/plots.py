@@ -21,7 +21,7 @@ import pandas as pd
 import seaborn as sns
 
 from suite.report import labels as meta
-from suite.report.images import png_uri
+from suite.report.images import chart_png, png_uri
 from suite.stats import Verdict
 
 DPI = 80
@@ -50,7 +50,7 @@ def encode(fig: plt.Figure) -> str:
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=DPI)
-    return png_uri(buf.getvalue())
+    return png_uri(chart_png(buf.getvalue()))
 
 
 def _seed_lines(ax, frame: pd.DataFrame, column: str, color, label: str) -> None:
@@ -210,7 +210,7 @@ def verdict_heatmap(grid: pd.DataFrame, row_labels: list[str]) -> str:
         _verdict_legend(ax)
         buf = io.BytesIO()  # tight bounding box: the legend below the axes is kept
         fig.savefig(buf, format="png", dpi=SUMMARY_DPI, bbox_inches="tight", pad_inches=0.05)
-        return png_uri(buf.getvalue())
+        return png_uri(chart_png(buf.getvalue()))
 
 
 def _verdict_legend(ax) -> None:

@@ -52,6 +52,25 @@ def test_mode_coverage_counts_hand_built_points():
     assert mode_coverage(centres + 4 * std, centres, std)["modes_covered"] == 0
 
 
+def test_nearest_centre_count_tells_collapse_from_imprecision():
+    """Clusters 5 std off every centre miss the 3-std count but are not collapse; samples
+    piled on two modes are collapse by either count; a point beyond half the distance
+    between centres belongs to no mode."""
+    opts = DATASETS.get("8gaussians").Options()
+    centres = DATASETS.get("8gaussians").centres(opts)
+    std = opts.std / opts.scale
+    off = (centres + torch.tensor([5 * std, 0.0])).repeat_interleave(10, 0)
+    out = mode_coverage(off, centres, std)
+    assert out["modes_covered"] == 0 and out["modes_nearest"] == 8
+    collapsed = centres[:2].repeat_interleave(40, 0)
+    out = mode_coverage(collapsed, centres, std)
+    assert out["modes_covered"] == 2 and out["modes_nearest"] == 2
+    half = float(torch.cdist(centres, centres).masked_fill(torch.eye(8, dtype=torch.bool), 9).min()) / 2
+    origin = torch.zeros(10, 2)  # the circle's centre: farther than half a separation from all
+    assert half < float(centres.norm(dim=1).min())
+    assert mode_coverage(origin, centres, std)["modes_nearest"] == 0
+
+
 @pytest.mark.parametrize("theta", [0.0, 0.3, 1.7])
 def test_exact_w1_of_parallel_lines_is_the_shift(theta):
     """Paper Example 1: P0 = (0, Z), P_theta = (theta, Z): W = |theta|."""

@@ -107,7 +107,8 @@ def _checkpoint(spec: Spec, it: int, rng: np.random.Generator) -> dict[str, Any]
     q = spec.quality(it, rng)
     if spec.toy:
         frac = it / ITERATIONS
-        row = {"modes_covered": 8 - int(2 * (1 - frac)), "modes_total": 8}
+        covered = 8 - int(2 * (1 - frac))
+        row = {"modes_covered": covered, "modes_nearest": covered, "modes_total": 8}
         row |= {"high_quality_frac": 0.5 + 0.4 * frac, "w1": q}
     else:
         row = {"fd_classifier": q, "fd_classifier_samples": 1000}

@@ -697,7 +697,7 @@ def given(premise, check):
 
 
 def test_given_reads_the_measure_only_where_the_premise_holds():
-    # W-13: "few modes within 3 std" reads as collapse only if most samples lie near a mode
+    # e.g. "few modes within 3 std" reads as collapse only if most samples lie near a mode
     precise = threshold(">=", 0.5, metric="near")
     covers = threshold(">=", 7, metric="modes")
 

@@ -22,7 +22,7 @@ from suite.metrics.context import REFERENCE
 from suite.metrics.critic import CriticProfile
 from suite.metrics.gradients import grad_slope
 from suite.metrics.inception import real_name
-from suite.metrics.modes import mode_coverage
+from suite.metrics.modes import half_separation, mode_coverage
 from suite.metrics.quality import frechet, mode_histogram_stats, precision_recall
 from suite.metrics.toy import exact_w1
 from suite.seeding import stream_seed
@@ -65,9 +65,8 @@ def test_nearest_centre_count_tells_collapse_from_imprecision():
     collapsed = centres[:2].repeat_interleave(40, 0)
     out = mode_coverage(collapsed, centres, std)
     assert out["modes_covered"] == 2 and out["modes_nearest"] == 2
-    half = float(torch.cdist(centres, centres).masked_fill(torch.eye(8, dtype=torch.bool), 9).min()) / 2
     origin = torch.zeros(10, 2)  # the circle's centre: farther than half a separation from all
-    assert half < float(centres.norm(dim=1).min())
+    assert half_separation(centres) < float(centres.norm(dim=1).min())
     assert mode_coverage(origin, centres, std)["modes_nearest"] == 0
 
 

@@ -6,7 +6,8 @@ directories they name, and the claim verdicts. It writes ``index.html`` (a first
 with a figure of verdicts per claim and budget, the counts and what would decide the
 rest; the claims table; run metadata) and one ``<ablation>.html`` per ablation; every
 figure and sample grid is an embedded PNG, the CSS is inline, nothing refers to the
-network.
+network. Beside them, ``data/`` holds the evidence the pages were built from
+(``suite.report.evidence``), which this command reads back like a runs directory.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from suite import files
+from suite.report.evidence import write_evidence
 from suite.report.pages import all_pages
 from suite.report.render import render
 from suite.report.summary import budgets_run
@@ -49,6 +51,7 @@ def build_report(
         render("ablation.html.j2", out_dir / page["file"], page=page, nav=nav)
     table = verdict_table(verdicts, by_budget)
     files.write_text(out_dir / "verdicts.csv", table.to_csv(index=False))
+    write_evidence(results, trials, out_dir)
     return render("index.html.j2", out_dir / "index.html", index=index, nav=nav)
 
 
@@ -82,23 +85,44 @@ def verdict_table(
 
 
 def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both tables of every run directory, concatenated; a row seen twice is kept once."""
+    """Both tables of every run directory (or evidence bundle, ``reports/data``),
+    concatenated. A trial found in several is taken whole from the last one named, so a
+    rerun listed after the bundle it updates replaces the old rows instead of mixing with
+    them. Relative trial directories (a bundle's) are read relative to their source."""
     results, trials = [], []
-    for run in map(Path, runs):
+    for order, run in enumerate(map(Path, runs)):
         for name, into in (("results", results), ("trials", trials)):
             path = run / f"{name}.parquet"
             if not path.is_file():
                 raise FileNotFoundError(
                     f"{path} not found: run `python -m suite collect --runs {run}` first"
                 )
-            into.append(pd.read_parquet(path))
+            frame = pd.read_parquet(path).assign(_source=order)
+            if name == "trials" and "trial_dir" in frame:
+                frame["trial_dir"] = [_under(run, d) for d in frame["trial_dir"]]
+            into.append(frame)
     res = pd.concat(results, ignore_index=True) if results else pd.DataFrame()
     tri = pd.concat(trials, ignore_index=True) if trials else pd.DataFrame()
+    if len(tri):
+        key = ["ablation", "trial_id"]
+        latest = tri.groupby(key)["_source"].transform("max")
+        tri = tri[tri["_source"] == latest].drop_duplicates(key, keep="last")
+        if len(res):
+            keep = tri.set_index(key)["_source"]
+            source = pd.MultiIndex.from_frame(res[key]).map(keep.to_dict().get)
+            res = res[(source == res["_source"]) | source.isna()]
     if len(res):
         res = res.drop_duplicates(["ablation", "trial_id", "iteration"], keep="last")
-    if len(tri):
-        tri = tri.drop_duplicates(["ablation", "trial_id"], keep="last")
-    return res.reset_index(drop=True), tri.reset_index(drop=True)
+    return (
+        res.drop(columns="_source", errors="ignore").reset_index(drop=True),
+        tri.drop(columns="_source", errors="ignore").reset_index(drop=True),
+    )
+
+
+def _under(run: Path, trial_dir: object) -> object:
+    if trial_dir is None or pd.isna(trial_dir) or Path(str(trial_dir)).is_absolute():
+        return trial_dir
+    return str(run / str(trial_dir))
 
 
 def report_from_runs(

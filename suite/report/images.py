@@ -74,6 +74,11 @@ def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
 
 
 def thumbnail(path: Path, size: int) -> str:
+    """``thumbnail_png`` as a ``data:`` URI."""
+    return png_uri(thumbnail_png(path, size))
+
+
+def thumbnail_png(path: Path, size: int) -> bytes:
     """PNG thumbnail (never enlarged; the page scales small grids up, pixelated).
 
     Grey grids saved as RGB (torchvision's save_image always writes three channels) are
@@ -100,10 +105,10 @@ def thumbnail(path: Path, size: int) -> str:
                 chart = img.getcolors(CHART_COLOURS) is not None
         img.thumbnail((size, size), Image.Resampling.LANCZOS)
         if chart:
-            return png_uri(_palette_png(img))
+            return _palette_png(img)
         buf = io.BytesIO()
         img.save(buf, format="PNG", optimize=True)
-    return png_uri(buf.getvalue())
+    return buf.getvalue()
 
 
 def trial_picture(trial: pd.Series | dict[str, Any], size: int, alt: str) -> Picture:

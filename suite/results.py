@@ -111,7 +111,7 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path, warn)
         "iterations_done": last.get("iteration", 0),
         "wall_time": last.get("wall_time"),
         "config_hash": status.get("config_hash"),
-        "trial_dir": str(path),
+        "trial_dir": str(path.relative_to(runs)),  # portable: read_runs resolves it
         **{f"hw.{k}": v for k, v in hardware.items()},
     }
     rows = [

@@ -150,6 +150,14 @@ def test_a_generator_loss_metric_and_claim_each_in_one_new_file(tmp_path):
     assert "P-01" in index and "plugin_demo.html" in index
     page = (tmp_path / "reports" / "plugin_demo.html").read_text(encoding="utf-8")
     assert "mean_gap" in page  # the plugin's quality score is the page's quality column
+    assert list((tmp_path / "reports" / "data").rglob("*.png"))  # the evidence kept its grids
+    # a runs directory can move: its table names trial directories relative to itself
+    (tmp_path / "runs").rename(tmp_path / "moved")
+    again = suite("report", "moved", "--out", "again")
+    assert again.returncode == 0, again.stderr[-2000:]
+    moved = (tmp_path / "again" / "plugin_demo.html").read_text(encoding="utf-8")
+    assert moved.count("data:image/png") == page.count("data:image/png") > 0
+    assert "not on this machine" not in moved
 
 
 def test_a_broken_plugin_names_itself(tmp_path, monkeypatch):

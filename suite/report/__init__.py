@@ -88,14 +88,17 @@ def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both tables of every run directory (or evidence bundle, ``reports/data``),
     concatenated. A trial found in several is taken whole from the last one named, so a
     rerun listed after the bundle it updates replaces the old rows instead of mixing with
-    them. Relative trial directories (a bundle's) are read relative to their source."""
+    them. Relative trial directories (``collect`` and the bundle write them so) are read
+    relative to their source, so a runs directory or a bundle can be moved."""
     results, trials = [], []
     for order, run in enumerate(map(Path, runs)):
         for name, into in (("results", results), ("trials", trials)):
             path = run / f"{name}.parquet"
             if not path.is_file():
                 raise FileNotFoundError(
-                    f"{path} not found: run `python -m suite collect --runs {run}` first"
+                    f"{path} not found: {run} is neither a runs directory with its tables "
+                    f"(`python -m suite collect --runs {run}` writes them) nor a report's "
+                    "evidence (the data/ folder `python -m suite report` writes)"
                 )
             frame = pd.read_parquet(path).assign(_source=order)
             if name == "trials" and "trial_dir" in frame:

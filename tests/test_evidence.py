@@ -116,3 +116,30 @@ def test_a_failed_rebuild_leaves_the_old_bundle(tmp_path, first, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_evidence(results, trials, out)
     assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
+def test_rebuilt_in_place_from_its_own_evidence(tmp_path, first):
+    """``python -m suite report reports/data`` into reports/: reads the bundle, then
+    replaces it with the same evidence."""
+    root, _, claims, *_ = first
+    out = tmp_path / "reports"
+    shutil.copytree(root / "reports", out)
+    pngs = sorted(p.relative_to(out) for p in (out / "data").rglob("*.png"))
+    report_from_runs([out / "data"], out, claims)
+    assert (out / "verdicts.csv").read_text() == (root / "reports" / "verdicts.csv").read_text()
+    assert sorted(p.relative_to(out) for p in (out / "data").rglob("*.png")) == pngs
+    assert not list(out.glob(".data.*"))  # no staging or old bundle left behind
+
+
+def test_an_unreadable_picture_is_left_out_not_fatal(tmp_path, first):
+    root, *_ = first
+    source = tmp_path / "source"
+    shutil.copytree(root / "reports" / "data", source)
+    pngs = sorted(source.rglob("*.png"))
+    pngs[0].write_bytes(b"not a png")
+    results, trials = read_runs([source])
+    from suite.report.evidence import write_evidence
+
+    out = write_evidence(results, trials, tmp_path / "out")
+    kept = sorted(p.relative_to(out) for p in out.rglob("*.png"))
+    assert kept == [p.relative_to(source) for p in pngs[1:]]

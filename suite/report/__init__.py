@@ -111,8 +111,9 @@ def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
         latest = tri.groupby(key)["_source"].transform("max")
         tri = tri[tri["_source"] == latest].drop_duplicates(key, keep="last")
         if len(res):
-            keep = tri.set_index(key)["_source"]
-            source = pd.MultiIndex.from_frame(res[key]).map(keep.to_dict().get)
+            kept = tri.set_index(key)["_source"].to_dict()
+            rows = res[key].itertuples(index=False, name=None)
+            source = pd.Series([kept.get(k) for k in rows], index=res.index, dtype=float)
             res = res[(source == res["_source"]) | source.isna()]
     if len(res):
         res = res.drop_duplicates(["ablation", "trial_id", "iteration"], keep="last")

@@ -46,6 +46,14 @@ def _last_grids(results: pd.DataFrame) -> dict[str, str]:
     return rows.groupby("trial_id")["sample_grid"].last().to_dict()
 
 
+def _keep_picture(path: Path, dest: Path) -> None:
+    try:
+        data = thumbnail_png(path, SAMPLE)
+    except OSError:  # unreadable: the pages say so; the bundle goes on without it
+        return
+    files.write_bytes(dest, data)
+
+
 def write_evidence(results: pd.DataFrame, trials: pd.DataFrame, out_dir: Path) -> Path:
     """Write ``<out_dir>/data`` whole, replacing the previous bundle only once the new one
     is complete (a crash leaves the old one)."""
@@ -63,8 +71,7 @@ def write_evidence(results: pd.DataFrame, trials: pd.DataFrame, out_dir: Path) -
             if (trial["ablation"], trial["trial_id"]) in shown:
                 path, _ = sample_path({**trial, "final.sample_grid": grids.get(trial["trial_id"])})
                 if path is not None:
-                    inside = path.relative_to(Path(str(trial["trial_dir"])))
-                    files.write_bytes(staging / rel / inside, thumbnail_png(path, SAMPLE))
+                    _keep_picture(path, staging / rel / path.relative_to(str(trial["trial_dir"])))
             dirs.append(str(rel))
         if len(moved):
             moved["trial_dir"] = dirs
@@ -75,7 +82,12 @@ def write_evidence(results: pd.DataFrame, trials: pd.DataFrame, out_dir: Path) -
         old = target.with_name(f".{DATA}.{os.getpid()}.old")
         if target.exists():
             target.rename(old)
-        staging.rename(target)
+        try:
+            staging.rename(target)
+        except OSError:
+            if old.exists():
+                old.rename(target)
+            raise
         shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

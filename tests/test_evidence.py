@@ -60,9 +60,10 @@ def test_report_is_rebuilt_from_its_evidence_alone(first):
 
 def test_bundle_keeps_the_pictures_the_pages_show(first):
     """One sample grid per cell (its lowest seed), not one per trial."""
-    root, _, _, _, trials = first
+    root, _, _, results, trials = first
     kept = sorted(p.parent.parent.name for p in (root / "reports" / "data").rglob("*.png"))
-    shown = shown_trials(trials)
+    firsts = shown_trials(results, trials)
+    shown = set(zip(firsts["ablation"], firsts["trial_id"], strict=True))
 
     def picked(frame: pd.DataFrame) -> list[bool]:
         return [(a, t) in shown for a, t in zip(frame.ablation, frame.trial_id, strict=True)]

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from suite import files
+from suite.report import tables as t
 from suite.report.images import SAMPLE, sample_path, thumbnail_png
 
 DATA = "data"
@@ -28,22 +29,17 @@ TRIALS = "trials"  # the bundle's folder of per-trial sample grids
 __all__ = ["DATA", "write_evidence"]
 
 
-def shown_trials(trials: pd.DataFrame) -> set[tuple[str, str]]:
-    """(ablation, trial_id) of each cell's lowest seed, per ablation and budget."""
+def shown_trials(results: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
+    """Summary rows (``tables.trial_summary``, as the pages build them per ablation and
+    budget) of each cell's lowest seed: the trials whose sample grids the pages show."""
     if trials.empty:
-        return set()
-    axes = sorted(c for c in trials.columns if c.startswith("axis."))
-    keys = ["ablation", "budget", *axes]
-    cells = trials.assign(**{a: trials[a].astype(str) for a in axes})
-    first = cells.sort_values("seed").groupby(keys, dropna=False, sort=False).head(1)
-    return set(zip(first["ablation"], first["trial_id"], strict=True))
-
-
-def _last_grids(results: pd.DataFrame) -> dict[str, str]:
-    if "sample_grid" not in results:
-        return {}
-    rows = results.dropna(subset=["sample_grid"]).sort_values("iteration")
-    return rows.groupby("trial_id")["sample_grid"].last().to_dict()
+        return pd.DataFrame(columns=["ablation", "trial_id", "trial_dir"])
+    firsts = []
+    for (name, budget), tri in trials.groupby(["ablation", "budget"], sort=False):
+        res = results[(results["ablation"] == name) & (results["budget"] == budget)]
+        summary = t.trial_summary(res, tri)  # sorted by cell, then seed
+        firsts.append(summary.groupby("cell", sort=False).head(1))
+    return pd.concat(firsts, ignore_index=True)
 
 
 def _keep_picture(path: Path, dest: Path) -> None:
@@ -62,19 +58,14 @@ def write_evidence(results: pd.DataFrame, trials: pd.DataFrame, out_dir: Path) -
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        grids = _last_grids(results)
-        shown = shown_trials(trials)
+        for _, trial in shown_trials(results, trials).iterrows():
+            path, _ = sample_path(trial)
+            if path is not None:
+                inside = path.relative_to(str(trial["trial_dir"]))
+                _keep_picture(path, staging / TRIALS / str(trial["trial_id"]) / inside)
         moved = trials.copy()
-        dirs = []
-        for _, trial in trials.iterrows():
-            rel = Path(TRIALS) / str(trial["trial_id"])
-            if (trial["ablation"], trial["trial_id"]) in shown:
-                path, _ = sample_path({**trial, "final.sample_grid": grids.get(trial["trial_id"])})
-                if path is not None:
-                    _keep_picture(path, staging / rel / path.relative_to(str(trial["trial_dir"])))
-            dirs.append(str(rel))
         if len(moved):
-            moved["trial_dir"] = dirs
+            moved["trial_dir"] = [str(Path(TRIALS) / str(i)) for i in moved["trial_id"]]
         for name, frame in (("results", results), ("trials", moved)):
             buf = io.BytesIO()
             frame.to_parquet(buf, index=False)

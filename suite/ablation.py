@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,7 @@ class Ablation:
     spec: AblationFile
     max_trials: int = MAX_TRIALS  # per budget
     warnings: tuple[str, ...] = ()  # legal but probably unintended (``base_warnings``)
+    seed_block: tuple[int, ...] | None = None  # replaces every budget's seeds when set
     _expanded: dict[str, list[TrialSpec]] = field(default_factory=dict, repr=False, compare=False)
 
     def trials(self, budget: str) -> list[TrialSpec]:
@@ -236,8 +238,14 @@ class Ablation:
         return self._expanded[budget]
 
     def seeds(self, budget: str) -> list[int]:
+        if self.seed_block is not None:
+            return list(self.seed_block)
         b = self.spec.budgets.get(budget)
         return (b.seeds if b and b.seeds else None) or self.spec.seeds
+
+    def with_seeds(self, seeds: Sequence[int]) -> Ablation:
+        """The same grid on another block of seeds (a registration's fresh seeds)."""
+        return replace(self, seed_block=tuple(seeds), _expanded={})
 
 
 # --------------------------------------------------------------------------- loading

@@ -108,11 +108,52 @@ def resolved(spec, path: str) -> str:
     return label(value) if value is not None else "-"
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``1000-1011`` or ``1000,1001,1005``: a block of seeds."""
+    try:
+        if "-" in text:
+            first, last = (int(v) for v in text.split("-", 1))
+            seeds = list(range(first, last + 1))
+        else:
+            seeds = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(
+            f"--seeds: expected FIRST-LAST or a comma list, got {text[:40]!r}"
+        ) from None
+    if not seeds or min(seeds) < 0 or len(seeds) > 1000 or len(set(seeds)) != len(seeds):
+        raise InputError(f"--seeds: 1 to 1000 distinct seeds >= 0, got {text[:40]!r}")
+    return seeds
+
+
+def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Ablation]:
+    """``run --registration R``: the registered budget and seed block for each ablation."""
+    from suite.claims.registration import load_registration, registrations_dir
+
+    path = registrations_dir() / f"{args.registration}.yaml"
+    if not path.is_file():
+        raise InputError(f"--registration: no such registration: {path}")
+    reg = load_registration(path)
+    unknown = [a.spec.name for a in ablations if a.spec.name not in reg.trials]
+    if unknown:
+        raise InputError(
+            f"--registration {reg.registration}: ablation(s) {', '.join(unknown)} are not "
+            f"registered; registered: {', '.join(reg.trials)}"
+        )
+    if args.budget not in (reg.budget, "quick"):
+        raise InputError(
+            f"--registration {reg.registration} is at budget {reg.budget}, not {args.budget}"
+        )
+    args.budget = reg.budget
+    return [a.with_seeds(reg.ablation_seeds[a.spec.name]) for a in ablations]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from suite.lock import runs_lock
     from suite.tune import connect_check, parse_address
 
     ablations = _load(args.ablations, args)
+    if getattr(args, "registration", None):
+        ablations = _registered(args, ablations)
     specs = _specs(ablations, args.budget)
     if args.inception_weights is not None:
         if not args.inception_weights.is_file():
@@ -209,6 +250,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preregister(args: argparse.Namespace) -> int:
+    """Freeze every check a budget decides, with a fresh block of seeds (claims/registrations)."""
+    import pandas as pd
+
+    from suite.claims import load_claims
+    from suite.claims.registration import (
+        build_registration,
+        check_new_block,
+        load_registrations,
+        registrations_dir,
+        write_registration,
+    )
+    from suite.provenance import code_hash
+
+    seeds = parse_seeds(args.seeds)
+    folder = args.out or registrations_dir()
+    tables = [d / "trials.parquet" for d in args.tables if (d / "trials.parquet").is_file()]
+    trials = pd.concat([pd.read_parquet(t) for t in tables]) if tables else pd.DataFrame()
+    check_new_block(args.name, seeds, load_registrations(folder), trials, folder)
+    claims = load_claims()
+    names = sorted({c.ablation for c in claims if args.budget in c.budgets})
+    ablations = {}
+    for name in names:
+        try:
+            ablations[name] = load_ablation(find_ablation(name, args.ablations_dir))
+        except AblationError as err:
+            raise InputError(f"preregister: {err}") from None
+    reg = build_registration(args.name, claims, args.budget, seeds, ablations, code_hash())
+    path = write_registration(reg, folder)
+    short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
+    print(
+        f"registered {len(reg.claims)} claims at budget {reg.budget} on seeds "
+        f"{seeds[0]}..{seeds[-1]} ({len(seeds)}): {path}"
+    )
+    for cid in short_of:
+        e = reg.claims[cid]
+        print(
+            f"  {cid} ({e.family}): smallest p {e.min_p:.2g} > Holm bound {e.holm_bound:.2g}; "
+            f"needs {e.seeds_needed or 'more than 100'} seeds"
+        )
+    return 0
+
+
 def cmd_collect(args: argparse.Namespace) -> int:
     from suite.lock import runs_lock
     from suite.results import collect
@@ -302,6 +386,11 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("run", help="train every pending trial through Ray Tune")
     common(sp)
     run_options(sp)
+    sp.add_argument(
+        "--registration",
+        default=None,
+        help="run a registration's trials: its budget and seed block (claims/registrations/)",
+    )
     sp.set_defaults(func=cmd_run)
     sp = sub.add_parser("reproduce", help="run the paper's ablations (default) at a budget")
     common(sp, ablations_nargs="*")
@@ -313,6 +402,24 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("runs_dirs", nargs="*", type=Path, help="runs directories (default: --runs)")
     sp.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
     sp.set_defaults(func=cmd_report)
+    sp = sub.add_parser(
+        "preregister", help="freeze the checks of a budget with fresh seeds, before running"
+    )
+    sp.add_argument("--name", required=True, help="the registration's name, e.g. R1")
+    sp.add_argument("--budget", default="cpu", help="the budget its trials run at")
+    sp.add_argument("--seeds", required=True, help="a fresh seed block: FIRST-LAST or a,b,c")
+    sp.add_argument(
+        "--tables",
+        type=Path,
+        nargs="*",
+        default=[Path("runs"), Path("reports/data")],
+        help="tables whose seeds count as used (default: runs, reports/data)",
+    )
+    sp.add_argument(
+        "--ablations-dir", type=Path, default=ABLATIONS_DIR, help="where ablations are found"
+    )
+    sp.add_argument("--out", type=Path, default=None, help="default: claims/registrations")
+    sp.set_defaults(func=cmd_preregister)
     sp = sub.add_parser("collect", help="rebuild runs/results.* and runs/trials.* from trials")
     common(sp, ablations_nargs=None)
     wait_option(sp)

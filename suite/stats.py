@@ -6,10 +6,12 @@ to a claim, in a stability table and in a correlation table is the same interval
 * Displayed uncertainty: a 95% interval of the mean over seeds: Student's t below
   ``SMALL_N`` values (a bootstrap of 3-9 values barely reaches past their range), else
   the BCa bootstrap (scipy), falling back to the percentile bootstrap when BCa is
-  undefined. The interval says which it is.
+  undefined. The interval says which it is. Next to a rank test, the Hodges-Lehmann
+  estimate with its exact distribution-free interval (the one that test inverts).
 * Decisions: one-sided tests at ``ALPHA`` in the claim's direction, exact where n is
-  small: Wilcoxon signed-rank for one-sample and paired values, the binomial test for a
-  rate against a number, Fisher's exact test for two rates.
+  small: Wilcoxon signed-rank for one-sample and paired values, Mann-Whitney U for two
+  unpaired groups, the binomial test for a rate against a number, Fisher's exact test
+  for two rates. Holm's adjusted p-values when all claims count as one family.
 * A verdict needs a test that *can* reach ``ALPHA`` at the n it has: with 3 seeds no
   one-sided signed-rank test goes below p = 1/8, so 3 seeds never decide anything.
 """
@@ -19,9 +21,10 @@ from __future__ import annotations
 import math
 import operator
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
@@ -32,6 +35,8 @@ CONFIDENCE = 0.95
 N_RESAMPLES = 9999
 BOOTSTRAP_SEED = 0  # fixed: the same table always gives the same intervals
 SMALL_N = 10  # below this many values the interval is Student's t, not a bootstrap
+EXACT_LIMIT = 200_000  # up to this many relabellings a permutation test enumerates them all
+MONTE_CARLO_RESAMPLES = 99_999  # beyond it: this many fixed-seed random relabellings
 
 Op = Literal["<", "<=", ">", ">="]
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -116,6 +121,104 @@ def rate_interval(successes: int, n: int) -> Interval:
         return Interval(None, None, None, 0, "no trials")
     ci = stats.binomtest(successes, n).proportion_ci(confidence_level=CONFIDENCE)
     return Interval(successes / n, float(ci.low), float(ci.high), n, "Clopper-Pearson 95% CI")
+
+
+# --------------------------------------------------------------------------- rank intervals
+#
+# The exact intervals that match the rank tests: every shift inside the interval is one
+# the two-sided rank test at 1 - confidence would not reject. The null counts assume no
+# ties; with tied values the closed interval only covers more often (jittering the data
+# apart can only move the counts away from the interval's ends).
+
+
+def _rank_sum_counts(n1: int, n2: int) -> list[int]:
+    """How many of the C(n1 + n2, n1) equally likely labellings give U = 0, 1, ..., n1 n2
+    (no ties): the Gaussian binomial coefficient, built as a product of
+    (1 - q^(n2 + i)) / (1 - q^i) in exact integers, so no tail is lost to rounding."""
+    c = [1]
+    for i in range(1, n1 + 1):
+        step = n2 + i
+        c += [0] * step
+        for j in range(len(c) - 1, step - 1, -1):  # times (1 - q^step)
+            c[j] -= c[j - step]
+        for j in range(i, len(c)):  # divided by (1 - q^i): a running sum with stride i
+            c[j] += c[j - i]
+        del c[len(c) - i :]  # the division is exact: the top i coefficients are 0
+    return c
+
+
+def _signed_rank_counts(n: int) -> list[int]:
+    """How many of the 2^n sign patterns give T+ = 0, 1, ..., n(n + 1)/2 (no ties)."""
+    c = [1]
+    for i in range(1, n + 1):  # times (1 + q^i)
+        c += [0] * i
+        for j in range(len(c) - 1, i - 1, -1):
+            c[j] += c[j - i]
+    return c
+
+
+def _tail_budget(confidence: float) -> Fraction:
+    """(1 - confidence) / 2 as an exact fraction: at 90% a tail of exactly 1/20 must
+    count, and in floats (1 - 0.9) / 2 is 0.04999999999999999."""
+    return (1 - Fraction(str(confidence))) / 2
+
+
+def _order_k(counts: list[int], confidence: float) -> int:
+    """The largest k with P(statistic <= k - 1) <= (1 - confidence) / 2 under the null;
+    the interval is then the k-th smallest to the k-th largest candidate. 0: none."""
+    budget = _tail_budget(confidence) * sum(counts)
+    k = cum = 0
+    for count in counts:
+        cum += count
+        if cum > budget:
+            break
+        k += 1
+    return k
+
+
+def _order_interval(
+    candidates: np.ndarray, k: int, n: int, what: str, ci: str, confidence: float
+) -> Interval:
+    """The median of the candidates, from their k-th smallest to their k-th largest;
+    ``what`` names the estimate and ``ci`` how its interval was made."""
+    v = np.sort(candidates)
+    estimate = float(np.median(v))
+    level = f"{confidence:.0%}"
+    if k == 0:
+        return Interval(
+            estimate, None, None, n, f"{what}; too few values for an exact {level} interval"
+        )
+    return Interval(estimate, float(v[k - 1]), float(v[-k]), n, f"{what}, exact {level} {ci}")
+
+
+def shift_interval(
+    a: Iterable[float], b: Iterable[float], confidence: float = CONFIDENCE
+) -> Interval:
+    """Hodges-Lehmann estimate of the shift a - b (the median of all differences
+    a_i - b_j) with its exact distribution-free interval (Moses): the interval that
+    matches the Mann-Whitney test, where a mean's interval would assume normal seeds."""
+    x, y = finite(a), finite(b)
+    n = len(x) + len(y)
+    if len(x) == 0 or len(y) == 0:
+        return Interval(None, None, None, n, "no values")
+    k = _order_k(_rank_sum_counts(len(x), len(y)), confidence)
+    diffs = (x[:, None] - y[None, :]).ravel()
+    return _order_interval(diffs, k, n, "Hodges-Lehmann shift", "CI (Moses)", confidence)
+
+
+def pseudo_median_interval(values: Iterable[float], confidence: float = CONFIDENCE) -> Interval:
+    """One-sample Hodges-Lehmann estimate (the median of the Walsh averages
+    (x_i + x_j) / 2, i <= j) with its exact interval (Tukey): the interval that matches
+    the signed-rank test; at 95% it needs at least 6 values."""
+    x = finite(values)
+    n = len(x)
+    if n == 0:
+        return Interval(None, None, None, 0, "no values")
+    i, j = np.triu_indices(n)
+    walsh = (x[i] + x[j]) / 2
+    k = _order_k(_signed_rank_counts(n), confidence)
+    what, ci = "Hodges-Lehmann pseudo-median", "CI (Walsh averages)"
+    return _order_interval(walsh, k, n, what, ci, confidence)
 
 
 # --------------------------------------------------------------------------- tests
@@ -205,6 +308,58 @@ def mcnemar(only_a: int, only_b: int, alternative: Direction) -> TestResult:
     return replace(result, name="one-sided exact McNemar test (binomial on discordant pairs)")
 
 
+def mann_whitney(
+    a: Sequence[float], b: Sequence[float], alternative: Direction, shift: float = 0.0
+) -> TestResult:
+    """Mann-Whitney U (Wilcoxon rank-sum) test of two unpaired groups: is a - shift
+    stochastically greater ("greater") or less than b?
+
+    For two arms with their own seeds, where no pairing makes a signed-rank test valid.
+    The null distribution is the exact one over all C(n1 + n2, n1) relabellings, ties
+    included (a permutation test of U), and beyond ``EXACT_LIMIT`` relabellings a
+    fixed-seed Monte Carlo one; the name says which.
+    """
+    x, y = finite(a) - shift, finite(b)
+    n1, n2 = len(x), len(y)
+    name = "one-sided exact Mann-Whitney U test (unpaired)"
+    if n1 == 0 or n2 == 0:
+        return TestResult(name, 1.0, 1.0, n1 + n2, 1.0, 1.0)
+    # Relabelling moves values between the groups but not their pooled (mid-)ranks, so
+    # rank once and permute the ranks: U = rank sum of a less its least possible value.
+    ranks = stats.rankdata(np.concatenate([x, y]))
+
+    def u_statistic(rx: np.ndarray, ry: np.ndarray, axis: int = -1) -> np.ndarray:
+        return rx.sum(axis=axis) - n1 * (n1 + 1) / 2
+
+    labellings = math.comb(n1 + n2, n1)
+    exact = labellings <= EXACT_LIMIT
+    least = 1.0 / labellings  # every a above every b
+    if not exact:
+        name = (
+            f"one-sided Mann-Whitney U test (unpaired; Monte Carlo, "
+            f"{MONTE_CARLO_RESAMPLES} fixed-seed resamples)"
+        )
+        least = 1.0 / (MONTE_CARLO_RESAMPLES + 1)  # a Monte Carlo p never goes below this
+
+    def pvalue(alt: Direction) -> float:
+        return float(
+            stats.permutation_test(
+                (ranks[:n1], ranks[n1:]),
+                u_statistic,
+                permutation_type="independent",
+                vectorized=True,
+                n_resamples=math.inf if exact else MONTE_CARLO_RESAMPLES,
+                batch=20_000,
+                alternative=alt,
+                rng=np.random.default_rng(BOOTSTRAP_SEED),
+            ).pvalue
+        )
+
+    return TestResult(
+        name, pvalue(alternative), pvalue(opposite(alternative)), n1 + n2, least, least
+    )
+
+
 # --------------------------------------------------------------------------- combining
 
 
@@ -291,6 +446,37 @@ def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
     return keep
 
 
+def holm_adjusted(pvalues: Sequence[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (in input order): the smallest family-wise alpha
+    at which ``holm`` would still keep each decision, so a reader can apply their own."""
+    m = len(pvalues)
+    order = sorted(range(m), key=lambda i: pvalues[i])
+    adjusted = [1.0] * m
+    running = 0.0
+    for step, i in enumerate(order):
+        running = max(running, min(1.0, (m - step) * pvalues[i]))  # monotone step-down
+        adjusted[i] = running
+    return adjusted
+
+
 def seeds_needed(alpha: float = ALPHA) -> int:
     """Smallest n at which a one-sided sign/signed-rank test can reach ``alpha``."""
     return math.ceil(math.log(alpha) / math.log(0.5))
+
+
+def min_p_signed_rank(n: int) -> float:
+    """The smallest one-sided signed-rank (or sign) p at n values: every sign the same."""
+    return 0.5**n
+
+
+def min_p_mann_whitney(n1: int, n2: int) -> float:
+    """The smallest one-sided exact Mann-Whitney p at n1 vs n2 values: every a above
+    every b, one labelling of C(n1 + n2, n1)."""
+    return 1.0 / math.comb(n1 + n2, n1)
+
+
+def seeds_to_reach(bound: float, min_p_at: Callable[[int], float]) -> int | None:
+    """Smallest n (1..1000) at which a test can give p <= ``bound`` (e.g. alpha after a
+    Bonferroni or Holm share), so a study can pre-register enough seeds; None if none.
+    For Mann-Whitney pass ``lambda n: min_p_mann_whitney(n, n)`` (n seeds per arm)."""
+    return next((n for n in range(1, 1001) if min_p_at(n) <= bound), None)

@@ -108,7 +108,12 @@ def _checkpoint(spec: Spec, it: int, rng: np.random.Generator) -> dict[str, Any]
     if spec.toy:
         frac = it / ITERATIONS
         covered = 8 - int(2 * (1 - frac))
-        row = {"modes_covered": covered, "modes_nearest": covered, "modes_total": 8}
+        row = {
+            "modes_covered": covered,
+            "modes_nearest": covered,
+            "modes_dense": covered,
+            "modes_total": 8,
+        }
         row |= {"high_quality_frac": 0.5 + 0.4 * frac, "w1": q}
     else:
         row = {"fd_classifier": q, "fd_classifier_samples": 1000}

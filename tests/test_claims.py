@@ -80,6 +80,7 @@ def claim(check, **over):
     raw = {
         "id": "T-01",
         "paper": "WGAN",
+        "family": "wgan-cpu",
         "location": "Fig. 0",
         "citation": "a test, Sec. 0",
         "statement": "a test statement",
@@ -161,6 +162,7 @@ def test_yaml_exponent_numbers_select_numerically(tmp_path):
             claims:
               - id: T-01
                 paper: WGAN
+                family: wgan-cpu
                 location: x
                 citation: x
                 statement: x
@@ -224,9 +226,10 @@ def test_threshold_on_values_reproduced():
     assert v.p_value == pytest.approx(1 / 64)  # all 6 seeds below: 1 / 2^6
     assert v.p_against == pytest.approx(1.0)
     assert v.n == 6 and v.threshold == 10 and v.budget == "cpu"
-    assert v.measured == pytest.approx(sum(BELOW) / 6)
-    assert v.ci_low < v.measured < v.ci_high
-    assert v.ci_method == "Student t 95% CI of the mean"  # 6 seeds: t, not a bootstrap
+    assert v.measured == pytest.approx(3.05)  # median of the 21 Walsh averages of BELOW
+    assert v.ci_low <= v.measured <= v.ci_high
+    # the interval of the test's own estimate (Hodges-Lehmann), not a t-interval of the mean
+    assert v.ci_method == "Hodges-Lehmann pseudo-median, exact 95% CI (Walsh averages)"
     assert "Wilcoxon signed-rank" in v.test
     assert "p = 0.0156" in v.summary and "n = 6" in v.summary
 
@@ -305,38 +308,39 @@ def test_rate_claim_near_zero_needs_enough_trials():
 # --------------------------------------------------------------------------- compare
 
 
-def test_compare_difference_pairs_seeds():
+def test_compare_paired_difference_pairs_seeds():
     a = seeds(GAN, [30.0, 40.0, 50.0, 35.0, 45.0, 55.0])
     b = seeds(WGAN, [10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
-    v = judge(compare("difference", ">", 10.0), *a, *b)
+    v = judge(compare("difference", ">", 10.0, paired=True), *a, *b)
     assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 64)
     assert v.measured == pytest.approx(30.0)  # mean of per-seed differences 20, 29, ...
     # differences 20, 29, 38, 22, 31, 40 against 35: 3 above, 3 below
     # against 35: -15, -6, +3, -13, -4, +5 -> T+ = 1 + 3; P(T+ <= 4) = 7/64 against
-    v = judge(compare("difference", ">", 35.0), *a, *b)
+    v = judge(compare("difference", ">", 35.0, paired=True), *a, *b)
     assert v.verdict == "inconclusive" and v.p_against == pytest.approx(7 / 64)
-    v = judge(compare("difference", ">", 50.0), *a, *b)
+    v = judge(compare("difference", ">", 50.0, paired=True), *a, *b)
     assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 64)
 
 
 def test_compare_ratio_is_tested_on_log_ratios():
     a = seeds(GAN, [30.0, 40.0, 50.0, 36.0, 44.0, 52.0])
     b = seeds(WGAN, [10.0] * 6)
-    v = judge(compare("ratio", ">", 2.0), *a, *b)
+    v = judge(compare("ratio", ">", 2.0, paired=True), *a, *b)
     assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 64)
-    assert v.measured == pytest.approx(sum([3, 4, 5, 3.6, 4.4, 5.2]) / 6)
+    assert v.ci_low <= v.measured <= v.ci_high  # the Hodges-Lehmann ratio, exp of the log
+    assert 3.6 <= v.measured <= 4.4
     assert "a / b" in v.summary
-    assert judge(compare("ratio", "<", 2.0), *a, *b).verdict == "not_reproduced"
+    assert judge(compare("ratio", "<", 2.0, paired=True), *a, *b).verdict == "not_reproduced"
     # against 4: seed 1 is exactly 4 (a zero log-ratio, dropped); the other five log-
     # ratios rank +1, -2, +3, +4, -5: T+ = 8 of 15, P(T+ >= 8) = 16/32
-    v = judge(compare("ratio", ">", 4.0), *a, *b)
+    v = judge(compare("ratio", ">", 4.0, paired=True), *a, *b)
     assert v.verdict == "inconclusive" and v.n == 5 and v.p_value == pytest.approx(0.5)
 
 
 def test_compare_notes_unpaired_seeds():
     a = seeds(GAN, [30.0, 40.0, 50.0, 36.0, 44.0, 52.0])
     b = seeds(WGAN, [10.0] * 5)
-    v = judge(compare(), *a, *b)
+    v = judge(compare(paired=True), *a, *b)
     assert "seed(s) [5] lack a partner and are left out" in v.reason
     assert v.n == 5 and v.verdict == "reproduced"  # 5 pairs: p = 1/32
 
@@ -344,7 +348,7 @@ def test_compare_notes_unpaired_seeds():
 def test_compare_ratio_notes_seeds_without_a_positive_value():
     a = seeds(GAN, [30.0, 40.0, 50.0, 36.0, 44.0, 52.0, 60.0])
     b = seeds(WGAN, [10.0] * 6 + [0.0])
-    v = judge(compare(), *a, *b)
+    v = judge(compare(paired=True), *a, *b)
     assert v.n == 6
     assert "seed(s) [6]" in v.reason and "<= 0" in v.reason
 
@@ -369,7 +373,12 @@ def test_compare_within_is_two_one_sided_tests(ratios, verdict):
     a = seeds({"lipschitz.one_sided": True}, [10 * r for r in ratios], prefix="one")
     b = seeds({"lipschitz.one_sided": False}, [10.0] * 6, prefix="two")
     check = compare(
-        "ratio", "within", 1.25, a={"lipschitz.one_sided": True}, b={"lipschitz.one_sided": False}
+        "ratio",
+        "within",
+        1.25,
+        a={"lipschitz.one_sided": True},
+        b={"lipschitz.one_sided": False},
+        paired=True,
     )
     v = judge(check, *a, *b)
     assert v.verdict == verdict, v.reason
@@ -467,26 +476,40 @@ ORDER = {
 }
 
 
-def test_order_tests_the_smallest_gap_per_seed():
+def test_order_tests_every_adjacent_gap_unpaired():
     hinge = {"loss": "hinge"}
     good = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0] * 6), *seeds(hinge, [4.0] * 6)]
     v = judge(ORDER, *good)
-    assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 64)
-    assert v.measured == pytest.approx(1.0)  # the smaller gap, 2 - 1
+    # both gaps: every value of one arm above every value of the other, 6 vs 6: 1/924
+    assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 924)
+    assert "Mann-Whitney" in v.reason and "all of 2 parts" in v.test
+    assert v.measured == pytest.approx(1.0)  # the weaker gap's Hodges-Lehmann shift, 2 - 1
     bad = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [9.0] * 6), *seeds(hinge, [5.0] * 6)]
     v = judge(ORDER, *bad)
-    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 64)
-    # smallest gaps +1, -1, +1, -1, +1, -1: symmetric
+    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(2 / 924)
+    # the middle arm straddles the first: no order between them
     mixed = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0, 0.0] * 3), *seeds(hinge, [4.0] * 6)]
     assert judge(ORDER, *mixed).verdict == "inconclusive"
-    # one seed out of order by a little: smallest gaps 1,1,1,1,1,-0.5 -> p = 2/64
-    near = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0] * 5 + [0.5]), *seeds(hinge, [4.0] * 6)]
-    v = judge(ORDER, *near)
-    assert v.verdict == "reproduced" and v.p_value == pytest.approx(2 / 64)
-    # a seed missing from one group is left out, and the verdict says so
+    # a seed missing from one arm: the arms are unpaired, so the others still count
     short = [*seeds(WGAN, [1.0] * 6), *seeds(GAN, [2.0] * 5), *seeds(hinge, [4.0] * 6)]
     v = judge(ORDER, *short)
-    assert v.n == 5 and "seed(s) [5] lack a group and are left out" in v.reason
+    assert v.verdict == "reproduced" and v.n == 11  # the weaker part: 5 + 6 values
+
+
+def test_compare_is_unpaired_by_default():
+    """Arms with their own seeds: the exact Mann-Whitney test, 6 vs 6 reaching 1/924
+    where a signed-rank test over 6 pairs stops at 1/64."""
+    a = seeds(GAN, [30.0, 40.0, 50.0, 35.0, 45.0, 55.0])
+    b = seeds(WGAN, [10.0, 11.0, 12.0, 13.0, 14.0, 15.0])
+    v = judge(compare("difference", ">", 10.0), *a, *b)
+    assert v.verdict == "reproduced" and v.p_value == pytest.approx(1 / 924)
+    assert v.n == 12 and "Mann-Whitney" in v.test and "Hodges-Lehmann" in v.ci_method
+    assert v.measured == pytest.approx(30.0)  # median of the 36 differences a_i - b_j
+    v = judge(compare("difference", ">", 50.0), *a, *b)
+    assert v.verdict == "not_reproduced" and v.p_against == pytest.approx(1 / 924)
+    # unequal arms are fine unpaired: nothing is left out
+    v = judge(compare("ratio", ">", 2.0), *a, *seeds(WGAN, [10.0] * 5))
+    assert v.verdict == "reproduced" and v.n == 11 and "lack a partner" not in v.reason
 
 
 # --------------------------------------------------------------------------- correlation
@@ -1020,9 +1043,9 @@ def test_verdicts_frame_is_flat():
         ({"check": {"where": {"loss": "wgan"}}}, "check.kind: missing; allowed:"),
         ({"check": compare("ratio", "within", 0.9)}, "op 'within' needs margin"),
         ({"check": compare(value=DIVERGED, stat="ratio")}, "rates (0/1 per trial) compare"),
-        ({"check": compare(paired=True)}, "paired: true is for rates"),
+        ({"check": compare(pair_by="generator.arch")}, "pair_by pairs the groups"),
         ({"paper": "DCGAN"}, "paper: Input should be 'WGAN', 'WGAN-GP' or 'SN-GAN'"),
-        ({"colour": "red"}, "colour: unknown key; allowed: id, paper, location, citation"),
+        ({"colour": "red"}, "colour: unknown key; allowed: id, paper, family, location, citation"),
         ({"budgets": {"smoke": "fast"}}, "smoke runs check plumbing and never decide a claim"),
         ({"budgets": {"cpu": "  "}}, "say why budget(s) cpu can decide the claim"),
         ({"budgets": {"gpu": "x"}}, "budgets.gpu"),
@@ -1051,8 +1074,8 @@ def test_a_claim_without_check_or_with_a_missing_key():
 CLAIM_YAML = textwrap.dedent(
     """\
     claims:
-      - {id: T-01, paper: WGAN, location: x, citation: x, statement: x, published: x,
-         testable_as: x, setting: x, ablation: demo, budgets: {cpu: tests},
+      - {id: T-01, paper: WGAN, family: wgan-cpu, location: x, citation: x, statement: x,
+         published: x, testable_as: x, setting: x, ablation: demo, budgets: {cpu: tests},
          check: {kind: threshold, where: {loss: wgan},
                  value: {reduce: final, metric: fd}, op: "<", threshold: 1}}
     """
@@ -1117,7 +1140,8 @@ def test_shipped_claims_load_and_describe_their_test():
     assert len({c.id for c in claims}) == len(claims)
     for c in claims:
         text = c.check.describe()
-        assert any(word in text for word in ("Wilcoxon", "binomial", "Fisher", "McNemar")), c.id
+        tests = ("Wilcoxon", "binomial", "Fisher", "McNemar", "Mann-Whitney")
+        assert any(word in text for word in tests), c.id
         assert "smoke" not in c.budgets
 
 

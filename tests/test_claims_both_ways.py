@@ -142,6 +142,7 @@ def broken(check, ablation_name, budgets=None) -> Claim:
     raw = {
         "id": "X-01",
         "paper": "WGAN",
+        "family": "wgan-cpu",
         "location": "x",
         "citation": "x",
         "statement": "a deliberately broken claim",

@@ -76,6 +76,7 @@ CLAIM = {
         {
             "id": "P-01",
             "paper": "WGAN",
+            "family": "wgan-cpu",
             "location": "a plugin's claim",
             "citation": "none: a test of the extension point",
             "statement": "The shift generator's mean gap falls below 10.",

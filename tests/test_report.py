@@ -86,9 +86,8 @@ def test_summary_figure_counts_and_next_budget(built):
     figure = next(i for i in page.all("img") if "verdict of every claim" in i["alt"])
     width, height = _decodes(figure["src"])
     assert width > 200 and height > 150
-    assert "Of 7 claims: 2 reproduced, 1 not reproduced, 4 inconclusive (1 of them never" in html
-    family = Page(html)  # across claims: how many decided verdicts survive Holm's correction
-    assert "family-wise" in family.ids and "Holm" in html and "decided verdicts still hold" in html
+    assert "of 7 claims, 2 reproduced, 1 not reproduced, 4 inconclusive (1 of them never" in html
+    assert "Per claim, unadjusted" in html and "families" in Page(html).ids
     counts = html[html.index('id="counts"') :]
     counts = _blocks(counts[: counts.index("</table>")], "tr", "data-verdict")
     numbers = {k: re.findall(r'class="num">(\d+)<', v) for k, v in counts.items()}
@@ -370,6 +369,35 @@ def test_short_partial_and_old_tables_do_not_crash(tmp_path, built):
     assert 'data-paper-outcome="not trained"' in old  # the paper's cell from the axis label
     empty = build_report(pd.DataFrame(), pd.DataFrame(), [], tmp_path / "empty")
     assert "no claims were evaluated" in _text(empty)
+
+
+def test_first_screen_counts_confirmatory_verdicts_after_holm_per_family(built):
+    """The headline counts confirmatory verdicts after Holm within each family; the
+    fixture's runs are not registered, so every verdict is exploratory and none counts."""
+    index, _, _, primary, _ = built
+    html = _text(index)
+    assert html.index('id="headline"') < html.index('id="families"') < html.index('id="claims"')
+    assert "correction within each family: 0 reproduced, 0 not reproduced" in html
+    families = _blocks(html[html.index('id="families"') :], "tr", "data-family")
+    assert set(families) == {v.family for v in primary}
+    assert "none yet" in families["wgan-cpu"]
+    # every claim row shows its family, label, Holm verdict, premises and smallest p
+    assert html.count("after Holm (m = ") == len(primary)
+    assert html.count("<dt>premises</dt>") == len(primary)
+    assert html.count("smallest p this design reaches") == len(primary)
+
+
+def test_verdicts_csv_says_which_check_code_and_seeds_made_each_verdict(built):
+    index, *_ = built
+    table = pd.read_csv(index.parent / "verdicts.csv")
+    for column in (
+        "family", "p_value", "p_holm", "holm_verdict", "confirmatory", "check_hash",
+        "analysis_hash", "code_commit", "dirty", "seeds", "min_p", "premises", "sensitivity",
+    ):  # fmt: skip
+        assert column in table.columns, column
+    shown = table[table["shown"]]
+    assert (shown["check_hash"].str.len() == 64).all() and (~shown["confirmatory"]).all()
+    assert shown["analysis_hash"].nunique() == 1
 
 
 def test_report_from_runs_evaluates_every_budget(tmp_path, built):

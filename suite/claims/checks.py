@@ -97,6 +97,12 @@ class Threshold(Check):
     value: Measure
     op: Op
     threshold: float
+    indifference: float = Field(
+        0.0,
+        ge=0,
+        description="an equivalence margin around the threshold, fixed in the registration: "
+        "the claim must clear threshold +- indifference on its side, a refutation on the other",
+    )
 
     def describe(self) -> str:
         test = "exact binomial test" if self.value.binary else "one-sample Wilcoxon signed-rank"
@@ -115,7 +121,9 @@ class Threshold(Check):
             result = out.rate_vs(ones, n, self.op, self.threshold, ctx.tolerance, g.what, alpha)
         else:
             values = g.per_group[0]
-            result = out.values_vs(values, self.op, self.threshold, ctx.tolerance, g.what, alpha)
+            result = out.values_vs(
+                values, self.op, self.threshold, ctx.tolerance, g.what, alpha, self.indifference
+            )
         return g.finish(result)
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
@@ -139,8 +147,9 @@ class Compare(Check):
     margin: float = 0.0
     paired: bool = Field(
         False,
-        description="rates only: trials paired (by seed, or by pair_by) and tested with the "
-        "exact McNemar test instead of Fisher's",
+        description="pair a and b by seed (or by pair_by): the signed-rank test on the "
+        "differences (values) or the exact McNemar test (rates); default unpaired: arms "
+        "with their own seeds, the exact Mann-Whitney test (values) or Fisher's (rates)",
     )
     pair_by: str | None = Field(
         None, description="a config path to pair a and b by instead of the seed (generator.arch)"
@@ -154,8 +163,8 @@ class Compare(Check):
             raise ValueError("value and value_b must both be rates (0/1) or both numbers")
         if self.value.binary and (self.op == WITHIN or self.stat == "ratio"):
             raise ValueError("rates (0/1 per trial) compare by difference with <, <=, >, >=")
-        if self.paired and not self.value.binary:
-            raise ValueError("paired: true is for rates; values are always paired by seed")
+        if self.pair_by and not self.paired:
+            raise ValueError("pair_by pairs the groups: it needs paired: true")
         return self
 
     @property
@@ -166,10 +175,17 @@ class Compare(Check):
         sign = "-" if self.stat == "difference" else "/"
         if self.value.binary:
             test = f"{'exact McNemar' if self.paired else 'Fisher exact'} test, one-sided"
+        elif self.paired:
+            by = self.pair_by or "seed"
+            test = (
+                f"two one-sided Wilcoxon signed-rank tests, paired by {by}"
+                if self.op == WITHIN
+                else f"Wilcoxon signed-rank, paired by {by}, one-sided"
+            )
         elif self.op == WITHIN:
-            test = "two one-sided Wilcoxon signed-rank tests, paired by seed"
+            test = "two one-sided exact Mann-Whitney U tests, unpaired"
         else:
-            test = "Wilcoxon signed-rank, paired by seed, one-sided"
+            test = "exact Mann-Whitney U test, unpaired, one-sided"
         what = self.value.describe()
         if self.value_b is not None:
             what += f" vs {self.value_b.describe()}"
@@ -188,9 +204,8 @@ class Compare(Check):
         if self.value.binary:
             (k1, n1), (k2, n2) = (_ones(v) for v in g.per_trial)
             return g.finish(out.rates_vs(k1, n1, k2, n2, self.op, g.what, alpha))
-        result, notes = out.paired_vs(
-            a, b, self.stat, self.op, self.margin, ctx.tolerance, what, alpha
-        )
+        compare = out.paired_vs if self.paired else out.unpaired_vs
+        result, notes = compare(a, b, self.stat, self.op, self.margin, ctx.tolerance, what, alpha)
         return g.finish(result.noted(notes))
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
@@ -231,8 +246,8 @@ class Compare(Check):
 
 @CHECKS.register("order")
 class Order(Check):
-    """Group values in order, ``A < B < C``: per seed the smallest gap must exceed
-    ``margin`` (one-sample Wilcoxon signed-rank on the smallest gaps)."""
+    """Group values in order, ``A < B < C``: every adjacent gap must exceed ``margin``
+    (an exact unpaired Mann-Whitney test per gap; all of them, intersection-union)."""
 
     kind: Literal["order"]
     groups: list[Where] = Field(min_length=2)
@@ -243,8 +258,8 @@ class Order(Check):
     def describe(self) -> str:
         chain = f" {self.op} ".join(describe_where(w) for w in self.groups)
         return (
-            f"{self.value.describe()}: {chain} (per seed, smallest gap > {self.margin:g}; "
-            "one-sample Wilcoxon signed-rank, one-sided)"
+            f"{self.value.describe()}: {chain} (every adjacent gap > {self.margin:g}; "
+            "exact Mann-Whitney U tests, unpaired, one-sided, all of them)"
         )
 
     def wheres(self) -> list[dict[str, Any]]:
@@ -252,18 +267,18 @@ class Order(Check):
 
     def evaluate(self, ctx: Context, alpha: float) -> Outcome:
         g = group_values(ctx, self.groups, [self.value] * len(self.groups))
-        sign = 1.0 if self.op == "<" else -1.0
-        common = set.intersection(*(set(p) for p in g.per_group))
-        partial_seeds = sorted(set.union(*(set(p) for p in g.per_group)) - common)
-        gaps = {
-            s: min(sign * (nxt[s] - prev[s]) for prev, nxt in pairwise(g.per_group))
-            for s in sorted(common)
-        }
-        what = f"smallest ordered gap of {g.what}"
-        result = out.values_vs(gaps, ">", self.margin, ctx.tolerance, what, alpha)
-        if partial_seeds:  # as compare says of unpaired seeds
-            result = result.noted([f"seed(s) {partial_seeds} lack a group and are left out"])
-        return g.finish(result)
+        parts, notes = [], []
+        names = [describe_where(w) for w in self.groups]
+        for i, (prev, nxt) in enumerate(pairwise(g.per_group)):
+            hi, lo = (nxt, prev) if self.op == "<" else (prev, nxt)
+            first, second = (names[i + 1], names[i]) if self.op == "<" else names[i : i + 2]
+            what = f"{g.what}: {first} - {second}"
+            result, more = out.unpaired_vs(
+                hi, lo, "difference", ">", self.margin, ctx.tolerance, what, alpha
+            )
+            parts.append(result)
+            notes += more
+        return g.finish(out.combine(parts, "all_of", alpha).noted(notes))
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
         sign = 1.0 if (self.op == "<") == holds else -1.0
@@ -299,6 +314,12 @@ class Correlation(Check):
     abs: bool = False
     op: Op
     threshold: float
+    indifference: float = Field(
+        0.0,
+        ge=0,
+        description="an equivalence margin around the threshold, fixed in the registration: "
+        "the claim must clear threshold +- indifference on its side, a refutation on the other",
+    )
     min_points: int = Field(4, ge=3, description="rows with both values a trial needs")
     skip_initial: bool = Field(
         True,
@@ -350,7 +371,9 @@ class Correlation(Check):
                 f"{len(flat)} trial(s) with {self.x} constant over the checkpoints{self._after}, "
                 f"counted as {self.if_x_constant:g}: {', '.join(flat)}"
             )
-        result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
+        result = out.values_vs(
+            per_seed, self.op, self.threshold, ctx.tolerance, what, alpha, self.indifference
+        )
         return result.noted(notes).with_trials([t.trial_id for t in trials])
 
     def _one(self, ctx: Context, t: Trial, y: str, flat: list[str]) -> float | None:
@@ -405,6 +428,12 @@ class Trend(Check):
     method: Literal["spearman", "pearson"] = "spearman"
     op: Op
     threshold: float
+    indifference: float = Field(
+        0.0,
+        ge=0,
+        description="an equivalence margin around the threshold, fixed in the registration: "
+        "the claim must clear threshold +- indifference on its side, a refutation on the other",
+    )
 
     def describe(self) -> str:
         x = f"|{self.x}|" if self.abs_x else self.x
@@ -438,7 +467,9 @@ class Trend(Check):
             if len({p[0] for p in points}) >= 3 and len({p[1] for p in points}) >= 2:
                 per_seed[seed] = _spearman_or_pearson(self.method, *zip(*points, strict=True))
         what = f"{self.method}({self.x}, {g.what}) across cells"
-        result = out.values_vs(per_seed, self.op, self.threshold, ctx.tolerance, what, alpha)
+        result = out.values_vs(
+            per_seed, self.op, self.threshold, ctx.tolerance, what, alpha, self.indifference
+        )
         return result.noted(g.notes).with_trials(g.trial_ids)
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:

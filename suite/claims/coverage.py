@@ -65,7 +65,23 @@ def example_tables(
     if ablation is not None:
         frame = trial_configs(ablation, budget)
         universe = Universe(frame, ablation.seeds(budget))
-    return tables(claim.check.synthesize(holds, universe), claim.ablation, budget)
+    made = claim.check.synthesize(holds, universe)
+    for premise in claim.premises:  # completed so that every premise holds
+        made = premise.adapt(made, universe)
+    return tables(made, claim.ablation, budget)
+
+
+def smallest_p(claim: Claim, ablation: Ablation, budget: str) -> tuple[float, float]:
+    """The smallest p for and against the claim its design can give on this ablation's
+    trials and seeds (read off the test on data for the claim)."""
+    from suite.claims.verdicts import evaluate_claim
+
+    results, trials = example_tables(claim, True, ablation, budget)
+    v = evaluate_claim(claim, results, trials, budget)
+    return (
+        v.min_p if v.min_p is not None else 1.0,
+        v.min_p_against if v.min_p_against is not None else 1.0,
+    )
 
 
 def decidable(claim: Claim, ablation: Ablation, budget: str) -> list[str]:

@@ -70,15 +70,44 @@ def effective(op: Op, threshold: float, tolerance: float) -> float:
 
 
 def values_vs(
-    per_seed: dict[int, float], op: Op, threshold: float, tolerance: float, what: str, alpha
+    per_seed: dict[int, float],
+    op: Op,
+    threshold: float,
+    tolerance: float,
+    what: str,
+    alpha,
+    indifference: float = 0.0,
 ) -> Outcome:
-    """Per-seed values against a number: one-sample Wilcoxon signed-rank test."""
+    """Per-seed values against a number: one-sample Wilcoxon signed-rank test.
+
+    ``indifference`` (a registered equivalence margin, in the value's units) widens the
+    threshold into a band: the claim holds only where the values clear the band on its
+    side, and is refuted only where they clear it on the other. A claim whose effect sits
+    on its threshold then reads inconclusive instead of flipping with the seeds, and a
+    wrong decisive verdict at the threshold is no longer a coin toss."""
     if not per_seed:
         return inconclusive(f"no usable seed for {what}")
     limit = effective(op, threshold, tolerance)
     x = np.array([per_seed[s] for s in sorted(per_seed)], dtype=float)
-    test = stats.signed_rank(x - limit, stats.direction(op), ties_count=op in (">=", "<="))
-    return _finish(what, stats.mean_interval(x), test, f"{op} {limit:.4g}", limit, alpha)
+    side = stats.direction(op)
+    ties = op in (">=", "<=")
+    test = stats.signed_rank(x - limit, side, ties_count=ties)
+    against = f"{op} {limit:.4g}"
+    if indifference:
+        step = indifference if side == "greater" else -indifference
+        claim = stats.signed_rank(x - (limit + step), side, ties_count=ties)
+        refute = stats.signed_rank(x - (limit - step), side, ties_count=ties)
+        test = replace(
+            test,
+            name=f"{test.name} outside an indifference band of +-{indifference:g}",
+            p=claim.p,
+            p_against=refute.p_against,
+            n=min(claim.n, refute.n),
+        )
+        band = f"[{limit - indifference:.4g}, {limit + indifference:.4g}]"
+        against = f"{op} {limit:.4g} (indifference band {band})"
+    interval = stats.pseudo_median_interval(x)  # the estimate and interval of this test
+    return _finish(what, interval, test, against, limit, alpha)
 
 
 def paired_vs(
@@ -103,13 +132,13 @@ def paired_vs(
             notes.append(f"seed(s) {no_ratio} have a value <= 0 and are left out of the ratio")
         seeds = [s for s in seeds if s not in no_ratio]
         effect = np.array([math.log(a[s] / b[s]) for s in seeds])
-        shown = np.exp(effect)
     else:
         effect = np.array([a[s] - b[s] for s in seeds])
-        shown = effect
     if len(seeds) == 0:
         return inconclusive(f"no seed has both values of {what}"), notes
-    interval = stats.mean_interval(shown)
+    interval = stats.pseudo_median_interval(effect)  # the signed-rank test's own estimate
+    if kind == "ratio":
+        interval = _exp_interval(interval)
     if op == WITHIN:
         bound = margin + tolerance
         lo, hi = (-math.log(bound), math.log(bound)) if kind == "ratio" else (-bound, bound)
@@ -123,6 +152,66 @@ def paired_vs(
     centre = math.log(limit) if kind == "ratio" else limit
     test = stats.signed_rank(effect - centre, stats.direction(op))
     return _finish(what, interval, test, f"{op} {limit:.4g}", limit, alpha), notes
+
+
+def unpaired_vs(
+    a: dict[int, float],
+    b: dict[int, float],
+    kind: str,
+    op: Op | str,
+    margin: float,
+    tolerance: float,
+    what: str,
+    alpha: float,
+) -> tuple[Outcome, list[str]]:
+    """Arm a vs arm b, each seed an independent replicate: the exact Mann-Whitney test
+    of a shift (a difference, or a ratio on the log scale) against a margin, or within
+    it (two one-sided tests), with the Hodges-Lehmann shift and its exact interval.
+
+    Arms with different networks share only the data and noise streams of a seed, so
+    pairing them gains little, and a signed-rank test over n pairs cannot go below 2^-n:
+    6 vs 6 unpaired reaches 1/924, what a family-wise correction needs."""
+    notes: list[str] = []
+    x = np.array([a[s] for s in sorted(a)], dtype=float)
+    y = np.array([b[s] for s in sorted(b)], dtype=float)
+    if kind == "ratio":
+        bad = int((x <= 0).sum() + (y <= 0).sum())
+        if bad:
+            notes.append(f"{bad} value(s) <= 0 left out of the ratio (log scale)")
+        x, y = np.log(x[x > 0]), np.log(y[y > 0])
+    if len(x) == 0 or len(y) == 0:
+        return inconclusive(f"an arm has no value of {what}"), notes
+    interval = stats.shift_interval(x, y)
+    if kind == "ratio":
+        interval = _exp_interval(interval)
+    if op == WITHIN:
+        bound = margin + tolerance
+        lo, hi = (-math.log(bound), math.log(bound)) if kind == "ratio" else (-bound, bound)
+        both = stats.all_of(
+            [stats.mann_whitney(x, y, "greater", lo), stats.mann_whitney(x, y, "less", hi)]
+        )
+        test = replace(
+            both,
+            name="two one-sided exact Mann-Whitney U tests (TOST, unpaired; Bonferroni x2 against)",
+            n=len(x) + len(y),
+        )
+        against = f"within [{_show(lo, kind):.4g}, {_show(hi, kind):.4g}]"
+        return _finish(what, interval, test, against, bound, alpha), notes
+    limit = effective(op, margin, tolerance)
+    if kind == "ratio" and limit <= 0:
+        why = f"ratio margin {margin:g} with tolerance {tolerance:g} leaves {limit:g}"
+        return inconclusive(f"{what}: {why}; a ratio can only be tested against a bound > 0"), notes
+    shift = math.log(limit) if kind == "ratio" else limit
+    test = stats.mann_whitney(x, y, stats.direction(op), shift)
+    return _finish(what, interval, test, f"{op} {limit:.4g}", limit, alpha), notes
+
+
+def _exp_interval(i: Interval) -> Interval:
+    def exp(v: float | None) -> float | None:
+        return None if v is None else math.exp(v)
+
+    method = i.method.replace("Hodges-Lehmann", "Hodges-Lehmann, as a ratio (exp of the log),")
+    return Interval(exp(i.estimate), exp(i.low), exp(i.high), i.n, method)
 
 
 def _show(v: float, kind: str) -> float:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from suite import files
 from suite.budgets import Budget, rank
 from suite.claims.base import Check, error_lines, parse_check
+from suite.claims.families import Family
+from suite.claims.premises import Premise, parse_premise
 from suite.claims.selection import ClaimError
 from suite.locations import claims_dir
 from suite.options import Options
@@ -29,6 +31,10 @@ class Claim(Options):
 
     id: str = Field(pattern=r"^[A-Z]+-\d{2}[a-z]?$", description="e.g. W-02, G-03, W-09b")
     paper: Literal["WGAN", "WGAN-GP", "SN-GAN"]
+    family: Family = Field(
+        description="the family whose verdicts are Holm-corrected together "
+        "(suite.claims.families): wgan-cpu, successors-cpu, extensions, gpu-only"
+    )
     location: str = Field(min_length=1, description="figure / table / section")
     citation: str = Field(
         min_length=1,
@@ -45,6 +51,12 @@ class Claim(Options):
     setting: str = Field(min_length=1, description="the setting the statement applies to")
     ablation: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="whose rows it reads")
     check: Check
+    premises: tuple[Premise, ...] = Field(
+        (),
+        description="conditions on the runs without which the check is not the claim's "
+        "test (the critic alive, both arms trained, the run at the claim's scale); one that "
+        "fails makes the verdict 'inconclusive: premise failed'",
+    )
     budgets: dict[Budget, str] = Field(
         min_length=1,
         description="the budgets whose runs can decide the claim, each with why; at any "
@@ -53,6 +65,18 @@ class Claim(Options):
     tolerance: float = Field(0.0, ge=0, description="slack on the threshold, in the claim's favour")
     alpha: float = Field(ALPHA, gt=0, lt=0.5, description="one-sided significance level")
     note: str | None = Field(None, description="anything else a reader should know")
+
+    @model_validator(mode="after")
+    def _family_fits(self) -> Claim:
+        cpu_budgets = {b for b in self.budgets if b != Budget.PAPER}
+        if self.family == Family.GPU_ONLY and cpu_budgets:
+            got = ", ".join(sorted(map(str, cpu_budgets)))
+            raise ValueError(f"family gpu-only: the claim lists CPU budgets ({got})")
+        if self.family != Family.GPU_ONLY and not cpu_budgets:
+            raise ValueError(
+                f"family {self.family}: only the paper budget decides this claim; use gpu-only"
+            )
+        return self
 
     @field_validator("budgets")
     @classmethod
@@ -76,10 +100,14 @@ def parse_claim(raw: Any, source: str, index: int) -> Claim:
         raise ClaimError(f"{where}: expected a mapping of claim keys, got {raw!r}")
     try:
         check = parse_check(raw.get("check"))
+        premises = raw.get("premises", [])
+        if not isinstance(premises, list | tuple):
+            raise ClaimError(f"premises: expected a list of premises, got {premises!r}")
+        parsed = tuple(parse_premise(p, f"premises.{i}") for i, p in enumerate(premises))
     except ClaimError as err:
         raise ClaimError("\n".join(f"{where}: {line}" for line in str(err).splitlines())) from None
     try:
-        return Claim.model_validate({**raw, "check": check})
+        return Claim.model_validate({**raw, "check": check, "premises": parsed})
     except ValidationError as err:
         lines = error_lines(err, "", Claim)
         raise ClaimError("\n".join(f"{where}: {line}" for line in lines)) from None

@@ -15,7 +15,17 @@ import pandas as pd
 
 from suite.budgets import Budget, largest, rank
 from suite.claims.context import Context
+from suite.claims.family_wise import with_family_holm
 from suite.claims.outcome import Outcome, inconclusive
+from suite.claims.premises import failed_text, read_premises
+from suite.claims.registration import (
+    Registration,
+    analysis_hash,
+    check_hash,
+    covering,
+    exploratory_reasons,
+)
+from suite.claims.revisions import load_revisions, of_claim
 from suite.claims.schema import Claim, load_claims
 from suite.stats import Verdict as VerdictName
 
@@ -53,6 +63,23 @@ class Verdict:
     budget_note: str | None  # what the budget scales down (e.g. "16 px Fashion-MNIST, not LSUN")
     decided_by: str  # the budgets that can decide it, each with why
     next_budget: str | None  # for an undecided claim: the smallest budget that would decide it
+    family: str = ""  # suite.claims.families: verdicts Holm-corrected together
+    premises: str = ""  # each premise and whether it held, "; "-joined
+    premise_failed: bool = False
+    min_p: float | None = None  # the smallest p the test can give at this n, for the claim
+    min_p_against: float | None = None  # and against it
+    check_hash: str = ""  # suite.claims.registration.check_hash
+    registration: str | None = None  # the registration covering the claim
+    confirmatory: bool = False  # every hash and seed matches the registration
+    exploratory_why: str = ""  # why not confirmatory ("" when it is)
+    seeds: str = ""  # the seeds read, space-joined
+    p_decision: float = 1.0  # two-sided decision p (suite.claims.family_wise)
+    p_holm: float = 1.0  # Holm-adjusted within the family (confirmatory: others count as 1)
+    family_size: int = 0  # claims in the family (Holm's m)
+    holm_verdict: str = VerdictName.INCONCLUSIVE  # the verdict after the family's correction
+    sensitivity: str = ""  # the verdict at 0.75x and 1.25x the threshold (sensitivity.py)
+    revisions: str = ""  # the claim's logged revisions (claims/revisions/log.yaml), " | "-joined
+    seeds_needed: int | None = None  # seeds the registered design needs to reach Holm's bound
 
 
 def evaluate_claims(
@@ -60,10 +87,60 @@ def evaluate_claims(
     trials: pd.DataFrame,
     claims: Sequence[Claim] | None = None,
     budget: str | None = None,
+    registrations: Sequence[Registration] = (),
 ) -> list[Verdict]:
-    """One verdict per claim (default: every claim in ``claims/``), in claim order."""
+    """One verdict per claim (default: every claim in ``claims/``), in claim order,
+    each labelled confirmatory or exploratory against ``registrations`` and corrected
+    for multiplicity within its family (``suite.claims.family_wise``)."""
     claims = load_claims() if claims is None else claims
-    return [evaluate_claim(c, results, trials, budget) for c in claims]
+    current = analysis_hash()
+    log = load_revisions()
+    out = [
+        replace(
+            evaluate_registered(c, results, trials, budget, registrations, current),
+            revisions=" | ".join(r.text() for r in of_claim(log, c.id)),
+        )
+        for c in claims
+    ]
+    return with_family_holm(out)
+
+
+def evaluate_registered(
+    claim: Claim,
+    results: pd.DataFrame,
+    trials: pd.DataFrame,
+    budget: str | None,
+    registrations: Sequence[Registration],
+    current_analysis: str,
+) -> Verdict:
+    """On the registered trials when the tables hold any (the confirmatory reading),
+    else on every trial; labelled with why it is not confirmatory."""
+    reg = covering(registrations, claim.id)
+    registered = set(reg.trials.get(claim.ablation, ())) if reg else set()
+    res, tri = results, trials
+    if registered and budget in (None, reg.budget) and _has_any(trials, registered):
+        res, tri = _only(results, registered), _only(trials, registered)
+        budget = reg.budget
+    v = evaluate_claim(claim, res, tri, budget)
+    read = tri[tri["trial_id"].astype(str).isin(v.trial_ids)] if "trial_id" in tri else tri
+    why = exploratory_reasons(claim, reg, v.budget, read, current_analysis)
+    return replace(
+        v,
+        registration=reg.registration if reg else None,
+        seeds_needed=reg.claims[claim.id].seeds_needed if reg else None,
+        confirmatory=not why,
+        exploratory_why="; ".join(why),
+    )
+
+
+def _has_any(frame: pd.DataFrame, ids: set[str]) -> bool:
+    return "trial_id" in frame and bool(frame["trial_id"].astype(str).isin(ids).any())
+
+
+def _only(frame: pd.DataFrame, ids: set[str]) -> pd.DataFrame:
+    if frame is None or frame.empty or "trial_id" not in frame:
+        return frame
+    return frame[frame["trial_id"].astype(str).isin(ids)]
 
 
 def evaluate_claim(
@@ -80,6 +157,15 @@ def evaluate_claim(
         return _verdict(claim, inconclusive(why), chosen, None)
     ctx = Context(res, tri, tolerance=claim.tolerance)
     outcome = claim.check.run(ctx, claim.alpha)
+    premises = read_premises(list(claim.premises), ctx)
+    failed = failed_text(premises)
+    if failed and outcome.test is not None:  # else the check's own reason (no data) stands
+        outcome = replace(
+            outcome,
+            verdict=VerdictName.INCONCLUSIVE,
+            reason=f"inconclusive: {failed}; the check read (not a verdict): {outcome.reason}",
+            summary=f"inconclusive: {failed}; the check read: {outcome.summary}",
+        )
     if chosen not in claim.budgets:
         deciding = ", ".join(str(b) for b in claim.deciding_budgets())
         why = f"budget '{chosen}' cannot decide this claim (decided at: {deciding})"
@@ -89,7 +175,15 @@ def evaluate_claim(
             reason=f"{why}; measured at '{chosen}': {outcome.reason}",
             summary=f"{why}; measured: {outcome.summary}",
         )
-    return _verdict(claim, outcome, chosen, _budget_note(tri))
+    verdict = _verdict(claim, outcome, chosen, _budget_note(tri))
+    read = tri[tri["trial_id"].astype(str).isin(outcome.trial_ids)] if "trial_id" in tri else tri
+    seeds = sorted({int(s) for s in read["seed"].dropna()}) if "seed" in read else []
+    return replace(
+        verdict,
+        premises="; ".join(p.text() for p in premises),
+        premise_failed=failed is not None and outcome.test is not None,
+        seeds=" ".join(map(str, seeds)),
+    )
 
 
 def next_budget(claim: Claim, verdict: str, budget: str | None) -> str | None:
@@ -149,6 +243,10 @@ def _verdict(claim: Claim, o: Outcome, budget: str | None, note: str | None) -> 
         budget_note=note,
         decided_by="; ".join(f"{b}: {claim.budgets[b]}" for b in claim.deciding_budgets()),
         next_budget=next_budget(claim, o.verdict, budget),
+        family=str(claim.family),
+        min_p=t.min_p if t else None,
+        min_p_against=t.min_p_against if t else None,
+        check_hash=check_hash(claim),
     )
 
 

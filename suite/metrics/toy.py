@@ -4,7 +4,9 @@ Mode columns only for data with mode centres (the mixtures; not the 1-D Gaussian
 the parallel lines of paper Example 1, where exact W1 is |theta|).
 Thresholds are the suite's: a sample is "high quality" within
 3 standard deviations of a centre; a mode is covered with >= 1 % of the samples, counted
-within 3 std (``modes_covered``) and by nearest centre (``modes_nearest``, suite.metrics.modes).
+within 3 std (``modes_covered``) and by nearest centre (``modes_nearest``, suite.metrics.modes);
+``modes_dense`` counts only modes with a cluster of their own (>= half a fair share of the
+samples within 10 std, denser there than around), which a fit to no mode at all scores 0.
 """
 
 from __future__ import annotations
@@ -57,6 +59,14 @@ class ToyFit(Metric):
             "mixture modes holding >= 1 % of samples, each sample at its nearest centre"
             " within half the smallest distance between centres: off-centre clusters"
             " count, missing modes do not (collapse, not precision)",
+            better="higher",
+            role="diversity",
+        ),
+        "modes_dense": Column(
+            "mixture modes whose disc of radius min(10 std, a quarter of the smallest"
+            " distance between centres) holds >= 0.5 / K of the samples and >= 3/4 of"
+            " those within twice that radius: off-centre clusters count, a diffuse fit"
+            " (one Gaussian, uniform noise) does not (collapse vs no fit)",
             better="higher",
             role="diversity",
         ),

@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 
 from suite import files
+from suite.claims.registration import analysis_hash
+from suite.provenance import git_state
 from suite.report.evidence import write_evidence
 from suite.report.pages import all_pages
 from suite.report.render import render
@@ -56,10 +58,14 @@ def build_report(
 
 
 VERDICT_COLUMNS = (
-    "claim_id", "location", "statement", "ablation", "budget", "verdict", "measured",
-    "ci_low", "ci_high", "ci_method", "test", "p_value", "p_against", "n", "budget_note",
-    "summary",
+    "claim_id", "family", "location", "statement", "ablation", "budget", "verdict",
+    "confirmatory", "holm_verdict", "measured", "ci_low", "ci_high", "ci_method", "test",
+    "p_value", "p_against", "p_decision", "p_holm", "family_size", "min_p", "min_p_against",
+    "seeds_needed", "n", "seeds", "premises", "premise_failed", "sensitivity", "registration",
+    "exploratory_why", "check_hash", "budget_note", "summary",
 )  # fmt: skip
+# Which code computed the verdicts (the same for every row of one report).
+CODE_COLUMNS = ("analysis_hash", "code_commit", "dirty")
 
 
 def verdict_table(
@@ -80,8 +86,11 @@ def verdict_table(
     shown = {key(v) for v in verdicts}
     rows = {key(v): row(v, key(v) in shown) for vs in (by_budget or {}).values() for v in vs}
     for v in verdicts:  # a claim run at no budget still gets its (inconclusive) row
-        rows.setdefault(key(v), row(v, True))
-    return pd.DataFrame(list(rows.values()), columns=[*VERDICT_COLUMNS, "shown"])
+        rows[key(v)] = row(v, True)  # the shown verdict (its registered reading) wins
+    commit, dirty = git_state()
+    code = {"analysis_hash": analysis_hash(), "code_commit": commit, "dirty": dirty}
+    frame = pd.DataFrame(list(rows.values()), columns=[*VERDICT_COLUMNS, "shown"])
+    return frame.assign(**code)
 
 
 def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -130,7 +139,10 @@ def _under(run: Path, trial_dir: object) -> object:
 
 
 def report_from_runs(
-    runs: Sequence[Path], out_dir: Path = Path("reports"), claims: Sequence[Any] | None = None
+    runs: Sequence[Path],
+    out_dir: Path = Path("reports"),
+    claims: Sequence[Any] | None = None,
+    registrations: Sequence[Any] | None = None,
 ) -> Path:
     """Read the run directories, evaluate every claim, build the report.
 
@@ -139,12 +151,17 @@ def report_from_runs(
     (the verdict the tables show). ``claims``: default every file in ``claims/``.
     """
     from suite.claims import evaluate_claims, load_claims
+    from suite.claims.registration import load_registrations
+    from suite.claims.sensitivity import with_sensitivity
 
     results, trials = read_runs(runs)
     claims = load_claims() if claims is None else claims
-    verdicts = evaluate_claims(results, trials, claims)
+    registrations = load_registrations() if registrations is None else registrations
+    verdicts = evaluate_claims(results, trials, claims, registrations=registrations)
+    verdicts = with_sensitivity(verdicts, claims, results, trials)
     by_budget = {
-        b: evaluate_claims(results, trials, claims, budget=b) for b in budgets_run(trials, results)
+        b: evaluate_claims(results, trials, claims, budget=b, registrations=registrations)
+        for b in budgets_run(trials, results)
     }
     meta = {
         "runs": ", ".join(str(r) for r in runs),

@@ -52,6 +52,23 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "budget_note": None,
     "decided_by": "",
     "next_budget": None,
+    "family": "",
+    "premises": "",
+    "premise_failed": False,
+    "min_p": None,
+    "min_p_against": None,
+    "check_hash": "",
+    "registration": None,
+    "confirmatory": False,
+    "exploratory_why": "",
+    "seeds": "",
+    "p_decision": 1.0,
+    "p_holm": 1.0,
+    "family_size": 0,
+    "holm_verdict": Verdict.INCONCLUSIVE,
+    "sensitivity": "",
+    "revisions": "",
+    "seeds_needed": None,
 }
 
 
@@ -125,6 +142,9 @@ def claim_rows(
                 "href": f"{page_name(ablation)}#{anchor}" if ablation else "",
                 "trial_ids": tuple(map(str, v.get("trial_ids") or ())),
                 "trials": trial_links(v, present or {}),
+                "premise_list": [p for p in str(v.get("premises") or "").split("; ") if p],
+                "label": "confirmatory" if v.get("confirmatory") else "exploratory",
+                "revision_list": [r for r in str(v.get("revisions") or "").split(" | ") if r],
             }
         )
     return rows

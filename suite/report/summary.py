@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 
 from suite.budgets import Budget, rank
+from suite.claims.families import DESCRIPTION as FAMILY_DESCRIPTION
+from suite.claims.families import ORDER as FAMILY_ORDER
 from suite.report import plots
 from suite.report.claims_table import VERDICTS, as_dict, verdict_tally
-from suite.stats import ALPHA, Verdict, holm
+from suite.stats import ALPHA, Verdict
 
 SHORT = 140  # characters of a reason shown on the first screen; the rest is one click away
 
@@ -122,7 +124,8 @@ def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
     never = int(grid.isna().all(axis=1).sum()) if len(grid.columns) else len(rows)
     run = ", ".join(budgets) or "none"
     return (
-        f"Of {len(rows)} claims: {tally[Verdict.REPRODUCED]} reproduced, "
+        f"Per claim, unadjusted (one-sided tests at alpha each way; exploratory unless "
+        f"registered): of {len(rows)} claims, {tally[Verdict.REPRODUCED]} reproduced, "
         f"{tally[Verdict.NOT_REPRODUCED]} not reproduced, "
         f"{tally[Verdict.INCONCLUSIVE]} inconclusive "
         f"({never} of them never run), each at the largest budget its ablation ran; "
@@ -130,24 +133,48 @@ def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
     )
 
 
-def family_wise(rows: list[dict]) -> str:
-    """How many decided verdicts survive Holm's correction across all claims tested: each
-    claim is tested at its own alpha, so across ~30 claims a false verdict or two is what
-    chance alone would give if no claim held."""
-    decided = [r for r in rows if r["verdict"] in (Verdict.REPRODUCED, Verdict.NOT_REPRODUCED)]
-    tested = [r for r in rows if r.get("p_value") is not None]
-    if not decided or not tested:
-        return ""
-    p = [
-        float(r["p_value"] if r["verdict"] != Verdict.NOT_REPRODUCED else r["p_against"])
-        for r in tested
-    ]
-    alpha = min(float(r.get("alpha") or ALPHA) for r in tested)
-    kept = {r["claim_id"] for r, k in zip(tested, holm(p, alpha), strict=True) if k}
-    still = sum(r["claim_id"] in kept for r in decided)
+def family_table(rows: list[dict]) -> list[dict[str, Any]]:
+    """Per family: its size (Holm's m), the confirmatory verdicts after Holm's correction
+    within it, and the exploratory ones apart (never counted as findings)."""
+    out = []
+    for family in FAMILY_ORDER:
+        members = [r for r in rows if r.get("family") == family]
+        if not members:
+            continue
+        confirmed = [r for r in members if r.get("confirmatory")]
+        explored = [r for r in members if not r.get("confirmatory")]
+        out.append(
+            {
+                "family": str(family),
+                "about": FAMILY_DESCRIPTION[family],
+                "m": len(members),
+                "bound": min(float(r.get("alpha") or ALPHA) for r in members) / len(members),
+                "confirmatory": {
+                    v: [r["claim_id"] for r in confirmed if r["holm_verdict"] == v]
+                    for v in VERDICTS
+                },
+                "exploratory": {
+                    v: [r["claim_id"] for r in explored if r["verdict"] == v] for v in VERDICTS
+                },
+                "n_confirmatory": len(confirmed),
+                "n_exploratory": len(explored),
+            }
+        )
+    return out
+
+
+def headline(families: list[dict[str, Any]]) -> str:
+    """The first sentence: confirmatory findings after Holm, exploratory ones apart."""
+    conf = sum(f["n_confirmatory"] for f in families)
+    rep = sum(len(f["confirmatory"][Verdict.REPRODUCED]) for f in families)
+    notrep = sum(len(f["confirmatory"][Verdict.NOT_REPRODUCED]) for f in families)
+    expl = sum(f["n_exploratory"] for f in families)
     return (
-        f"Each claim is tested at alpha {alpha:g}; with all {len(tested)} tested claims as one "
-        f"family (Holm's correction), {still} of the {len(decided)} decided verdicts still hold."
+        f"Confirmatory verdicts (pre-registered checks on their registered seeds), after "
+        f"Holm's correction within each family: {rep} reproduced, {notrep} not reproduced, "
+        f"{conf - rep - notrep} inconclusive, of {conf}. Exploratory verdicts (not registered, "
+        f"revised after their data, or read on other seeds): {expl}, shown with their "
+        "unadjusted p and never counted as findings."
     )
 
 
@@ -164,9 +191,11 @@ def build_summary(
     grid = verdict_grid(rows, verdicts, runs_present(*frames), budgets)
     labels = [f"{r['claim_id']}  {short(r['location'], 26)}" for r in rows]
     figure = plots.verdict_heatmap(grid, labels) if len(rows) and budgets else None
+    families = family_table(rows)
     return {
+        "headline": headline(families) if families else "",
+        "families": families,
         "lead": lead(rows, grid, budgets),
-        "family_wise": family_wise(rows),
         "budgets": budgets,
         "figure": figure,
         "grid": [

@@ -1,0 +1,61 @@
+"""Multiplicity: each verdict corrected within its family (Holm's step-down).
+
+Each claim gets one two-sided decision p, ``min(1, 2 min(p for, p against))``: testing
+both directions one-sided at alpha each would let up to 2 alpha of decisive verdicts be
+wrong when the truth sits on the threshold. Within a family those p are Holm-adjusted
+(``stats.holm_adjusted``). The confirmatory correction counts every claim of the family
+and gives each claim that is not confirmatory (revised check, unregistered seeds, failed
+premise) p = 1, so nothing outside the registered plan can lower another claim's bar.
+Exploratory verdicts get the same correction over the family's exploratory p, shown as
+such and never counted in the headline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from suite.stats import Verdict, holm_adjusted
+
+V = TypeVar("V")
+
+
+def decision_p(v: Any) -> float:
+    """Two-sided decision p of one verdict; 1 where its premises failed or nothing was tested."""
+    if v.premise_failed or v.p_value is None or v.p_against is None or not v.n:
+        return 1.0
+    return min(1.0, 2 * min(float(v.p_value), float(v.p_against)))
+
+
+def direction(v: Any) -> str:
+    """The verdict a significant decision p gives: the side of the smaller one-sided p."""
+    if v.p_value is None or v.p_against is None:
+        return Verdict.INCONCLUSIVE
+    return Verdict.REPRODUCED if v.p_value <= v.p_against else Verdict.NOT_REPRODUCED
+
+
+def with_family_holm(verdicts: Sequence[V]) -> list[V]:
+    """Each verdict with ``p_decision``, ``p_holm``, ``holm_verdict`` and ``family_size``."""
+    out = list(verdicts)
+    families: dict[str, list[int]] = {}
+    for i, v in enumerate(out):
+        families.setdefault(v.family, []).append(i)
+    for members in families.values():
+        p = [decision_p(out[i]) for i in members]
+        confirmed = holm_adjusted(
+            [p_i if out[i].confirmatory else 1.0 for i, p_i in zip(members, p, strict=True)]
+        )
+        explored = holm_adjusted(p)
+        for k, i in enumerate(members):
+            v = out[i]
+            adjusted = confirmed[k] if v.confirmatory else explored[k]
+            decided = adjusted <= v.alpha and not v.premise_failed
+            out[i] = replace(
+                v,
+                p_decision=p[k],
+                p_holm=adjusted,
+                family_size=len(members),
+                holm_verdict=direction(v) if decided else Verdict.INCONCLUSIVE,
+            )
+    return out

@@ -1,0 +1,346 @@
+"""Pre-registration: every check frozen, with fresh seeds, before the data that decide it.
+
+A verdict is evidence only when its check was fixed before its data were seen. A
+registration (``claims/registrations/<name>.yaml``, written by ``python -m suite
+preregister``) records, for every claim it covers: its family, the hash of its check
+definition (check, premises, family, alpha, tolerance, ablation), the hash of the
+analysis code that computes verdicts (``suite/stats.py`` and ``suite/claims/``), the
+training code's hash (the one trials record), the budget, a block of seeds never used
+before, the ids of the trials those seeds make, and the smallest p each claim's design
+can reach with them against its family's Holm bound.
+
+A verdict is **confirmatory** only when all of that still matches: the same check and
+analysis code, read on exactly the registered trials, from clean trees of the registered
+training code. Anything else is **exploratory**, and says why. A registration whose
+trials exist cannot be rewritten: a revised check is registered anew, with a new block
+of seeds (as registered reports do it: the analysis plan is fixed before the data).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import Field
+
+from suite import files
+from suite.claims.families import Family
+from suite.claims.schema import CLAIMS_DIR, Claim
+from suite.claims.selection import ClaimError
+from suite.errors import InputError
+from suite.options import Options
+from suite.stats import ALPHA
+
+PACKAGE = Path(__file__).resolve().parents[1]
+ANALYSIS_SOURCES = ("stats.py", "claims")  # under the package: what turns tables into verdicts
+REGISTRATIONS = "registrations"  # the folder beside the claims files
+MARGIN = 2  # seeds beyond the fewest that reach the bound: room for a seed that disagrees
+DECISION = (
+    "two-sided decision: p = min(1, 2 min(p for, p against)); Holm's step-down correction "
+    "within each family at alpha; the side of the smaller one-sided p gives the direction"
+)
+
+
+class RegisteredClaim(Options):
+    family: Family
+    ablation: str
+    check_hash: str
+    min_p: float = Field(description="smallest decision p the design reaches with these seeds")
+    holm_bound: float = Field(description="alpha / (claims in the family): Holm's first step")
+    reaches_bound: bool
+    seeds_needed: int | None = Field(
+        description="seeds at which the design's smallest decision p reaches the bound"
+    )
+
+
+class Registration(Options):
+    """One registered analysis plan; see the module docstring."""
+
+    registration: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    created: str
+    budget: str
+    alpha: float
+    seeds: tuple[int, ...] = Field(min_length=1)
+    decision: str
+    training_code_hash: str
+    analysis_hash: str
+    claims: dict[str, RegisteredClaim]
+    ablation_seeds: dict[str, tuple[int, ...]] = Field(
+        description="ablation -> the first seeds of the block it runs: as many as its claims "
+        "need to reach their Holm bound, plus MARGIN (a seed or two may disagree)"
+    )
+    trials: dict[str, tuple[str, ...]] = Field(description="ablation -> registered trial ids")
+
+    def family_size(self, family: str) -> int:
+        return sum(c.family == family for c in self.claims.values())
+
+
+# --------------------------------------------------------------------------- hashes
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_hash(claim: Claim) -> str:
+    """What decides the verdict, not the prose: check, premises, family, alpha, tolerance,
+    ablation (canonical JSON). Editing any of these makes a new check."""
+    frozen = {
+        "check": claim.check.model_dump(mode="json"),
+        "premises": [p.model_dump(mode="json") for p in claim.premises],
+        "family": str(claim.family),
+        "alpha": claim.alpha,
+        "tolerance": claim.tolerance,
+        "ablation": claim.ablation,
+    }
+    return _sha(json.dumps(frozen, sort_keys=True, separators=(",", ":")).encode())
+
+
+def analysis_files(root: Path = PACKAGE) -> list[Path]:
+    found: list[Path] = []
+    for name in ANALYSIS_SOURCES:
+        path = root / name
+        found += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    return [p for p in found if "__pycache__" not in p.parts]
+
+
+def analysis_hash(root: Path = PACKAGE) -> str:
+    """SHA-256 over the statistics and claims code: the code that computes a verdict."""
+    h = hashlib.sha256()
+    for path in analysis_files(root):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- files
+
+
+def registrations_dir(claims_dir: Path = CLAIMS_DIR) -> Path:
+    return Path(claims_dir) / REGISTRATIONS
+
+
+def load_registration(path: Path) -> Registration:
+    data = files.read_yaml(path, ClaimError)
+    try:
+        return Registration.model_validate(data)
+    except Exception as err:  # pydantic's message names the key
+        raise ClaimError(f"{path}: not a registration: {str(err).splitlines()[0]}") from None
+
+
+def load_registrations(folder: Path | None = None) -> list[Registration]:
+    """Every registration, oldest first (by creation time, then name)."""
+    folder = registrations_dir() if folder is None else Path(folder)
+    found = [load_registration(p) for p in sorted(folder.glob("*.yaml"))] if folder.is_dir() else []
+    return sorted(found, key=lambda r: (r.created, r.registration))
+
+
+def covering(registrations: Sequence[Registration], claim_id: str) -> Registration | None:
+    """The newest registration that registers this claim."""
+    hits = [r for r in registrations if claim_id in r.claims]
+    return hits[-1] if hits else None
+
+
+def write_registration(reg: Registration, folder: Path) -> Path:
+    import yaml
+
+    path = Path(folder) / f"{reg.registration}.yaml"
+    body = reg.model_dump(mode="json")
+    body["seeds"] = list(body["seeds"])
+    body["trials"] = {k: list(v) for k, v in body["trials"].items()}
+    body["ablation_seeds"] = {k: list(v) for k, v in body["ablation_seeds"].items()}
+    header = (
+        f"# Registration {reg.registration}: written by `python -m suite preregister` before any\n"
+        "# of its trials ran. Do not edit: a changed check is a new registration with new\n"
+        "# seeds. Run it with `python -m suite run <ablations> --registration "
+        f"{reg.registration}`.\n"
+    )
+    files.write_text(path, header + yaml.safe_dump(body, sort_keys=False, width=100))
+    return path
+
+
+# --------------------------------------------------------------------------- registering
+
+
+class RegistrationRefused(ClaimError, InputError):
+    """A registration that would break the protocol (rewrite after data, reused seeds)."""
+
+
+def trials_present(reg: Registration, trials: pd.DataFrame) -> list[str]:
+    """Registered trial ids that already have rows in ``trials``."""
+    if trials is None or trials.empty or "trial_id" not in trials:
+        return []
+    registered = {t for ids in reg.trials.values() for t in ids}
+    return sorted(registered & set(trials["trial_id"].astype(str)))
+
+
+def check_new_block(
+    name: str,
+    seeds: Sequence[int],
+    existing: Sequence[Registration],
+    trials: pd.DataFrame,
+    folder: Path,
+) -> None:
+    """Refuse a rewrite once trials exist, and seeds anything has used before."""
+    path = Path(folder) / f"{name}.yaml"
+    if path.exists():
+        old = load_registration(path)
+        ran = trials_present(old, trials)
+        if ran:
+            raise RegistrationRefused(
+                f"{path}: {len(ran)} of its trials already exist (e.g. {ran[0]}): a registration "
+                "cannot be rewritten once its trials exist; register under a new name with a "
+                "new block of seeds"
+            )
+    used: set[int] = set()
+    for r in existing:
+        if r.registration != name:
+            used |= set(r.seeds)
+    if trials is not None and not trials.empty and "seed" in trials:
+        used |= {int(s) for s in trials["seed"].dropna()}
+    clash = sorted(set(seeds) & used)
+    if clash:
+        raise RegistrationRefused(
+            f"seeds {clash[:8]}{' ...' if len(clash) > 8 else ''} were used before (by a "
+            "registration or by trials in the tables): confirmatory seeds must be fresh"
+        )
+
+
+@dataclass(frozen=True)
+class Design:
+    """What one claim's design can reach with n seeds."""
+
+    min_p: float  # smallest two-sided decision p
+    n: int
+
+
+def decision_min_p(min_p: float | None, min_p_against: float | None) -> float:
+    return min(1.0, 2 * min(min_p if min_p is not None else 1.0, min_p_against or 1.0))
+
+
+def registered_claim(
+    claim: Claim, family_size: int, alpha: float, design_at: Any, n: int
+) -> RegisteredClaim:
+    """``design_at(n) -> Design`` reads the design's smallest p at n seeds."""
+    bound = alpha / family_size
+    at_n = design_at(n)
+    needed = None
+    for m in (*range(2, 41), 60, 100):
+        if design_at(m).min_p <= bound:
+            needed = m
+            break
+    return RegisteredClaim(
+        family=claim.family,
+        ablation=claim.ablation,
+        check_hash=check_hash(claim),
+        min_p=at_n.min_p,
+        holm_bound=bound,
+        reaches_bound=at_n.min_p <= bound,
+        seeds_needed=needed,
+    )
+
+
+def build_registration(
+    name: str,
+    claims: Sequence[Claim],
+    budget: str,
+    seeds: Sequence[int],
+    ablations: dict[str, Any],
+    training_code_hash: str,
+    alpha: float = ALPHA,
+) -> Registration:
+    """Register every claim whose family a ``budget`` run can decide (GPU-only claims at
+    a CPU budget are left out: they are estimates), on ``ablations`` (name -> Ablation)."""
+    from suite.claims.coverage import smallest_p
+
+    chosen = [c for c in claims if budget in c.budgets]
+    if not chosen:
+        raise ClaimError(f"no claim is decided at budget '{budget}'")
+    missing = sorted({c.ablation for c in chosen} - set(ablations))
+    if missing:
+        raise ClaimError(f"ablation file(s) not found for the claims: {', '.join(missing)}")
+    sizes = {f: sum(c.family == f for c in chosen) for f in Family}
+    entries = {}
+    for claim in chosen:
+        ablation = ablations[claim.ablation]
+
+        def design_at(n: int, claim=claim, ablation=ablation) -> Design:
+            low, low_against = smallest_p(claim, ablation.with_seeds(range(n)), budget)
+            return Design(decision_min_p(low, low_against), n)
+
+        entries[claim.id] = registered_claim(
+            claim, sizes[claim.family], alpha, design_at, len(seeds)
+        )
+    per_ablation: dict[str, tuple[int, ...]] = {}
+    for name_ in sorted({c.ablation for c in chosen}):
+        needed = [entries[c.id].seeds_needed or len(seeds) for c in chosen if c.ablation == name_]
+        per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed) + MARGIN)])
+    trials = {
+        name_: tuple(sorted(t.trial_id for t in ablations[name_].with_seeds(s).trials(budget)))
+        for name_, s in per_ablation.items()
+    }
+    return Registration(
+        registration=name,
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        budget=budget,
+        alpha=alpha,
+        seeds=tuple(seeds),
+        decision=DECISION,
+        training_code_hash=training_code_hash,
+        analysis_hash=analysis_hash(),
+        claims=entries,
+        ablation_seeds=per_ablation,
+        trials=trials,
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def exploratory_reasons(
+    claim: Claim,
+    reg: Registration | None,
+    budget: str | None,
+    read: pd.DataFrame,
+    current_analysis: str | None = None,
+) -> list[str]:
+    """Why a verdict on the trials ``read`` (rows of the trials table) is not
+    confirmatory; empty when it is."""
+    if reg is None:
+        return ["no registration covers this claim"]
+    entry = reg.claims[claim.id]
+    why = []
+    if entry.check_hash != check_hash(claim):
+        why.append(f"its check changed since registration {reg.registration}")
+    if (current_analysis or analysis_hash()) != reg.analysis_hash:
+        why.append(f"the analysis code changed since registration {reg.registration}")
+    if budget != reg.budget:
+        why.append(f"read at budget {budget}, registered at {reg.budget}")
+    registered = set(reg.trials.get(claim.ablation, ()))
+    ids = set(read["trial_id"].astype(str)) if "trial_id" in read else set()
+    if not ids:
+        why.append("no registered trial was read")
+    elif ids - registered:
+        why.append(f"{len(ids - registered)} trial(s) read are not registered")
+    seeds = {int(s) for s in read["seed"].dropna()} if "seed" in read else set()
+    wanted = set(reg.ablation_seeds.get(claim.ablation, reg.seeds))
+    if ids and seeds != wanted:
+        lacking = sorted(wanted - seeds)
+        if lacking:
+            why.append(f"registered seed(s) {lacking} not read")
+    if "code_hash" in read and ids:
+        other = set(read["code_hash"].dropna().astype(str)) - {reg.training_code_hash}
+        if other or read["code_hash"].isna().any():
+            why.append("trials from training code other than the registered one")
+    if "git_dirty" in read and read["git_dirty"].fillna(True).astype(bool).any():
+        why.append("trials from a tree with uncommitted changes")
+    return why
+
+
+def registered_seeds(registrations: Iterable[Registration]) -> set[int]:
+    return {s for r in registrations for s in r.seeds}

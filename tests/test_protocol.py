@@ -1,0 +1,367 @@
+"""The confirmatory protocol: registration, premises, families and Holm, sensitivity.
+
+A verdict is confirmatory only when its check, the analysis code and the trials it read
+match a registration written before those trials existed; a registration cannot be
+rewritten once they exist; a failed premise turns any verdict into "inconclusive:
+premise failed"; the headline counts confirmatory verdicts after Holm within a family.
+Small hand-built tables as in test_claims.py.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from suite.claims import evaluate_claim, evaluate_claims
+from suite.claims.family_wise import decision_p, with_family_holm
+from suite.claims.registration import (
+    RegisteredClaim,
+    Registration,
+    RegistrationRefused,
+    analysis_hash,
+    check_hash,
+    check_new_block,
+    load_registration,
+    write_registration,
+)
+from suite.claims.revisions import load_revisions
+from suite.claims.sensitivity import scaled, sensitivity
+from suite.cli import main
+from tests.test_claims import claim, seeds, tables, threshold, trial
+
+WGAN = {"loss": "wgan"}
+BLOCK = tuple(range(1000, 1006))
+SIX = range(6)
+
+
+def registered_tables(finals, block=BLOCK, **kw):
+    """WGAN trials on the registered seeds, with code provenance as collect writes it."""
+    made = [
+        trial(f"w-{s}", s, WGAN, {"fd": [v * 3, v * 2, v]}, **kw)
+        for s, v in zip(block, finals, strict=True)
+    ]
+    results, trials = tables(*made)
+    return results, trials.assign(code_hash="train-hash", git_dirty=False)
+
+
+def registration_for(c, trials, name="R1", block=BLOCK) -> Registration:
+    entry = RegisteredClaim(
+        family=c.family,
+        ablation=c.ablation,
+        check_hash=check_hash(c),
+        min_p=2 / 64,
+        holm_bound=0.05,
+        reaches_bound=True,
+        seeds_needed=6,
+    )
+    return Registration(
+        registration=name,
+        created="2026-12-04T00:00:00Z",
+        budget="cpu",
+        alpha=0.05,
+        seeds=block,
+        decision="test",
+        training_code_hash="train-hash",
+        analysis_hash=analysis_hash(),
+        claims={c.id: entry},
+        ablation_seeds={c.ablation: block},
+        trials={c.ablation: tuple(sorted(trials["trial_id"]))},
+    )
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def test_a_verdict_on_its_registered_trials_is_confirmatory():
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials)
+    (v,) = evaluate_claims(results, trials, [c], registrations=[reg])
+    assert v.verdict == "reproduced" and v.confirmatory and v.registration == "R1"
+    assert v.exploratory_why == "" and v.seeds == " ".join(map(str, BLOCK))
+
+
+def test_editing_a_registered_check_makes_its_verdict_exploratory():
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials)
+    revised = claim(threshold("<", 12.0))  # the same claim, its threshold moved
+    (v,) = evaluate_claims(results, trials, [revised], registrations=[reg])
+    assert v.verdict == "reproduced" and not v.confirmatory
+    assert "its check changed since registration R1" in v.exploratory_why
+    # a premise added is a change of the check too
+    premised = claim(
+        threshold("<", 10.0),
+        premises=[{"kind": "trained", "where": WGAN, "metric": "fd"}],
+    )
+    (v,) = evaluate_claims(results, trials, [premised], registrations=[reg])
+    assert not v.confirmatory and "check changed" in v.exploratory_why
+
+
+def test_other_seeds_other_code_or_a_dirty_tree_are_exploratory():
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials)
+    old, old_trials = tables(*seeds(WGAN, [1.0] * 6, prefix="old"))  # seeds 0-5: not registered
+    (v,) = evaluate_claims(old, old_trials, [c], registrations=[reg])
+    assert not v.confirmatory and "not registered" in v.exploratory_why
+    (v,) = evaluate_claims(results, trials.assign(code_hash="other"), [c], registrations=[reg])
+    assert not v.confirmatory and "training code other than the registered" in v.exploratory_why
+    (v,) = evaluate_claims(results, trials.assign(git_dirty=True), [c], registrations=[reg])
+    assert not v.confirmatory and "uncommitted changes" in v.exploratory_why
+    short = trials[trials["seed"] != 1005]
+    (v,) = evaluate_claims(results, short, [c], registrations=[reg])
+    assert not v.confirmatory and "registered seed(s) [1005] not read" in v.exploratory_why
+    (v,) = evaluate_claims(results, trials, [c], registrations=[])
+    assert not v.confirmatory and v.exploratory_why == "no registration covers this claim"
+
+
+def test_the_registered_reading_leaves_other_seeds_out():
+    """Old exploratory seeds in the same tables never enter the confirmatory verdict."""
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials)
+    old_res, old_tri = tables(*seeds(WGAN, [50.0] * 6, prefix="old"))
+    both = pd.concat([results, old_res]), pd.concat([trials, old_tri])
+    (v,) = evaluate_claims(*both, [c], registrations=[reg])
+    assert v.confirmatory and v.verdict == "reproduced" and v.n == 6
+
+
+def test_a_registration_cannot_be_rewritten_once_its_trials_exist(tmp_path):
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    write_registration(registration_for(c, trials), tmp_path)
+    assert load_registration(tmp_path / "R1.yaml").trials["demo"]
+    check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path)  # no trials yet: fine
+    with pytest.raises(RegistrationRefused, match="cannot be rewritten once its trials exist"):
+        check_new_block("R1", list(BLOCK), [], trials, tmp_path)
+    # a new registration must take fresh seeds: not the old one's, not any in the tables
+    old = load_registration(tmp_path / "R1.yaml")
+    with pytest.raises(RegistrationRefused, match="must be fresh"):
+        check_new_block("R2", [1003, 2000], [old], pd.DataFrame(), tmp_path)
+    with pytest.raises(RegistrationRefused, match="must be fresh"):
+        check_new_block("R2", [1, 2000], [], trials.assign(seed=1), tmp_path)
+    check_new_block("R2", [2000, 2001], [old], trials, tmp_path)
+
+
+def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, capsys):
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    folder, runs = tmp_path / "regs", tmp_path / "runs"
+    folder.mkdir()
+    runs.mkdir()
+    path = write_registration(registration_for(c, trials), folder)
+    before = path.read_bytes()
+    trials.to_parquet(runs / "trials.parquet")
+    code = main(
+        [
+            *("preregister", "--name", "R1", "--seeds", "1000-1005"),
+            *("--out", str(folder), "--tables", str(runs)),
+        ]
+    )
+    assert code == 2 and "cannot be rewritten" in capsys.readouterr().err
+    assert path.read_bytes() == before and sorted(folder.iterdir()) == [path]
+
+
+def test_the_committed_registration_covers_every_cpu_claim_with_fresh_seeds():
+    from suite.claims import load_claims
+    from suite.claims.registration import load_registrations
+
+    regs = load_registrations()
+    assert regs, "claims/registrations/ holds the registration of the next confirmatory run"
+    reg = regs[-1]
+    cpu = {c.id for c in load_claims() if reg.budget in c.budgets}
+    assert set(reg.claims) == cpu
+    assert min(reg.seeds) >= 1000  # never used by the exploratory runs (0-9, 99)
+    assert all(e.reaches_bound for e in reg.claims.values()), "every claim can reach Holm"
+    for ablation, ids in reg.trials.items():
+        assert set(reg.ablation_seeds[ablation]) <= set(reg.seeds) and ids
+
+
+def test_every_revised_check_has_a_logged_revision():
+    """A check that differs from its registration must say why, in the revision log."""
+    from suite.claims import load_claims
+    from suite.claims.registration import load_registrations
+
+    regs = load_registrations()
+    log = load_revisions()
+    for c in load_claims():
+        reg = next((r for r in reversed(regs) if c.id in r.claims), None)
+        if reg is None or reg.claims[c.id].check_hash == check_hash(c):
+            continue
+        after = [r for r in log if c.id in r.claims and r.date >= reg.created[:10]]
+        assert after, f"{c.id}: check changed since {reg.registration}, no revision logged"
+
+
+# --------------------------------------------------------------------------- premises
+
+
+def curves(values_by_seed, column, config, prefix, **kw):
+    return [trial(f"{prefix}-{s}", s, config, {column: v}, **kw) for s, v in values_by_seed.items()]
+
+
+def test_a_dead_critic_makes_a_flat_loss_inconclusive():
+    """W-05's control: a constant W estimate is not a loss that fails to track quality."""
+    check = {
+        "kind": "correlation",
+        "where": WGAN,
+        "x": "w_est",
+        "y": "fd",
+        "op": "<",
+        "threshold": 0.8,
+        "if_x_constant": 0.0,
+    }
+    alive = {"kind": "alive", "where": WGAN, "metric": "w_est"}
+    quality = [5.0, 4.0, 4.5, 4.2, 4.4, 4.1]
+    dead = [trial(f"d-{s}", s, WGAN, {"w_est": [1.0] + [0.0] * 5, "fd": quality}) for s in range(6)]
+    plain = evaluate_claim(claim(check), *tables(*dead))
+    assert plain.verdict == "reproduced"  # the degenerate pass the premise exists for
+    v = evaluate_claim(claim(check, premises=[alive]), *tables(*dead))
+    assert v.verdict == "inconclusive" and v.premise_failed
+    assert v.summary.startswith("inconclusive: premise failed (alive")
+    assert "w_est constant at 0" in v.reason
+    moving = [1.0, 0.3, 0.5, 0.2, 0.6, 0.4]
+    live = [trial(f"l-{s}", s, WGAN, {"w_est": moving, "fd": quality}) for s in range(6)]
+    v = evaluate_claim(claim(check, premises=[alive]), *tables(*live))
+    assert not v.premise_failed and "alive" in v.premises and "held" in v.premises
+
+
+def test_an_untrained_generator_makes_a_collapse_claim_inconclusive():
+    """W-12b: few modes from a generator that never learned is not collapse."""
+    gan, wgan = {"loss": "gan_ns"}, WGAN
+    check = {
+        "kind": "compare",
+        "a": wgan,
+        "b": gan,
+        "value": {"reduce": "final", "metric": "modes"},
+        "op": ">",
+        "margin": 0,
+    }
+    trained = {"kind": "trained", "where": {"loss": ["wgan", "gan_ns"]}, "metric": "fd"}
+    made = [
+        *[
+            trial(f"w-{s}", s, wgan, {"fd": [100, 30, 10], "modes": [1, 500, 900]})
+            for s in range(6)
+        ],
+        *[trial(f"g-{s}", s, gan, {"fd": [100, 99, 98], "modes": [1, 2, 2]}) for s in range(6)],
+    ]
+    assert evaluate_claim(claim(check), *tables(*made)).verdict == "reproduced"
+    v = evaluate_claim(claim(check, premises=[trained]), *tables(*made))
+    assert v.verdict == "inconclusive" and "trained" in v.summary and "FAILED" in v.premises
+    assert "6 of 12 trials meet it" in v.premises
+    learned_then_collapsed = [
+        *made[:6],
+        *[trial(f"g-{s}", s, gan, {"fd": [100, 20, 60], "modes": [1, 40, 3]}) for s in range(6)],
+    ]
+    v = evaluate_claim(claim(check, premises=[trained]), *tables(*learned_then_collapsed))
+    assert v.verdict == "reproduced" and not v.premise_failed
+
+
+def test_a_run_shorter_than_the_claim_is_inconclusive():
+    reached = {"kind": "reached", "where": WGAN, "iterations": 8000}
+    made = seeds({**WGAN, "iterations": 600}, [1.0] * 6)
+    v = evaluate_claim(claim(threshold("<", 10.0), premises=[reached]), *tables(*made))
+    assert v.verdict == "inconclusive" and "configured for 600 iterations" in v.reason
+    made = seeds({**WGAN, "iterations": 8000}, [1.0] * 6)
+    v = evaluate_claim(claim(threshold("<", 10.0), premises=[reached]), *tables(*made))
+    assert v.verdict == "reproduced"
+
+
+def test_an_unknown_premise_kind_names_the_allowed_ones():
+    from suite.claims import ClaimError
+
+    with pytest.raises(ClaimError, match=r"Unknown premise kind 'alvie'\. Did you mean: alive"):
+        claim(threshold(), premises=[{"kind": "alvie", "where": WGAN, "metric": "x"}])
+
+
+def test_an_indifference_band_keeps_a_threshold_effect_undecided():
+    """W-06 at 0.46 against a bar of 0.5: with a band of +-0.1 neither side is shown."""
+    check = {**threshold("<", 0.5, metric="rho"), "indifference": 0.1}
+    at = seeds(WGAN, [0.46, 0.47, 0.45, 0.48, 0.44, 0.46], column="rho")
+    assert evaluate_claim(claim(threshold("<", 0.5, metric="rho")), *tables(*at)).verdict == (
+        "reproduced"
+    )
+    v = evaluate_claim(claim(check), *tables(*at))
+    assert v.verdict == "inconclusive" and "indifference band [0.4, 0.6]" in v.summary
+    low = seeds(WGAN, [0.30, 0.32, 0.29, 0.31, 0.33, 0.28], column="rho")
+    assert evaluate_claim(claim(check), *tables(*low)).verdict == "reproduced"
+    high = seeds(WGAN, [0.70, 0.72, 0.69, 0.71, 0.73, 0.68], column="rho")
+    assert evaluate_claim(claim(check), *tables(*high)).verdict == "not_reproduced"
+
+
+# --------------------------------------------------------------------------- families
+
+
+def fake(cid, p, q, confirmatory=True, family="wgan-cpu", premise_failed=False):
+    from suite.claims.verdicts import Verdict
+
+    base = evaluate_claim(claim(threshold()), pd.DataFrame(), pd.DataFrame())
+    return Verdict(
+        **{
+            **base.__dict__,
+            "claim_id": cid,
+            "p_value": p,
+            "p_against": q,
+            "n": 12,
+            "family": family,
+            "confirmatory": confirmatory,
+            "premise_failed": premise_failed,
+        }
+    )
+
+
+def test_holm_within_a_family_with_two_sided_decisions():
+    vs = with_family_holm(
+        [fake("A", 0.0002, 1.0), fake("B", 1.0, 0.004), fake("C", 0.3, 0.6), fake("D", 0.01, 1)]
+    )
+    by = {v.claim_id: v for v in vs}
+    assert by["A"].p_decision == pytest.approx(0.0004) and by["A"].family_size == 4
+    assert by["A"].p_holm == pytest.approx(0.0016) and by["A"].holm_verdict == "reproduced"
+    assert by["B"].p_holm == pytest.approx(0.024) and by["B"].holm_verdict == "not_reproduced"
+    # D alone would pass at 0.05 one-sided; two-sided and corrected it does not
+    assert by["D"].p_holm == pytest.approx(0.04) and by["D"].holm_verdict == "reproduced"
+    assert by["C"].holm_verdict == "inconclusive"
+
+
+def test_exploratory_verdicts_cannot_lower_a_confirmatory_bar():
+    vs = with_family_holm([fake("A", 0.0001, 1, confirmatory=False), fake("B", 0.01, 1)])
+    by = {v.claim_id: v for v in vs}
+    # B's confirmatory correction counts A as p = 1: B is first of 2, 2 x 0.02 = 0.04
+    assert by["B"].p_holm == pytest.approx(0.04)
+    assert by["A"].p_holm == pytest.approx(0.0004)  # its own exploratory correction
+
+
+def test_a_failed_premise_counts_as_p_1_and_families_are_separate():
+    failed = fake("A", 0.0001, 1, premise_failed=True)
+    assert decision_p(failed) == 1.0
+    vs = with_family_holm([failed, fake("B", 0.001, 1, family="successors-cpu")])
+    assert vs[0].holm_verdict == "inconclusive" and vs[1].family_size == 1
+    assert vs[1].p_holm == pytest.approx(0.002)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def test_sensitivity_shows_where_the_threshold_decides():
+    c = claim(threshold("<", 10.0))
+    made = seeds(WGAN, [8.0, 8.5, 8.2, 8.8, 8.1, 8.3])  # all under 10, all over 7.5
+    assert evaluate_claim(c, *tables(*made)).verdict == "reproduced"
+    assert sensitivity(c, *tables(*made), "cpu") == "0.75x: not reproduced; 1.25x: reproduced"
+
+
+def test_scaling_a_ratio_margin_is_on_the_log_scale():
+    from suite.claims.base import parse_check
+
+    check = parse_check(
+        {
+            "kind": "compare",
+            "a": WGAN,
+            "b": {"loss": "gan_ns"},
+            "value": {"reduce": "final", "metric": "fd"},
+            "stat": "ratio",
+            "op": "within",
+            "margin": 1.25,
+        }
+    )
+    assert scaled(check, 2.0).margin == pytest.approx(1.5625)
+    assert scaled(check, 2.0).value == check.value  # a measure is not a threshold

@@ -266,9 +266,16 @@ def cmd_preregister(args: argparse.Namespace) -> int:
 
     seeds = parse_seeds(args.seeds)
     folder = args.out or registrations_dir()
-    tables = [d / "trials.parquet" for d in args.tables if (d / "trials.parquet").is_file()]
-    trials = pd.concat([pd.read_parquet(t) for t in tables]) if tables else pd.DataFrame()
-    check_new_block(args.name, seeds, load_registrations(folder), trials, folder)
+    named = args.tables is not None
+    tables = args.tables if named else [Path("runs"), Path("reports/data")]
+    missing = [str(d) for d in tables if named and not d.is_dir()]
+    if missing:
+        raise InputError(f"--tables: no such directory: {', '.join(missing)}")
+    found = [d / "trials.parquet" for d in tables if (d / "trials.parquet").is_file()]
+    trials = pd.concat([pd.read_parquet(t) for t in found]) if found else pd.DataFrame()
+    trial_dirs = [
+        p.name for d in tables if (d / "trials").is_dir() for p in (d / "trials").iterdir()
+    ]
     claims = load_claims()
     names = sorted({c.ablation for c in claims if args.budget in c.budgets})
     ablations = {}
@@ -277,18 +284,32 @@ def cmd_preregister(args: argparse.Namespace) -> int:
             ablations[name] = load_ablation(find_ablation(name, args.ablations_dir))
         except AblationError as err:
             raise InputError(f"preregister: {err}") from None
+    own = {s for a in ablations.values() for b in a.spec.budgets for s in a.seeds(b)}
+    registrations = {r.registration: r for r in load_registrations(registrations_dir())}
+    registrations |= {r.registration: r for r in load_registrations(folder)}
+    check_new_block(
+        args.name,
+        seeds,
+        list(registrations.values()),
+        trials,
+        folder,
+        replace=args.replace,
+        trial_dirs=trial_dirs,
+        used_elsewhere=own,
+    )
     reg = build_registration(args.name, claims, args.budget, seeds, ablations, code_hash())
     path = write_registration(reg, folder)
     short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
     print(
         f"registered {len(reg.claims)} claims at budget {reg.budget} on seeds "
-        f"{seeds[0]}..{seeds[-1]} ({len(seeds)}): {path}"
+        f"{seeds[0]}..{seeds[-1]} ({len(seeds)}), "
+        f"{sum(len(v) for v in reg.trials.values())} trials: {path}"
     )
     for cid in short_of:
         e = reg.claims[cid]
         print(
-            f"  {cid} ({e.family}): smallest p {e.min_p:.2g} > Holm bound {e.holm_bound:.2g}; "
-            f"needs {e.seeds_needed or 'more than 100'} seeds"
+            f"  {cid} ({e.family}): smallest p {max(e.min_p, e.min_p_against):.2g} > Holm "
+            f"bound {e.holm_bound:.2g}; needs {e.seeds_needed or 'more than 100'} seeds"
         )
     return 0
 
@@ -412,8 +433,14 @@ def parser() -> argparse.ArgumentParser:
         "--tables",
         type=Path,
         nargs="*",
-        default=[Path("runs"), Path("reports/data")],
-        help="tables whose seeds count as used (default: runs, reports/data)",
+        default=None,
+        help="runs directories or evidence bundles whose trials and seeds count as used "
+        "(default: runs and reports/data, where present)",
+    )
+    sp.add_argument(
+        "--replace",
+        action="store_true",
+        help="rewrite an existing registration (refused once any of its trials exists)",
     )
     sp.add_argument(
         "--ablations-dir", type=Path, default=ABLATIONS_DIR, help="where ablations are found"

@@ -162,7 +162,7 @@ MALFORMED = [
     ("batch-size-type", {"base/batch_size": "big"}, "batch_size: Input should be | (got 'big')"),
     ("generator-name", {"base/generator/name": "mlpp"}, "generator: Unknown generator 'mlpp'. "
      "Did you mean: mlp? Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, "
-     "fixed_line, mlp, sampled"),
+     "fixed_line, learned_line, mlp, sampled"),
     ("critic-name", {"base/critic/name": "dcgann"}, "critic: Unknown critic 'dcgann'. Did you "
      "mean: dcgan, dcgan_ln, dcgan_nobn? Available: dcgan, dcgan_ln, dcgan_nobn, mlp, sampled"),
     ("loss-name", {"grid/loss": ["wgan", "wgn"]}, "loss: Unknown loss 'wgn'. Did you mean: wgan"

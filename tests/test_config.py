@@ -49,7 +49,8 @@ def test_hash_is_stable_and_covers_defaults():
         ({"loss": "wgan_gpp"}, "loss: Unknown loss 'wgan_gpp'. Did you mean: wgan_gp"),
         (
             {"generator": {"name": "resnet"}},
-            "Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, fixed_line, mlp, sampled",
+            "Available: dcgan, dcgan_const, dcgan_nobn, fixed_gaussian, fixed_line, "
+            "learned_line, mlp, sampled",
         ),
         ({"data": {"name": "mnits"}}, "Unknown dataset 'mnits'. Did you mean: mnist"),
         ({"critic": {"name": "mlp", "widht": 3}}, "critic.widht: Extra inputs are not permitted"),

@@ -50,9 +50,11 @@ def registration_for(c, trials, name="R1", block=BLOCK) -> Registration:
         ablation=c.ablation,
         check_hash=check_hash(c),
         min_p=2 / 64,
+        min_p_against=2 / 64,
         holm_bound=0.05,
         reaches_bound=True,
         seeds_needed=6,
+        trials=tuple(sorted(trials["trial_id"])),
     )
     return Registration(
         registration=name,
@@ -116,6 +118,40 @@ def test_other_seeds_other_code_or_a_dirty_tree_are_exploratory():
     assert not v.confirmatory and v.exploratory_why == "no registration covers this claim"
 
 
+def test_a_nested_part_edited_or_provenance_missing_or_a_trial_dropped_is_exploratory():
+    """The referee's probes: an all_of's part edited must change the hash; tables without
+    code provenance are not clean; a registered trial left out of the tables (one arm's
+    seed dropped while the other arm still has it) cannot be confirmatory."""
+    both = {"kind": "all_of", "checks": [threshold("<", 10.0), threshold("<", 20.0)]}
+    edited = {"kind": "all_of", "checks": [threshold("<", 10.0), threshold("<", 25.0)]}
+    assert check_hash(claim(both)) != check_hash(claim(edited))
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials)
+    bare = trials.drop(columns=["code_hash", "git_dirty"])
+    (v,) = evaluate_claims(results, bare, [c], registrations=[reg])
+    assert not v.confirmatory and "no training-code hash" in v.exploratory_why
+    assert "whether their tree was clean" in v.exploratory_why
+    gan = {"loss": "gan_ns"}
+    two = claim(
+        {"kind": "all_of", "checks": [threshold("<", 10.0), threshold("<", 10.0, where=gan)]}
+    )
+    arms = [
+        *[trial(f"w-{s}", s, WGAN, {"fd": [3.0, 2.0, 1.0]}) for s in BLOCK],
+        *[trial(f"g-{s}", s, gan, {"fd": [3.0, 2.0, 1.0]}) for s in BLOCK],
+    ]
+    res2, tri2 = tables(*arms)
+    tri2 = tri2.assign(code_hash="train-hash", git_dirty=False)
+    reg2 = registration_for(two, tri2)
+    (v,) = evaluate_claims(res2, tri2, [two], registrations=[reg2])
+    assert v.confirmatory
+    dropped = tri2[tri2["trial_id"] != "w-1003"]
+    (v,) = evaluate_claims(res2, dropped, [two], registrations=[reg2])
+    assert (
+        not v.confirmatory and "1 registered trial(s) of this claim not read" in v.exploratory_why
+    )
+
+
 def test_the_registered_reading_leaves_other_seeds_out():
     """Old exploratory seeds in the same tables never enter the confirmatory verdict."""
     c = claim(threshold("<", 10.0))
@@ -132,9 +168,17 @@ def test_a_registration_cannot_be_rewritten_once_its_trials_exist(tmp_path):
     _, trials = registered_tables([1.0] * 6)
     write_registration(registration_for(c, trials), tmp_path)
     assert load_registration(tmp_path / "R1.yaml").trials["demo"]
-    check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path)  # no trials yet: fine
+    with pytest.raises(RegistrationRefused, match="not rewritten by accident"):
+        check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path)
+    check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path, replace=True)  # no trials
     with pytest.raises(RegistrationRefused, match="cannot be rewritten once its trials exist"):
-        check_new_block("R1", list(BLOCK), [], trials, tmp_path)
+        check_new_block("R1", list(BLOCK), [], trials, tmp_path, replace=True)
+    # an uncollected trial directory counts too (its name ends with the trial id)
+    with pytest.raises(RegistrationRefused, match="cannot be rewritten once its trials exist"):
+        check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path, True, ["lines-s0-w-1002"])
+    # the ablation files' own seeds (the exploratory runs) are not fresh
+    with pytest.raises(RegistrationRefused, match="must be fresh"):
+        check_new_block("R3", [0, 1], [], pd.DataFrame(), tmp_path, used_elsewhere=range(6))
     # a new registration must take fresh seeds: not the old one's, not any in the tables
     old = load_registration(tmp_path / "R1.yaml")
     with pytest.raises(RegistrationRefused, match="must be fresh"):
@@ -155,11 +199,15 @@ def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, 
     trials.to_parquet(runs / "trials.parquet")
     code = main(
         [
-            *("preregister", "--name", "R1", "--seeds", "1000-1005"),
+            *("preregister", "--name", "R1", "--seeds", "1000-1005", "--replace"),
             *("--out", str(folder), "--tables", str(runs)),
         ]
     )
     assert code == 2 and "cannot be rewritten" in capsys.readouterr().err
+    code = main(["preregister", "--name", "R1", "--seeds", "1000-1005", "--out", str(folder)])
+    assert code == 2 and "not rewritten by accident" in capsys.readouterr().err
+    code = main(["preregister", "--name", "R9", "--seeds", "5000-5005", "--tables", "nowhere"])
+    assert code == 2 and "--tables: no such directory: nowhere" in capsys.readouterr().err
     assert path.read_bytes() == before and sorted(folder.iterdir()) == [path]
 
 
@@ -220,6 +268,10 @@ def test_a_dead_critic_makes_a_flat_loss_inconclusive():
     assert v.verdict == "inconclusive" and v.premise_failed
     assert v.summary.startswith("inconclusive: premise failed (alive")
     assert "w_est constant at 0" in v.reason
+    for late in ([1.0, 0.5, 0.8, 0.0, 0.0, 0.0], [1.0, 0.5] + [0.2 + 1e-12 * i for i in range(4)]):
+        died = [trial(f"e-{s}", s, WGAN, {"w_est": late, "fd": quality}) for s in range(6)]
+        v = evaluate_claim(claim(check, premises=[alive]), *tables(*died))
+        assert v.premise_failed, late  # died late, or flat up to float noise
     moving = [1.0, 0.3, 0.5, 0.2, 0.6, 0.4]
     live = [trial(f"l-{s}", s, WGAN, {"w_est": moving, "fd": quality}) for s in range(6)]
     v = evaluate_claim(claim(check, premises=[alive]), *tables(*live))
@@ -255,6 +307,15 @@ def test_an_untrained_generator_makes_a_collapse_claim_inconclusive():
     ]
     v = evaluate_claim(claim(check, premises=[trained]), *tables(*learned_then_collapsed))
     assert v.verdict == "reproduced" and not v.premise_failed
+
+
+def test_trained_reads_a_score_where_higher_is_better():
+    up = {"kind": "trained", "where": WGAN, "metric": "modes", "better": "higher"}
+    grew = [trial(f"u-{s}", s, WGAN, {"modes": [1, 4, 8], "fd": [3, 2, 1]}) for s in SIX]
+    fell = [trial(f"d-{s}", s, WGAN, {"modes": [8, 4, 1], "fd": [3, 2, 1]}) for s in SIX]
+    c = claim(threshold("<", 10.0), premises=[up])
+    assert evaluate_claim(c, *tables(*grew)).verdict == "reproduced"
+    assert evaluate_claim(c, *tables(*fell)).premise_failed
 
 
 def test_a_run_shorter_than_the_claim_is_inconclusive():

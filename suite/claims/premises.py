@@ -111,6 +111,13 @@ class Alive(Premise):
     kind: Literal["alive"]
     metric: str | list[str]
     tail: float = Field(0.5, gt=0, le=1, description="fraction of checkpoints, from the end")
+    rtol: float = Field(
+        1e-3,
+        gt=0,
+        lt=1,
+        description="movement smaller than this fraction of the end's largest |value| is "
+        "no movement (float noise on a dead critic's output)",
+    )
 
     def describe(self) -> str:
         return (
@@ -123,15 +130,40 @@ class Alive(Premise):
         return [self.metric] if isinstance(self.metric, str) else list(self.metric)
 
     def holds_for(self, ctx: Context, trial: Trial) -> tuple[bool, str]:
+        """Alive: the tail moves (its range above rtol of the curve's scale) and so do its
+        last two checkpoints, so a critic that died late, or is flat up to float noise,
+        does not pass on the points before it died."""
         name, s = _metric_series(ctx, trial, self.metrics)
         if s is None:
             return False, f"no {'|'.join(self.metrics)} rows"
         s = after_start(s)
         tail = s.iloc[len(s) - max(2, int(np.ceil(self.tail * len(s)))) :]
-        if len(tail) < 2 or tail.nunique() < 2:
-            value = f" at {tail.iloc[-1]:.3g}" if len(tail) else ""
-            return False, f"{name} constant{value} over its last {len(tail)} checkpoints"
+        if len(tail) < 2:
+            return False, f"{len(tail)} checkpoint(s) after iteration 0"
+        scale = max(float(tail.abs().max()), 1e-30)  # the end's own size, not a spike's
+        moved = float(tail.max() - tail.min()) > self.rtol * scale
+        last = abs(float(tail.iloc[-1] - tail.iloc[-2])) > self.rtol * scale
+        if not (moved and last):
+            where = f"over its last {len(tail)} checkpoints" if not moved else "at its end"
+            return False, f"{name} constant at {tail.iloc[-1]:.3g} {where}"
         return True, ""
+
+    def adapt(self, made: list[syn.Synthetic], universe: syn.Universe) -> list[syn.Synthetic]:
+        """Where the check wrote this curve with a flat end (a plateau), the end gets a
+        small alternating wobble, as a live critic's batch noise has: +-1% in pairs, so
+        the mean of any even-sized end and every crossing stay where the check put them."""
+        keys = self.selected_keys(universe)
+        for t in made:
+            name = next((m for m in self.metrics if m in t.series), None)
+            if t.key not in keys or name is None or len(t.series[name]) < 4:
+                continue
+            values = list(t.series[name])
+            half = len(values) // 2
+            for i in range(len(values) - half, len(values)):
+                wobble = 0.01 * max(abs(values[i]), 1e-3)
+                values[i] += wobble if (len(values) - i) % 2 else -wobble
+            t.series[name] = values
+        return super().adapt(made, universe)
 
     def synthesize(self, universe: syn.Universe) -> list[syn.Synthetic]:
         values = [1.0 + 0.1 * i for i in range(len(EXAMPLE_ITERATIONS))]
@@ -153,6 +185,9 @@ class Trained(Premise):
     metric: str | list[str]
     factor: float = Field(2.0, gt=1, description="improvement over iteration 0 needed")
     at: Literal["best", "final"] = "best"
+    better: Literal["lower", "higher"] = Field(
+        "lower", description="lower: a distance such as FID or W1; higher: e.g. a mode count"
+    )
 
     @property
     def metrics(self) -> list[str]:
@@ -168,6 +203,11 @@ class Trained(Premise):
         name, s = _metric_series(ctx, trial, self.metrics)
         if s is None or len(s) < 2:
             return False, f"fewer than 2 rows of {'|'.join(self.metrics)}"
+        if self.better == "higher":  # the same rule on 1 / value
+            s = 1.0 / s.where(s > 0)
+            s = s.dropna()
+            if len(s) < 2:
+                return False, f"fewer than 2 positive rows of {name}"
         initial = float(s.iloc[0])
         reached = float(s.min() if self.at == "best" else s.iloc[-1])
         if not (initial > 0 and reached <= initial / self.factor):
@@ -184,13 +224,18 @@ class Trained(Premise):
             if t.key not in keys or name is None or not t.series[name]:
                 continue
             values = list(t.series[name])
-            top = max(max(values), 1e-3) * self.factor * 2
-            t.series[name] = [top, *values[1:]] if len(values) > 1 else [top, values[0]]
+            if self.better == "lower":
+                start = max(max(values), 1e-3) * self.factor * 2
+            else:
+                start = max(min(values), 1e-6) / (self.factor * 2)
+            t.series[name] = [start, *values[1:]] if len(values) > 1 else [start, values[0]]
         return super().adapt(made, universe)
 
     def synthesize(self, universe: syn.Universe) -> list[syn.Synthetic]:
         n = len(EXAMPLE_ITERATIONS)
         values = [100.0 * (self.factor * 4) ** (-i / (n - 1)) for i in range(n)]
+        if self.better == "higher":
+            values = [1e4 / v for v in values]
         return [
             syn.Synthetic(config, seed, series={self.metrics[0]: values})
             for config, seed in universe.select(self.where)

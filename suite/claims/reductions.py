@@ -39,6 +39,9 @@ class Measure(Options):
     below: float = Field(0.0, description="frac_below: values under this count")
     abs: bool = Field(False, description="take |value| per trial (e.g. |slope|)")
     bound: float = Field(0.5, gt=0, description="failed: final above bound x initial")
+    fraction: float = Field(
+        0.9, gt=0, lt=1, description="time_to_plateau: the share of the way to the plateau"
+    )
     at: float | None = Field(None, ge=0, description="at_updates: read where updates reach this")
     skip_initial: bool = Field(
         False,
@@ -174,6 +177,52 @@ class Final(Reduction):
     @staticmethod
     def reduce(values, status, m):
         return float(values.iloc[-1])
+
+
+PLATEAU = 0.2  # time_to_plateau: the plateau is the mean of the curve's last 20%
+
+
+@REDUCTIONS.register("time_to_plateau")
+class TimeToPlateau(Reduction):
+    """The iteration at which the curve first gets ``fraction`` of the way from its first
+    value to its plateau (the mean of its last 20%), interpolated between checkpoints:
+    how long a critic takes to approach its optimum, on its own scale (WGAN Sec. 3: with a
+    large clipping range it can take long for any weight to reach its limit)."""
+
+    reads_initial = True
+    value_range = (1e-3, math.inf)  # progress is 0 at the first row: never reached there
+    describe = staticmethod(
+        lambda m, name: f"iterations to {m.fraction:.0%} of the way to the plateau of {name}"
+    )
+
+    @staticmethod
+    def reduce(values, status, m):
+        if len(values) < 3:
+            return None
+        v = values.to_numpy(dtype=float)
+        it = np.asarray(values.index, dtype=float)
+        plateau = float(v[len(v) - max(1, math.ceil(PLATEAU * len(v))) :].mean())
+        rise = plateau - v[0]
+        if rise == 0:
+            return None  # never moved: no approach to time
+        progress = (v - v[0]) / rise
+        hit = int(np.argmax(progress >= m.fraction))
+        if progress[hit] < m.fraction:
+            return None
+        before, after = progress[hit - 1], progress[hit]
+        share = (m.fraction - before) / (after - before)
+        return float(it[hit - 1] + share * (it[hit] - it[hit - 1]))
+
+    @staticmethod
+    def example(target, m):
+        """0, then one step whose interpolated crossing of ``fraction`` is at ``target``,
+        then the plateau 1 (targets inside the first 80% of EXAMPLE_ITERATIONS)."""
+        its = EXAMPLE_ITERATIONS
+        t = min(max(float(target), 1e-3), its[int(len(its) * (1 - PLATEAU)) - 1])
+        k = next(i for i, it in enumerate(its) if it >= t)
+        step = m.fraction * (its[k] - its[k - 1]) / (t - its[k - 1])
+        values = [0.0] * k + [step] + [1.0] * (len(its) - k - 1)
+        return values, TrialStatus.FINISHED
 
 
 @REDUCTIONS.register("initial")

@@ -38,7 +38,8 @@ from suite.options import Options
 from suite.stats import ALPHA
 
 PACKAGE = Path(__file__).resolve().parents[1]
-ANALYSIS_SOURCES = ("stats.py", "claims")  # under the package: what turns tables into verdicts
+# under the package: what turns the trials' records into tables and tables into verdicts
+ANALYSIS_SOURCES = ("stats.py", "claims", "results.py", "report/__init__.py")
 REGISTRATIONS = "registrations"  # the folder beside the claims files
 MARGIN = 2  # seeds beyond the fewest that reach the bound: room for a seed that disagrees
 DECISION = (
@@ -53,9 +54,14 @@ class RegisteredClaim(Options):
     check_hash: str
     min_p: float = Field(description="smallest decision p the design reaches with these seeds")
     holm_bound: float = Field(description="alpha / (claims in the family): Holm's first step")
-    reaches_bound: bool
+    min_p_against: float = Field(description="the same for a verdict against the claim")
+    reaches_bound: bool = Field(description="both directions can reach the bound")
     seeds_needed: int | None = Field(
-        description="seeds at which the design's smallest decision p reaches the bound"
+        description="seeds at which the design's smallest decision p reaches the bound, "
+        "for the claim and against it"
+    )
+    trials: tuple[str, ...] = Field(
+        (), description="the registered trials its check and premises select: all are read"
     )
 
 
@@ -91,9 +97,11 @@ def _sha(data: bytes) -> str:
 def check_hash(claim: Claim) -> str:
     """What decides the verdict, not the prose: check, premises, family, alpha, tolerance,
     ablation (canonical JSON). Editing any of these makes a new check."""
+    # serialize_as_any: a nested check or premise is dumped with its own kind's fields,
+    # not as its declared base class (which would hash every all_of's parts alike)
     frozen = {
-        "check": claim.check.model_dump(mode="json"),
-        "premises": [p.model_dump(mode="json") for p in claim.premises],
+        "check": claim.check.model_dump(mode="json", serialize_as_any=True),
+        "premises": [p.model_dump(mode="json", serialize_as_any=True) for p in claim.premises],
         "family": str(claim.family),
         "alpha": claim.alpha,
         "tolerance": claim.tolerance,
@@ -171,6 +179,19 @@ class RegistrationRefused(ClaimError, InputError):
     """A registration that would break the protocol (rewrite after data, reused seeds)."""
 
 
+def selected_trials(claim: Claim, ablation: Any, budget: str) -> tuple[str, ...]:
+    """Ids of the trials the claim's check selects on this ablation (all must be read)."""
+    from suite.claims.context import matches
+    from suite.claims.coverage import trial_configs
+
+    frame = trial_configs(ablation, budget)
+    frame["trial_id"] = [t.trial_id for t in ablation.trials(budget)]
+    hit = pd.Series(False, index=frame.index)
+    for where in claim.check.wheres():
+        hit |= matches(frame, where)
+    return tuple(sorted(frame.loc[hit, "trial_id"]))
+
+
 def trials_present(reg: Registration, trials: pd.DataFrame) -> list[str]:
     """Registered trial ids that already have rows in ``trials``."""
     if trials is None or trials.empty or "trial_id" not in trials:
@@ -185,19 +206,32 @@ def check_new_block(
     existing: Sequence[Registration],
     trials: pd.DataFrame,
     folder: Path,
+    replace: bool = False,
+    trial_dirs: Iterable[str] = (),
+    used_elsewhere: Iterable[int] = (),
 ) -> None:
-    """Refuse a rewrite once trials exist, and seeds anything has used before."""
+    """Refuse what would break the protocol: rewriting a registration without saying so
+    (``replace``) or once any of its trials exists (in ``trials`` or as a trial directory
+    named in ``trial_dirs``), and seeds used before (by a registration, a trial in the
+    tables, or ``used_elsewhere``: the seeds the ablation files themselves run)."""
     path = Path(folder) / f"{name}.yaml"
     if path.exists():
+        if not replace:
+            raise RegistrationRefused(
+                f"{path} exists: a registration is not rewritten by accident (--replace "
+                "rewrites it while none of its trials exists)"
+            )
         old = load_registration(path)
         ran = trials_present(old, trials)
+        ids = {t for v in old.trials.values() for t in v}
+        ran += sorted(d for d in trial_dirs if any(d.endswith(f"-{i}") for i in ids))
         if ran:
             raise RegistrationRefused(
                 f"{path}: {len(ran)} of its trials already exist (e.g. {ran[0]}): a registration "
                 "cannot be rewritten once its trials exist; register under a new name with a "
                 "new block of seeds"
             )
-    used: set[int] = set()
+    used: set[int] = set(used_elsewhere)
     for r in existing:
         if r.registration != name:
             used |= set(r.seeds)
@@ -207,20 +241,25 @@ def check_new_block(
     if clash:
         raise RegistrationRefused(
             f"seeds {clash[:8]}{' ...' if len(clash) > 8 else ''} were used before (by a "
-            "registration or by trials in the tables): confirmatory seeds must be fresh"
+            "registration, by trials in the tables, or by the ablation files' own runs): "
+            "confirmatory seeds must be fresh"
         )
 
 
 @dataclass(frozen=True)
 class Design:
-    """What one claim's design can reach with n seeds."""
+    """What one claim's design can reach with n seeds, as two-sided decision p."""
 
-    min_p: float  # smallest two-sided decision p
+    min_p: float  # smallest decision p for the claim
+    min_p_against: float  # and against it (an all_of's refutation pays Bonferroni)
     n: int
 
+    def reaches(self, bound: float) -> bool:
+        return max(self.min_p, self.min_p_against) <= bound
 
-def decision_min_p(min_p: float | None, min_p_against: float | None) -> float:
-    return min(1.0, 2 * min(min_p if min_p is not None else 1.0, min_p_against or 1.0))
+
+def decision_min_p(one_sided: float | None) -> float:
+    return min(1.0, 2 * (one_sided if one_sided is not None else 1.0))
 
 
 def registered_claim(
@@ -231,7 +270,7 @@ def registered_claim(
     at_n = design_at(n)
     needed = None
     for m in (*range(2, 41), 60, 100):
-        if design_at(m).min_p <= bound:
+        if design_at(m).reaches(bound):
             needed = m
             break
     return RegisteredClaim(
@@ -239,8 +278,9 @@ def registered_claim(
         ablation=claim.ablation,
         check_hash=check_hash(claim),
         min_p=at_n.min_p,
+        min_p_against=at_n.min_p_against,
         holm_bound=bound,
-        reaches_bound=at_n.min_p <= bound,
+        reaches_bound=at_n.reaches(bound),
         seeds_needed=needed,
     )
 
@@ -265,25 +305,39 @@ def build_registration(
     if missing:
         raise ClaimError(f"ablation file(s) not found for the claims: {', '.join(missing)}")
     sizes = {f: sum(c.family == f for c in chosen) for f in Family}
-    entries = {}
+    designs = {}
     for claim in chosen:
-        ablation = ablations[claim.ablation]
+        ablation, memo = ablations[claim.ablation], {}
 
-        def design_at(n: int, claim=claim, ablation=ablation) -> Design:
-            low, low_against = smallest_p(claim, ablation.with_seeds(range(n)), budget)
-            return Design(decision_min_p(low, low_against), n)
+        def design_at(n: int, claim=claim, ablation=ablation, memo=memo) -> Design:
+            if n not in memo:
+                low, against = smallest_p(claim, ablation.with_seeds(range(n)), budget)
+                memo[n] = Design(decision_min_p(low), decision_min_p(against), n)
+            return memo[n]
 
-        entries[claim.id] = registered_claim(
-            claim, sizes[claim.family], alpha, design_at, len(seeds)
-        )
+        designs[claim.id] = design_at
+    # first the seeds each claim needs, then each ablation runs the most its claims need
+    # (plus MARGIN), and every claim is registered at the seeds its ablation runs
+    needs = {
+        c.id: registered_claim(c, sizes[c.family], alpha, designs[c.id], len(seeds)).seeds_needed
+        for c in chosen
+    }
     per_ablation: dict[str, tuple[int, ...]] = {}
     for name_ in sorted({c.ablation for c in chosen}):
-        needed = [entries[c.id].seeds_needed or len(seeds) for c in chosen if c.ablation == name_]
+        needed = [needs[c.id] or len(seeds) for c in chosen if c.ablation == name_]
         per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed) + MARGIN)])
     trials = {
         name_: tuple(sorted(t.trial_id for t in ablations[name_].with_seeds(s).trials(budget)))
         for name_, s in per_ablation.items()
     }
+    entries = {}
+    for claim in chosen:  # the registered trials each claim reads: every one must be read
+        runs = per_ablation[claim.ablation]
+        entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
+        ablation = ablations[claim.ablation].with_seeds(runs)
+        entries[claim.id] = entry.model_copy(
+            update={"trials": selected_trials(claim, ablation, budget)}
+        )
     return Registration(
         registration=name,
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -327,17 +381,24 @@ def exploratory_reasons(
         why.append("no registered trial was read")
     elif ids - registered:
         why.append(f"{len(ids - registered)} trial(s) read are not registered")
+    unread = set(entry.trials) - ids
+    if ids and unread:  # a trial left out (lost, failed, dropped) could have changed it
+        why.append(f"{len(unread)} registered trial(s) of this claim not read")
     seeds = {int(s) for s in read["seed"].dropna()} if "seed" in read else set()
     wanted = set(reg.ablation_seeds.get(claim.ablation, reg.seeds))
     if ids and seeds != wanted:
         lacking = sorted(wanted - seeds)
         if lacking:
             why.append(f"registered seed(s) {lacking} not read")
-    if "code_hash" in read and ids:
+    if ids and "code_hash" not in read:
+        why.append("the trials carry no training-code hash")
+    elif ids:
         other = set(read["code_hash"].dropna().astype(str)) - {reg.training_code_hash}
         if other or read["code_hash"].isna().any():
             why.append("trials from training code other than the registered one")
-    if "git_dirty" in read and read["git_dirty"].fillna(True).astype(bool).any():
+    if ids and "git_dirty" not in read:
+        why.append("the trials do not say whether their tree was clean")
+    elif ids and read["git_dirty"].fillna(True).astype(bool).any():
         why.append("trials from a tree with uncommitted changes")
     return why
 

@@ -255,8 +255,8 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from suite.claims import load_claims
+    from suite.claims.preregister import build_registration
     from suite.claims.registration import (
-        build_registration,
         check_new_block,
         load_registrations,
         registrations_dir,

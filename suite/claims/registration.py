@@ -21,10 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from pydantic import Field
@@ -35,7 +32,6 @@ from suite.claims.schema import CLAIMS_DIR, Claim
 from suite.claims.selection import ClaimError
 from suite.errors import InputError
 from suite.options import Options
-from suite.stats import ALPHA
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # under the package: what turns the trials' records into tables and tables into verdicts
@@ -179,19 +175,6 @@ class RegistrationRefused(ClaimError, InputError):
     """A registration that would break the protocol (rewrite after data, reused seeds)."""
 
 
-def selected_trials(claim: Claim, ablation: Any, budget: str) -> tuple[str, ...]:
-    """Ids of the trials the claim's check selects on this ablation (all must be read)."""
-    from suite.claims.context import matches
-    from suite.claims.coverage import trial_configs
-
-    frame = trial_configs(ablation, budget)
-    frame["trial_id"] = [t.trial_id for t in ablation.trials(budget)]
-    hit = pd.Series(False, index=frame.index)
-    for where in claim.check.wheres():
-        hit |= matches(frame, where)
-    return tuple(sorted(frame.loc[hit, "trial_id"]))
-
-
 def trials_present(reg: Registration, trials: pd.DataFrame) -> list[str]:
     """Registered trial ids that already have rows in ``trials``."""
     if trials is None or trials.empty or "trial_id" not in trials:
@@ -244,113 +227,6 @@ def check_new_block(
             "registration, by trials in the tables, or by the ablation files' own runs): "
             "confirmatory seeds must be fresh"
         )
-
-
-@dataclass(frozen=True)
-class Design:
-    """What one claim's design can reach with n seeds, as two-sided decision p."""
-
-    min_p: float  # smallest decision p for the claim
-    min_p_against: float  # and against it (an all_of's refutation pays Bonferroni)
-    n: int
-
-    def reaches(self, bound: float) -> bool:
-        return max(self.min_p, self.min_p_against) <= bound
-
-
-def decision_min_p(one_sided: float | None) -> float:
-    return min(1.0, 2 * (one_sided if one_sided is not None else 1.0))
-
-
-def registered_claim(
-    claim: Claim, family_size: int, alpha: float, design_at: Any, n: int
-) -> RegisteredClaim:
-    """``design_at(n) -> Design`` reads the design's smallest p at n seeds."""
-    bound = alpha / family_size
-    at_n = design_at(n)
-    needed = None
-    for m in (*range(2, 41), 60, 100):
-        if design_at(m).reaches(bound):
-            needed = m
-            break
-    return RegisteredClaim(
-        family=claim.family,
-        ablation=claim.ablation,
-        check_hash=check_hash(claim),
-        min_p=at_n.min_p,
-        min_p_against=at_n.min_p_against,
-        holm_bound=bound,
-        reaches_bound=at_n.reaches(bound),
-        seeds_needed=needed,
-    )
-
-
-def build_registration(
-    name: str,
-    claims: Sequence[Claim],
-    budget: str,
-    seeds: Sequence[int],
-    ablations: dict[str, Any],
-    training_code_hash: str,
-    alpha: float = ALPHA,
-) -> Registration:
-    """Register every claim whose family a ``budget`` run can decide (GPU-only claims at
-    a CPU budget are left out: they are estimates), on ``ablations`` (name -> Ablation)."""
-    from suite.claims.coverage import smallest_p
-
-    chosen = [c for c in claims if budget in c.budgets]
-    if not chosen:
-        raise ClaimError(f"no claim is decided at budget '{budget}'")
-    missing = sorted({c.ablation for c in chosen} - set(ablations))
-    if missing:
-        raise ClaimError(f"ablation file(s) not found for the claims: {', '.join(missing)}")
-    sizes = {f: sum(c.family == f for c in chosen) for f in Family}
-    designs = {}
-    for claim in chosen:
-        ablation, memo = ablations[claim.ablation], {}
-
-        def design_at(n: int, claim=claim, ablation=ablation, memo=memo) -> Design:
-            if n not in memo:
-                low, against = smallest_p(claim, ablation.with_seeds(range(n)), budget)
-                memo[n] = Design(decision_min_p(low), decision_min_p(against), n)
-            return memo[n]
-
-        designs[claim.id] = design_at
-    # first the seeds each claim needs, then each ablation runs the most its claims need
-    # (plus MARGIN), and every claim is registered at the seeds its ablation runs
-    needs = {
-        c.id: registered_claim(c, sizes[c.family], alpha, designs[c.id], len(seeds)).seeds_needed
-        for c in chosen
-    }
-    per_ablation: dict[str, tuple[int, ...]] = {}
-    for name_ in sorted({c.ablation for c in chosen}):
-        needed = [needs[c.id] or len(seeds) for c in chosen if c.ablation == name_]
-        per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed) + MARGIN)])
-    trials = {
-        name_: tuple(sorted(t.trial_id for t in ablations[name_].with_seeds(s).trials(budget)))
-        for name_, s in per_ablation.items()
-    }
-    entries = {}
-    for claim in chosen:  # the registered trials each claim reads: every one must be read
-        runs = per_ablation[claim.ablation]
-        entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
-        ablation = ablations[claim.ablation].with_seeds(runs)
-        entries[claim.id] = entry.model_copy(
-            update={"trials": selected_trials(claim, ablation, budget)}
-        )
-    return Registration(
-        registration=name,
-        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        budget=budget,
-        alpha=alpha,
-        seeds=tuple(seeds),
-        decision=DECISION,
-        training_code_hash=training_code_hash,
-        analysis_hash=analysis_hash(),
-        claims=entries,
-        ablation_seeds=per_ablation,
-        trials=trials,
-    )
 
 
 # --------------------------------------------------------------------------- reading

@@ -426,3 +426,18 @@ def test_scaling_a_ratio_margin_is_on_the_log_scale():
     )
     assert scaled(check, 2.0).margin == pytest.approx(1.5625)
     assert scaled(check, 2.0).value == check.value  # a measure is not a threshold
+
+
+def test_a_pooled_correlation_ranks_models_not_checkpoints():
+    """W-03c: across generators of one seed, a better model has the lower W estimate,
+    even where inside each trial the two columns move apart."""
+    a, b = {"loss": "wgan", "generator": "dcgan"}, {"loss": "wgan", "generator": "mlp"}
+    made = []
+    for s in SIX:  # within each trial w rises as fd falls (rho -1); trial b sits higher on both
+        made.append(trial(f"a-{s}", s, a, {"w": [9, 1, 2, 3, 4], "fd": [9, 4, 3, 2, 1]}))
+        made.append(trial(f"b-{s}", s, b, {"w": [9, 11, 12, 13, 14], "fd": [90, 14, 13, 12, 11]}))
+    base = {"kind": "correlation", "where": WGAN, "x": "w", "y": "fd", "op": ">=", "threshold": 0.5}
+    per_trial = evaluate_claim(claim(base), *tables(*made))
+    pooled = evaluate_claim(claim({**base, "pooled": True}), *tables(*made))
+    assert per_trial.verdict == "not_reproduced" and pooled.verdict == "reproduced"
+    assert "pooled" in pooled.summary and pooled.n == 6

@@ -326,6 +326,11 @@ class Correlation(Check):
         description="leave out iteration 0: it is scored before the first update, so a "
         "loss estimate there is the untrained critic's output, not an estimate of anything",
     )
+    pooled: bool = Field(
+        False,
+        description="one correlation per seed over the checkpoints of every selected trial "
+        "together (do the columns rank different models alike?), instead of one per trial",
+    )
     if_x_constant: float | None = Field(
         None,
         description="the value a trial gets when x does not change over its checkpoints "
@@ -342,8 +347,9 @@ class Correlation(Check):
             if self.if_x_constant is None
             else f"; a constant {self.x} counts as {self.if_x_constant:g}"
         )
+        over = "the checkpoints of all trials of a seed, pooled," if self.pooled else "checkpoints"
         return (
-            f"{rho} over checkpoints{self._after} of {describe_where(self.where)} {self.op} "
+            f"{rho} over {over}{self._after} of {describe_where(self.where)} {self.op} "
             f"{self.threshold:g} (one-sample Wilcoxon signed-rank over seeds, one-sided{flat})"
         )
 
@@ -365,6 +371,18 @@ class Correlation(Check):
         what = f"{self.method}({self.x}, {y}){self._after}"
         need = f"{self.min_points}+ non-constant checkpoints of both columns"
         flat: list[str] = []
+        if self.pooled:
+            per_seed, notes = self._pooled(ctx, trials, y), []
+            result = out.values_vs(
+                per_seed,
+                self.op,
+                self.threshold,
+                ctx.tolerance,
+                f"pooled {what}",
+                alpha,
+                self.indifference,
+            )
+            return result.with_trials([t.trial_id for t in trials])
         per_seed, notes = ctx.by_seed(trials, lambda t: self._one(ctx, t, y, flat), need)
         if flat:
             notes.append(
@@ -375,6 +393,21 @@ class Correlation(Check):
             per_seed, self.op, self.threshold, ctx.tolerance, what, alpha, self.indifference
         )
         return result.noted(notes).with_trials([t.trial_id for t in trials])
+
+    def _points(self, ctx: Context, t: Trial, y: str) -> pd.DataFrame:
+        xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
+        both = xs.to_frame("x").join(ys.to_frame("y"), how="inner")
+        return after_start(both) if self.skip_initial else both
+
+    def _pooled(self, ctx: Context, trials: list[Trial], y: str) -> dict[int, float]:
+        """Per seed: the rank correlation over every (trial, checkpoint) of that seed."""
+        per_seed = {}
+        for seed in sorted({t.seed for t in trials}):
+            points = pd.concat([self._points(ctx, t, y) for t in trials if t.seed == seed])
+            if len(points) >= self.min_points and points.nunique().min() >= 2:
+                r = _spearman_or_pearson(self.method, points["x"], points["y"])
+                per_seed[seed] = abs(r) if self.abs else r
+        return per_seed
 
     def _one(self, ctx: Context, t: Trial, y: str, flat: list[str]) -> float | None:
         xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
@@ -392,6 +425,8 @@ class Correlation(Check):
         return abs(r) if self.abs else r
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        if self.pooled:
+            return self._synthesize_pooled(holds, universe)
         ys = syn.ranks_with(_rho_target(self.op, self.threshold, holds, self.abs))
         xs = [float(i + 1) for i in range(len(ys))]
         if self.skip_initial:  # an untrained critic's x at iteration 0, against the trend
@@ -400,6 +435,25 @@ class Correlation(Check):
             syn.Synthetic(config, seed, series={self.x: xs, self.ys[0]: ys})
             for config, seed in universe.select(self.where)
         ]
+
+    def _synthesize_pooled(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        return _pooled_curves(self, holds, universe)
+
+
+def _pooled_curves(check: Correlation, holds: bool, universe: syn.Universe) -> list:
+    """Each trial of a seed a block of its own: x rises from block to block, y with it
+    (a positive pooled correlation) or against it (negative), whatever each trial does."""
+    up = _rho_target(check.op, check.threshold, holds, check.abs) >= 0
+    made, count = [], {}
+    n = len(syn.EXAMPLE_ITERATIONS) - int(check.skip_initial)
+    for config, seed in universe.select(check.where):
+        j = count[seed] = count.get(seed, -1) + 1
+        xs = [10.0 * j + i for i in range(n)]
+        ys = [v if up else -v for v in xs]
+        if check.skip_initial:  # an untrained critic's iteration 0, against the trend
+            xs, ys = [xs[-1] + 5.0, *xs], [ys[0], *ys]
+        made.append(syn.Synthetic(config, seed, series={check.x: xs, check.ys[0]: ys}))
+    return made
 
 
 def _as_number(value: Any) -> float | None:

@@ -146,14 +146,20 @@ def test_mann_whitney_drops_non_finite_values_and_empty_groups():
 
 
 def test_mann_whitney_beyond_the_exact_limit_is_a_fixed_seed_monte_carlo():
+    """With ties and more than EXACT_LIMIT relabellings; without ties the exact null is
+    scipy's at any size (12 vs 12 reaches 1 / C(24, 12))."""
     rng = np.random.default_rng(7)
-    a, b = rng.normal(0.3, 1, 11), rng.normal(0, 1, 11)  # C(22, 11) = 705432 > 200_000
-    r = stats.mann_whitney(a, b, "greater")
+    a, b = rng.integers(0, 8, 11).astype(float), rng.integers(0, 7, 11).astype(float)
+    r = stats.mann_whitney(a, b, "greater")  # C(22, 11) = 705432 > 200_000, with ties
     assert "Monte Carlo" in r.name and "exact" not in r.name
-    exact = sps.mannwhitneyu(a, b, alternative="greater", method="exact").pvalue
-    assert r.p == pytest.approx(exact, abs=0.01)
     assert r.min_p == pytest.approx(1 / 100_000)  # a Monte Carlo p cannot go lower
     assert stats.mann_whitney(a, b, "greater") == r  # same data, same p
+    x, y = rng.normal(0.3, 1, 12), rng.normal(0, 1, 12)  # no ties
+    big = stats.mann_whitney(x, y, "greater")
+    assert "exact" in big.name and big.min_p == pytest.approx(1 / math.comb(24, 12))
+    assert big.p == pytest.approx(
+        sps.mannwhitneyu(x, y, alternative="greater", method="exact").pvalue
+    )
 
 
 def test_mann_whitney_enumerates_up_to_the_exact_limit():

@@ -277,7 +277,3 @@ def exploratory_reasons(
     elif ids and read["git_dirty"].fillna(True).astype(bool).any():
         why.append("trials from a tree with uncommitted changes")
     return why
-
-
-def registered_seeds(registrations: Iterable[Registration]) -> set[int]:
-    return {s for r in registrations for s in r.seeds}

@@ -122,7 +122,7 @@ def evaluate_registered(
         res, tri = _only(results, registered), _only(trials, registered)
         budget = reg.budget
     v = evaluate_claim(claim, res, tri, budget)
-    read = tri[tri["trial_id"].astype(str).isin(v.trial_ids)] if "trial_id" in tri else tri
+    read = _only(tri, set(v.trial_ids))
     why = exploratory_reasons(claim, reg, v.budget, read, current_analysis)
     return replace(
         v,
@@ -159,7 +159,8 @@ def evaluate_claim(
     outcome = claim.check.run(ctx, claim.alpha)
     premises = read_premises(list(claim.premises), ctx)
     failed = failed_text(premises)
-    if failed and outcome.test is not None:  # else the check's own reason (no data) stands
+    premise_failed = failed is not None and outcome.test is not None  # else: no data
+    if premise_failed:  # the check's own reason (no data) stands when it tested nothing
         outcome = replace(
             outcome,
             verdict=VerdictName.INCONCLUSIVE,
@@ -176,12 +177,12 @@ def evaluate_claim(
             summary=f"{why}; measured: {outcome.summary}",
         )
     verdict = _verdict(claim, outcome, chosen, _budget_note(tri))
-    read = tri[tri["trial_id"].astype(str).isin(outcome.trial_ids)] if "trial_id" in tri else tri
+    read = _only(tri, set(outcome.trial_ids))
     seeds = sorted({int(s) for s in read["seed"].dropna()}) if "seed" in read else []
     return replace(
         verdict,
         premises="; ".join(p.text() for p in premises),
-        premise_failed=failed is not None and outcome.test is not None,
+        premise_failed=premise_failed,
         seeds=" ".join(map(str, seeds)),
     )
 

@@ -73,9 +73,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         bad += len(found)
         state = "ok" if not found else "INVALID"
         n_claims = sum(c.ablation == a.spec.name for c in claims)
+        ladder_of = [
+            c.id for c in claims if c.scale.ladder and c.scale.ladder.ablation == a.spec.name
+        ]
         print(
             f"{state} {a.path} (version {a.spec.version}): trials per budget: {counts}; "
             f"{n_claims} claim(s)"
+            + (f"; the scale ladder of {', '.join(ladder_of)}" if ladder_of else "")
         )
     return 2 if bad else 0
 
@@ -277,7 +281,10 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         p.name for d in tables if (d / "trials").is_dir() for p in (d / "trials").iterdir()
     ]
     claims = load_claims()
-    names = sorted({c.ablation for c in claims if args.budget in c.budgets})
+    chosen = [c for c in claims if args.budget in c.budgets]
+    names = sorted(
+        {c.ablation for c in chosen} | {c.scale.ladder.ablation for c in chosen if c.scale.ladder}
+    )
     ablations = {}
     for name in names:
         try:

@@ -163,6 +163,8 @@ def _config(spec: Spec) -> dict[str, Any]:
     return {
         "config.seed": spec.seed,
         "config.data.name": "8gaussians" if spec.toy else "fashion_mnist",
+        **({} if spec.toy else {"config.data.image_size": 16}),
+        "config.critic.width": 128 if spec.toy else 16,
         "config.generator.name": generator,
         "config.critic.name": "mlp" if spec.toy else "dcgan",
         "config.loss.name": spec.cell.get("loss", "wgan"),

@@ -88,6 +88,7 @@ def claim(check, **over):
         "testable_as": "a test",
         "setting": "tests",
         "ablation": "demo",
+        "scale": {"made_at": {}},
         "budgets": {"cpu": "tests decide at cpu"},
         "check": check,
         **over,
@@ -170,6 +171,7 @@ def test_yaml_exponent_numbers_select_numerically(tmp_path):
                 testable_as: x
                 setting: x
                 ablation: demo
+                scale: {made_at: {}}
                 budgets: {cpu: tests}
                 check: {kind: threshold, where: {lipschitz.c: 1e-3},
                         value: {reduce: final, metric: fd}, op: "<", threshold: 10}
@@ -1076,6 +1078,7 @@ CLAIM_YAML = textwrap.dedent(
     claims:
       - {id: T-01, paper: WGAN, family: wgan-cpu, location: x, citation: x, statement: x,
          published: x, testable_as: x, setting: x, ablation: demo, budgets: {cpu: tests},
+         scale: {made_at: {}},
          check: {kind: threshold, where: {loss: wgan},
                  value: {reduce: final, metric: fd}, op: "<", threshold: 1}}
     """
@@ -1172,11 +1175,18 @@ def test_context_config_value_and_rows():
 def test_w11_is_refuted_when_the_standard_gan_learns(gan, wgan, verdict):
     """Fig. 6: 'the standard GAN failed to learn while WGAN still produced samples'. A
     comparison of failure rates reads inconclusive when neither method fails (0 of 6
-    against 0 of 6); the claim is about each method, so each rate is tested on its own."""
+    against 0 of 6); the claim is about each method, so each rate is tested on its own.
+    The trials run at the claim's scale (64 px, width 64): below it a refutation needs
+    the scale ladder (tests/test_scale.py)."""
     [w11] = [c for c in load_claims() if c.id == "W-11"]
     made = []
     for loss, curve in (("gan_ns", gan), ("wgan", wgan)):
-        config = {"loss": loss, "generator": "dcgan_const"}
+        config = {
+            "loss": loss,
+            "generator": "dcgan_const",
+            "data.image_size": 64,
+            "critic.width": 64,
+        }
         made += [
             trial(f"{loss}-{s}", s, config, {"fd_classifier": curve}, ablation="paper_stability")
             for s in range(6)

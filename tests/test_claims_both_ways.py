@@ -18,7 +18,13 @@ from suite.ablation import Ablation, load_ablation
 from suite.claims import load_claims
 from suite.claims.combinators import _Combinator
 from suite.claims.context import matches
-from suite.claims.coverage import decidable, example_tables, problems, trial_configs
+from suite.claims.coverage import (
+    decidable,
+    example_tables,
+    problems,
+    refutable,
+    trial_configs,
+)
 from suite.claims.schema import Claim, parse_claim
 from suite.claims.verdicts import evaluate_claim
 
@@ -56,14 +62,21 @@ PARTS = [
 
 
 def read_both_ways(claim: Claim, found: Ablation, budget: str) -> None:
+    """Below the claim's scale without a scale ladder, data against reads "inconclusive:
+    below the claim's scale" while its check refutes (suite.claims.scale)."""
     seeds = set(found.seeds(budget))
-    for holds, wanted in ((True, "reproduced"), (False, "not_reproduced")):
+    against = "not_reproduced" if refutable(claim, found, budget) else "inconclusive"
+    for holds, wanted in ((True, "reproduced"), (False, against)):
         results, trials = example_tables(claim, holds, found, budget)
         v = evaluate_claim(claim, results, trials, budget)
         assert v.verdict == wanted, f"data {'for' if holds else 'against'}: {v.reason}"
+        if wanted == "inconclusive":
+            assert v.summary.startswith("inconclusive: below the claim's scale"), v.summary
         assert (v.p_value if holds else v.p_against) <= claim.alpha
-        assert v.budget == budget and v.next_budget is None
+        assert v.budget == budget
+        assert v.next_budget is None or wanted == "inconclusive"  # below scale: a larger one
         read = trials[trials["trial_id"].isin(v.trial_ids)]
+        assert v.ladder_state in ("", "no_growth"), v.ladder
         assert set(read["seed"]) == seeds, "the verdict must use the ablation's seeds"
 
 
@@ -150,6 +163,7 @@ def broken(check, ablation_name, budgets=None) -> Claim:
         "testable_as": "x",
         "setting": "x",
         "ablation": ablation_name,
+        "scale": {"made_at": {}},
         "budgets": budgets or {"cpu": "tests"},
         "check": check,
     }

@@ -5,7 +5,8 @@ both directions one-sided at alpha each would let up to 2 alpha of decisive verd
 wrong when the truth sits on the threshold. Within a family those p are Holm-adjusted
 (``stats.holm_adjusted``). The confirmatory correction counts every claim of the family
 and gives each claim that is not confirmatory (revised check, unregistered seeds, failed
-premise) p = 1, so nothing outside the registered plan can lower another claim's bar.
+premise, a refutation withheld below the claim's scale) p = 1, so nothing outside the
+registered plan can lower another claim's bar.
 Exploratory verdicts get the same correction over the family's exploratory p, shown as
 such and never counted in the headline.
 """
@@ -21,9 +22,15 @@ from suite.stats import Verdict, holm_adjusted
 V = TypeVar("V")
 
 
+def withheld(v: Any) -> bool:
+    """A premise failed, or a refutation below the claim's scale was withheld by the scale
+    rule (suite.claims.scale): the test's p is not a decision."""
+    return bool(v.premise_failed or getattr(v, "scale_withheld", False))
+
+
 def decision_p(v: Any) -> float:
-    """Two-sided decision p of one verdict; 1 where its premises failed or nothing was tested."""
-    if v.premise_failed or v.p_value is None or v.p_against is None or not v.n:
+    """Two-sided decision p of one verdict; 1 where it was withheld or nothing was tested."""
+    if withheld(v) or v.p_value is None or v.p_against is None or not v.n:
         return 1.0
     return min(1.0, 2 * min(float(v.p_value), float(v.p_against)))
 
@@ -50,7 +57,7 @@ def with_family_holm(verdicts: Sequence[V]) -> list[V]:
         for k, i in enumerate(members):
             v = out[i]
             adjusted = confirmed[k] if v.confirmatory else explored[k]
-            decided = adjusted <= v.alpha and not v.premise_failed
+            decided = adjusted <= v.alpha and not withheld(v)
             out[i] = replace(
                 v,
                 p_decision=p[k],

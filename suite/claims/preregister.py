@@ -9,7 +9,7 @@ it needs to reach its family's Holm bound both ways, and the trials it will read
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from suite.claims.context import matches
-from suite.claims.coverage import smallest_p, trial_configs
+from suite.claims.coverage import refutable, smallest_p, trial_configs
 from suite.claims.families import Family
 from suite.claims.registration import (
     DECISION,
@@ -27,9 +27,15 @@ from suite.claims.registration import (
     analysis_hash,
     check_hash,
 )
+from suite.claims.scale import Ladder
 from suite.claims.schema import Claim
 from suite.claims.selection import ClaimError
-from suite.stats import ALPHA
+from suite.stats import ALPHA, min_p_signed_rank, seeds_to_reach
+
+# A ladder's test runs at its own alpha (it gates a refutation, suite.claims.scale), and
+# its 32 px rung costs 6-10x the 16 px one: one seed of room, not MARGIN's two. With two
+# parts, 7 seeds let the seed of smallest |difference| disagree (2 x 2/128 = 0.031).
+LADDER_MARGIN = 1
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,10 @@ class Design:
     min_p_against: float  # and against it (an all_of's refutation pays Bonferroni)
     n: int
 
-    def reaches(self, bound: float) -> bool:
-        return max(self.min_p, self.min_p_against) <= bound
+    def reaches(self, bound: float, refutable: bool = True) -> bool:
+        """Both ways; for a claim its run cannot refute (below the claim's scale without a
+        scale ladder, ``suite.claims.scale``) only for the claim."""
+        return max(self.min_p, self.min_p_against if refutable else 0.0) <= bound
 
 
 def decision_min_p(one_sided: float | None) -> float:
@@ -49,14 +57,14 @@ def decision_min_p(one_sided: float | None) -> float:
 
 
 def registered_claim(
-    claim: Claim, family_size: int, alpha: float, design_at: Any, n: int
+    claim: Claim, family_size: int, alpha: float, design_at: Any, n: int, refutable: bool = True
 ) -> RegisteredClaim:
     """``design_at(n) -> Design`` reads the design's smallest p at n seeds."""
     bound = alpha / family_size
     at_n = design_at(n)
     needed = None
     for m in (*range(2, 41), 60, 100):
-        if design_at(m).reaches(bound):
+        if design_at(m).reaches(bound, refutable):
             needed = m
             break
     return RegisteredClaim(
@@ -66,7 +74,8 @@ def registered_claim(
         min_p=at_n.min_p,
         min_p_against=at_n.min_p_against,
         holm_bound=bound,
-        reaches_bound=at_n.reaches(bound),
+        reaches_bound=at_n.reaches(bound, refutable),
+        refutable=refutable,
         seeds_needed=needed,
     )
 
@@ -85,7 +94,9 @@ def build_registration(
     chosen = [c for c in claims if budget in c.budgets]
     if not chosen:
         raise ClaimError(f"no claim is decided at budget '{budget}'")
-    missing = sorted({c.ablation for c in chosen} - set(ablations))
+    ladders = {c.id: c.scale.ladder for c in chosen if c.scale.ladder is not None}
+    wanted = {c.ablation for c in chosen} | {lad.ablation for lad in ladders.values()}
+    missing = sorted(wanted - set(ablations))
     if missing:
         raise ClaimError(f"ablation file(s) not found for the claims: {', '.join(missing)}")
     sizes = {f: sum(c.family == f for c in chosen) for f in Family}
@@ -102,14 +113,19 @@ def build_registration(
         designs[claim.id] = design_at
     # first the seeds each claim needs, then each ablation runs the most its claims need
     # (plus MARGIN), and every claim is registered at the seeds its ablation runs
+    can = {c.id: refutable(c, ablations[c.ablation], budget) for c in chosen}
     needs = {
-        c.id: registered_claim(c, sizes[c.family], alpha, designs[c.id], len(seeds)).seeds_needed
+        c.id: registered_claim(
+            c, sizes[c.family], alpha, designs[c.id], len(seeds), can[c.id]
+        ).seeds_needed
         for c in chosen
     }
     per_ablation: dict[str, tuple[int, ...]] = {}
     for name_ in sorted({c.ablation for c in chosen}):
         needed = [needs[c.id] or len(seeds) for c in chosen if c.ablation == name_]
         per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed) + MARGIN)])
+    for name_, n in ladder_seeds(ladders.values()).items():
+        per_ablation[name_] = tuple(seeds[: min(len(seeds), n + LADDER_MARGIN)])
     trials = {
         name_: tuple(sorted(t.trial_id for t in ablations[name_].with_seeds(s).trials(budget)))
         for name_, s in per_ablation.items()
@@ -117,11 +133,17 @@ def build_registration(
     entries = {}
     for claim in chosen:  # the registered trials each claim reads: every one must be read
         runs = per_ablation[claim.ablation]
-        entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
-        ablation = ablations[claim.ablation].with_seeds(runs)
-        entries[claim.id] = entry.model_copy(
-            update={"trials": selected_trials(claim, ablation, budget)}
+        entry = registered_claim(
+            claim, sizes[claim.family], alpha, designs[claim.id], len(runs), can[claim.id]
         )
+        ablation = ablations[claim.ablation].with_seeds(runs)
+        update: dict[str, Any] = {"trials": selected_trials(claim, ablation, budget)}
+        if claim.id in ladders:
+            name_ = ladders[claim.id].ablation
+            on = ablations[name_].with_seeds(per_ablation[name_])
+            wheres = [p.where for p in ladders[claim.id].parts]
+            update["ladder_trials"] = trials_matching(wheres, on, budget)
+        entries[claim.id] = entry.model_copy(update=update)
     return Registration(
         registration=name,
         created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -137,11 +159,26 @@ def build_registration(
     )
 
 
+def ladder_seeds(ladders: Iterable[Ladder]) -> dict[str, int]:
+    """Seeds each ladder ablation needs: its one-sided signed-rank test at the ladder's
+    alpha, Bonferroni over its parts (suite.claims.scale), both ways; the most any claim
+    reading it needs."""
+    out: dict[str, int] = {}
+    for lad in ladders:
+        n = seeds_to_reach(lad.alpha / len(lad.parts), min_p_signed_rank) or 1
+        out[lad.ablation] = max(out.get(lad.ablation, 0), n)
+    return out
+
+
 def selected_trials(claim: Claim, ablation: Any, budget: str) -> tuple[str, ...]:
     """Ids of the trials the claim's check selects on this ablation (all must be read)."""
+    return trials_matching(claim.check.wheres(), ablation, budget)
+
+
+def trials_matching(wheres: Iterable[Any], ablation: Any, budget: str) -> tuple[str, ...]:
     frame = trial_configs(ablation, budget)
     frame["trial_id"] = [t.trial_id for t in ablation.trials(budget)]
     hit = pd.Series(False, index=frame.index)
-    for where in claim.check.wheres():
+    for where in wheres:
         hit |= matches(frame, where)
     return tuple(sorted(frame.loc[hit, "trial_id"]))

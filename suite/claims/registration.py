@@ -51,13 +51,26 @@ class RegisteredClaim(Options):
     min_p: float = Field(description="smallest decision p the design reaches with these seeds")
     holm_bound: float = Field(description="alpha / (claims in the family): Holm's first step")
     min_p_against: float = Field(description="the same for a verdict against the claim")
-    reaches_bound: bool = Field(description="both directions can reach the bound")
+    reaches_bound: bool = Field(
+        description="both directions can reach the bound (only the claim's, where the run "
+        "cannot refute it: below its scale without a scale ladder)"
+    )
+    refutable: bool = Field(
+        True,
+        description="the registered run can refute the claim: at the claim's scale, or "
+        "with a scale ladder (suite.claims.scale); else it reads reproduced or inconclusive",
+    )
     seeds_needed: int | None = Field(
         description="seeds at which the design's smallest decision p reaches the bound, "
         "for the claim and against it"
     )
     trials: tuple[str, ...] = Field(
         (), description="the registered trials its check and premises select: all are read"
+    )
+    ladder_trials: tuple[str, ...] = Field(
+        (),
+        description="the registered trials of its scale ladder (suite.claims.scale): all are "
+        "read when a refutation below the claim's scale consults the ladder",
     )
 
 
@@ -92,7 +105,7 @@ def _sha(data: bytes) -> str:
 
 def check_hash(claim: Claim) -> str:
     """What decides the verdict, not the prose: check, premises, family, alpha, tolerance,
-    ablation (canonical JSON). Editing any of these makes a new check."""
+    ablation, scale and its ladder (canonical JSON). Editing any of these makes a new check."""
     # serialize_as_any: a nested check or premise is dumped with its own kind's fields,
     # not as its declared base class (which would hash every all_of's parts alike)
     frozen = {
@@ -102,6 +115,7 @@ def check_hash(claim: Claim) -> str:
         "alpha": claim.alpha,
         "tolerance": claim.tolerance,
         "ablation": claim.ablation,
+        "scale": claim.scale.model_dump(mode="json"),
     }
     return _sha(json.dumps(frozen, sort_keys=True, separators=(",", ":")).encode())
 
@@ -238,9 +252,11 @@ def exploratory_reasons(
     budget: str | None,
     read: pd.DataFrame,
     current_analysis: str | None = None,
+    ladder_read: pd.DataFrame | None = None,
 ) -> list[str]:
     """Why a verdict on the trials ``read`` (rows of the trials table) is not
-    confirmatory; empty when it is."""
+    confirmatory; empty when it is. ``ladder_read``: the scale ladder's trials, when a
+    refutation below the claim's scale consulted them (``suite.claims.scale``)."""
     if reg is None:
         return ["no registration covers this claim"]
     entry = reg.claims[claim.id]
@@ -251,29 +267,41 @@ def exploratory_reasons(
         why.append(f"the analysis code changed since registration {reg.registration}")
     if budget != reg.budget:
         why.append(f"read at budget {budget}, registered at {reg.budget}")
-    registered = set(reg.trials.get(claim.ablation, ()))
+    why += _trial_reasons(reg, claim.ablation, entry.trials, read, "")
+    if ladder_read is not None and claim.scale.ladder is not None:
+        why += _trial_reasons(
+            reg, claim.scale.ladder.ablation, entry.ladder_trials, ladder_read, "scale ladder: "
+        )
+    return why
+
+
+def _trial_reasons(
+    reg: Registration, ablation: str, wanted_ids: Sequence[str], read: pd.DataFrame, what: str
+) -> list[str]:
+    """The trials read against the registered ones: all registered, all read, at the
+    registered seeds, from clean trees of the registered training code."""
+    why = []
+    registered = set(reg.trials.get(ablation, ()))
     ids = set(read["trial_id"].astype(str)) if "trial_id" in read else set()
     if not ids:
-        why.append("no registered trial was read")
-    elif ids - registered:
-        why.append(f"{len(ids - registered)} trial(s) read are not registered")
-    unread = set(entry.trials) - ids
-    if ids and unread:  # a trial left out (lost, failed, dropped) could have changed it
-        why.append(f"{len(unread)} registered trial(s) of this claim not read")
+        return [f"{what}no registered trial was read"]
+    if ids - registered:
+        why.append(f"{what}{len(ids - registered)} trial(s) read are not registered")
+    unread = set(wanted_ids) - ids
+    if unread:  # a trial left out (lost, failed, dropped) could have changed it
+        why.append(f"{what}{len(unread)} registered trial(s) of this claim not read")
     seeds = {int(s) for s in read["seed"].dropna()} if "seed" in read else set()
-    wanted = set(reg.ablation_seeds.get(claim.ablation, reg.seeds))
-    if ids and seeds != wanted:
-        lacking = sorted(wanted - seeds)
-        if lacking:
-            why.append(f"registered seed(s) {lacking} not read")
-    if ids and "code_hash" not in read:
-        why.append("the trials carry no training-code hash")
-    elif ids:
+    lacking = sorted(set(reg.ablation_seeds.get(ablation, reg.seeds)) - seeds)
+    if lacking:
+        why.append(f"{what}registered seed(s) {lacking} not read")
+    if "code_hash" not in read:
+        why.append(f"{what}the trials carry no training-code hash")
+    else:
         other = set(read["code_hash"].dropna().astype(str)) - {reg.training_code_hash}
         if other or read["code_hash"].isna().any():
-            why.append("trials from training code other than the registered one")
-    if ids and "git_dirty" not in read:
-        why.append("the trials do not say whether their tree was clean")
-    elif ids and read["git_dirty"].fillna(True).astype(bool).any():
-        why.append("trials from a tree with uncommitted changes")
+            why.append(f"{what}trials from training code other than the registered one")
+    if "git_dirty" not in read:
+        why.append(f"{what}the trials do not say whether their tree was clean")
+    elif read["git_dirty"].fillna(True).astype(bool).any():
+        why.append(f"{what}trials from a tree with uncommitted changes")
     return why

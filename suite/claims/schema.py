@@ -17,6 +17,7 @@ from suite.budgets import Budget, rank
 from suite.claims.base import Check, error_lines, parse_check
 from suite.claims.families import Family
 from suite.claims.premises import Premise, parse_premise
+from suite.claims.scale import Scale
 from suite.claims.selection import ClaimError
 from suite.locations import claims_dir
 from suite.options import Options
@@ -61,6 +62,11 @@ class Claim(Options):
         min_length=1,
         description="the budgets whose runs can decide the claim, each with why; at any "
         "other budget the verdict is inconclusive and says which budget would decide it",
+    )
+    scale: Scale = Field(
+        description="the scale the paper made the claim at (image size, width, iterations) "
+        "and, for a claim that may read 'not reproduced' below it, its scale ladder "
+        "(suite.claims.scale)"
     )
     tolerance: float = Field(0.0, ge=0, description="slack on the threshold, in the claim's favour")
     alpha: float = Field(ALPHA, gt=0, lt=0.5, description="one-sided significance level")

@@ -54,6 +54,8 @@ def tests(session: nox.Session) -> None:
 def reproduce(session: nox.Session) -> None:
     """The paper's ablations at the quick budget: `nox -s reproduce -- --budget paper`.
 
+    The report goes to runs/report/ (the committed reports/ is never overwritten).
+
     Extra arguments are passed on: ablation names or YAML paths select other ablations.
     """
     install(session)

@@ -320,6 +320,12 @@ def load_ablation(
     path = Path(path)
     roots = tuple(r.resolve() for r in (roots or (path.resolve().parent,)))
     raw = _resolve_includes(path, roots)
+    if not set(raw) & set(AblationFile.model_fields):  # a stray file: say nothing of it
+        expected = ", ".join(sorted(AblationFile.model_fields))
+        raise AblationError(
+            f"{path}: not an ablation file: none of its {len(raw)} top-level keys is an "
+            f"ablation key ({expected})"
+        )
     try:
         spec = AblationFile.model_validate(raw)
     except ValidationError as err:
@@ -389,7 +395,9 @@ def _set_path(tree: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             child = {"name": child}
         elif not isinstance(child, dict) and child is not None:
             where = ".".join(keys[: depth + 1])
-            raise AblationError(f"axis '{path}': '{where}' is {child!r}, not a section to edit")
+            raise AblationError(
+                f"axis '{path}': '{where}' is {short(child)}, not a section to edit"
+            )
         node[key] = child = dict(child or {})
         node = child
     node[keys[-1]] = value

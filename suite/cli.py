@@ -153,7 +153,7 @@ def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Abl
 
 def cmd_run(args: argparse.Namespace) -> int:
     from suite.lock import runs_lock
-    from suite.tune import connect_check, parse_address
+    from suite.tune import check_local_resources, connect_check, parse_address
 
     ablations = _load(args.ablations, args)
     if getattr(args, "registration", None):
@@ -165,6 +165,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         os.environ[WEIGHTS_ENV] = str(args.inception_weights.resolve())
     if args.address:
         parse_address(args.address)
+    else:  # refused before the lock and the runs directory are touched
+        check_local_resources(specs)
     with runs_lock(args.runs, args.command, wait=args.wait):
         if args.address:
             connect_check(args.address)
@@ -226,6 +228,29 @@ def reproducible(root: Path, budget: str) -> list[str]:
     return chosen
 
 
+OUT_HELP = (
+    "report directory (default: RUNS/report, beside the runs it reads; the committed "
+    "reports/ is updated only when named: --out reports)"
+)
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (argparse exits 2 naming the flag)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:20]!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def report_dir(args: argparse.Namespace) -> Path:
+    """Where a report goes: ``--out``, else ``report/`` inside the runs directory, so a
+    user's fresh results never overwrite the committed ``reports/`` (the evidence)."""
+    return args.out if args.out is not None else Path(args.runs) / "report"
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     """The paper's ablations (or those named) at a budget, then the tables and the report."""
     from suite.report import report_from_runs
@@ -233,7 +258,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     args.ablations = args.ablations or reproducible(args.ablations_dir, args.budget)
     start = time.perf_counter()
     code = cmd_run(args)
-    index = report_from_runs([args.runs], args.out)
+    index = report_from_runs([args.runs], report_dir(args))
     print(
         f"reproduce: {', '.join(args.ablations)} at budget {args.budget} "
         f"took {time.perf_counter() - start:.0f} s; report: {index}"
@@ -246,7 +271,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from suite.report import report_from_runs
 
     try:
-        index = report_from_runs(args.runs_dirs or [args.runs], args.out)
+        index = report_from_runs(args.runs_dirs or [args.runs], report_dir(args))
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -352,7 +377,7 @@ def parser() -> argparse.ArgumentParser:
             )
             sp.add_argument(
                 "--max-trials",
-                type=int,
+                type=positive_int,
                 default=MAX_TRIALS,
                 help=f"trials one ablation may expand to per budget (default {MAX_TRIALS})",
             )
@@ -423,12 +448,12 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("reproduce", help="run the paper's ablations (default) at a budget")
     common(sp, ablations_nargs="*")
     run_options(sp)
-    sp.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    sp.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     sp.set_defaults(func=cmd_reproduce)
-    sp = sub.add_parser("report", help="HTML report: claims, verdicts, plots (reports/)")
+    sp = sub.add_parser("report", help="HTML report: claims, verdicts, plots (RUNS/report/)")
     common(sp, ablations_nargs=None)
     sp.add_argument("runs_dirs", nargs="*", type=Path, help="runs directories (default: --runs)")
-    sp.add_argument("--out", type=Path, default=Path("reports"), help="report directory")
+    sp.add_argument("--out", type=Path, default=None, help=OUT_HELP)
     sp.set_defaults(func=cmd_report)
     sp = sub.add_parser(
         "preregister", help="freeze the checks of a budget with fresh seeds, before running"

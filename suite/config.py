@@ -150,7 +150,8 @@ def format_errors(
 ) -> str:
     """One line per problem: ``source: key.path: message (got value)``.
 
-    The value is shortened (``errors.short``): a message never echoes unbounded input.
+    The value is shortened (``errors.short``): a message never echoes unbounded input,
+    and never the value of a key the suite does not know.
     An unknown key also lists the keys allowed there when ``model`` (the validated
     class) is given.
     """
@@ -158,8 +159,10 @@ def format_errors(
     for e in err.errors():
         loc = ".".join(str(p) for p in _key_path(e["loc"], raw)) or "<root>"
         got = e.get("input")
-        # A whole-file check would print the whole file: the message says enough there.
-        shown = "" if e["type"] == "missing" or not e["loc"] else f" (got {short(got)})"
+        # A whole-file check would print the whole file: the message says enough there; an
+        # unknown key's value is nothing the suite asked for (a secret in a stray file)
+        quiet = e["type"] in ("missing", "extra_forbidden") or not e["loc"]
+        shown = "" if quiet else f" (got {short(got)})"
         msg = e["msg"].removeprefix("Value error, ")
         key, _, rest = msg.partition(": ")
         if isinstance(got, dict) and key in got and rest:  # a model check about one key

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from suite.errors import short
 from suite.registry import Registry
 
 
@@ -75,7 +76,7 @@ def _named(registry: Registry[Any]):
             return value
         else:
             raise ValueError(
-                f"expected a {registry.kind} name or a mapping with 'name', got {value!r}"
+                f"expected a {registry.kind} name or a mapping with 'name', got {short(value)}"
             )
         return value
 

@@ -50,9 +50,15 @@ class Plan:
     supersede: list[TrialSpec] = field(default_factory=list)  # other code: moved, rerun
     repair: dict[str, dict[str, Any]] = field(default_factory=dict)  # dirname -> status
     untorn: list[TrialSpec] = field(default_factory=list)  # ended; drop a torn last line
+    restore: dict[str, Path] = field(default_factory=dict)  # dirname -> superseded copy
 
     def summary(self) -> list[str]:
         lines = []
+        if self.restore:
+            lines.append(
+                f"{len(self.restore)} finished trial(s) of this code found in "
+                f"runs/{SUPERSEDED}/ and put back (not trained again)"
+            )
         if self.supersede:
             lines.append(
                 f"{len(self.supersede)} trial(s) ran other code: moved to runs/{SUPERSEDED}/ "
@@ -81,6 +87,13 @@ def make_plan(
             continue
         seen.add(spec.trial_id)
         path = trial_dir(runs, spec)
+        back = superseded_match(runs, spec, code)
+        if back is not None and (not path.exists() or recorded_code(path) != code):
+            if path.exists():
+                plan.supersede.append(spec)
+            plan.restore[spec.dirname] = back
+            plan.reused.append(spec)
+            continue
         if not path.exists():
             plan.todo.append(spec)
             continue
@@ -102,8 +115,22 @@ def make_plan(
     return plan
 
 
+def superseded_match(runs: Path, spec: TrialSpec, code: str) -> Path | None:
+    """A finished run of this trial by this very code among the superseded ones (code
+    edited, then undone): reused instead of trained again."""
+    folder = runs / SUPERSEDED
+    if not folder.is_dir():
+        return None
+    for candidate in sorted(folder.glob(f"{spec.dirname}.{code[:12]}*")):
+        same = recorded_code(candidate) == code
+        if same and current_status(candidate, active=False)["status"] in DONE:
+            return candidate
+    return None
+
+
 def apply(plan: Plan, runs: Path) -> None:
-    """Move superseded trials aside; make status.json say what the records prove."""
+    """Move superseded trials aside, put back finished runs of this code from there, and
+    make status.json say what the records prove."""
     for spec in plan.supersede:
         src = trial_dir(runs, spec)
         dst = runs / SUPERSEDED / f"{spec.dirname}.{(recorded_code(src) or 'unknown')[:12]}"
@@ -112,6 +139,8 @@ def apply(plan: Plan, runs: Path) -> None:
             dst, n = dst.with_name(f"{dst.name.split('~')[0]}~{n}"), n + 1
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
+    for dirname, src in plan.restore.items():
+        os.replace(src, runs / "trials" / dirname)
     for spec in plan.untorn:  # its final record is complete: the torn line came after it
         path = trial_dir(runs, spec)
         rows, torn = read_records(path)

@@ -5,14 +5,15 @@ silently reuse results computed by the old loss, yet editing the report must not
 rerun a hundred trials. So the *code hash* covers every ``.py`` file of the package
 that runs in a trial or decides what one computes, and leaves out the stages that
 only read the tables (``suite/report/``, ``suite/claims/``, the CLI) and the driver's
-bookkeeping (``EXCLUDED`` below). It is the same in a git checkout and in an
-installed wheel. In a checkout the git commit and whether tracked files differ from
-it (``git_dirty``) are recorded too, as provenance: they name the code for people,
-the hash decides reuse.
+bookkeeping (``EXCLUDED`` below), and reads each file's code, not its comments or
+docstrings. It is the same in a git checkout and in an installed wheel. In a checkout
+the git commit and whether tracked files differ from it (``git_dirty``) are recorded
+too, as provenance: they name the code for people, the hash decides reuse.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import subprocess
@@ -61,12 +62,40 @@ def hashed_files(root: Path = PACKAGE) -> list[Path]:
 
 @functools.lru_cache(maxsize=4)
 def code_hash(root: Path = PACKAGE) -> str:
-    """SHA-256 over the relative path and bytes of every hashed source file."""
+    """SHA-256 over the relative path and the code of every hashed source file.
+
+    The code is the file's syntax tree without docstrings (comments are not in it): a
+    comment or docstring edit changes no trial, so it retrains none; a file that does not
+    parse counts by its bytes."""
     h = hashlib.sha256()
     for path in hashed_files(root):
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+        h.update(source_identity(path.read_bytes()) + b"\0")
     return h.hexdigest()
+
+
+def source_identity(source: bytes) -> bytes:
+    """What of a Python source decides what it computes: ``ast.dump`` of its tree with
+    every docstring removed (no line numbers, no comments)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return source
+    scopes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None) if isinstance(node, scopes) else None
+        if body and _is_docstring(body[0]):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False).encode()
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    value = getattr(statement, "value", None)
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(value, ast.Constant)
+        and (isinstance(value.value, str))
+    )
 
 
 def _git(root: Path, *args: str) -> str | None:

@@ -295,6 +295,27 @@ def check_resources(todo: Sequence[TrialSpec]) -> None:
         )
 
 
+def check_local_resources(todo: Sequence[TrialSpec]) -> None:
+    """Before anything is written: on a local run (no cluster), every trial's cpu and gpu
+    must fit this machine, or the run is refused here rather than after Ray started and
+    the runs directory was touched (a refused run writes nothing)."""
+    if not todo:
+        return
+    import torch
+
+    cpus = os.cpu_count() or 1
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    for cpu, gpu in sorted({(s.resources.cpu, s.resources.gpu) for s in todo}):
+        if cpu <= cpus and gpu <= gpus:
+            continue
+        example = next(s for s in todo if (s.resources.cpu, s.resources.gpu) == (cpu, gpu))
+        raise InputError(
+            f"ablation {example.ablation} (budget {example.budget}) asks for cpu: {cpu:g}, "
+            f"gpu: {gpu:g} per trial, but this machine has {cpus} CPU(s) and {gpus} GPU(s); "
+            "lower its resources, or pass --address of a Ray cluster that has them"
+        )
+
+
 def run_grid(
     todo: Sequence[TrialSpec],
     runs: Path,

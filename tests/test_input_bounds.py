@@ -175,7 +175,7 @@ def test_unwritable_runs_directory(tmp_path, capsys):
         ({"seeds": -3}, "a seed count must be 1 to 1000"),
         (
             {"base/critic/widht": 3},
-            "widht: Extra inputs are not permitted (got 3); allowed: hidden_layers, init, name",
+            "widht: Extra inputs are not permitted; allowed: hidden_layers, init, name",
         ),
         ({"grdi": {}}, "allowed: base, budgets, description, exclude, grid, name"),
     ],
@@ -222,3 +222,60 @@ def test_missing_image_folder_root_warns_in_validate_and_stops_run(tmp_path, cap
     err = rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(runs)])
     assert "image_folder: root" in err and time.monotonic() - start < 30
     assert not (runs / "trials").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"aws_access_key_id: AKIAEXAMPLE\naws_secret_access_key: {SECRET}\n",  # a credentials file
+        f'{{"user": "me", "token": "{SECRET}"}}',  # JSON is YAML
+        f"root:x:0:0:{SECRET}:/root:/bin/bash\n",  # a password file: one string
+        f"- {SECRET}\n- b\n",
+    ],
+)
+def test_a_stray_file_is_refused_without_echoing_it(tmp_path, capsys, text):
+    """issue 27: validate on a credentials or password file printed it in full."""
+    err = rejected(capsys, ["validate", str(write(tmp_path / "stray.yaml", text))])
+    assert SECRET not in err
+
+
+def test_an_unknown_keys_value_is_never_shown(tmp_path, capsys):
+    # a real ablation with one misspelled key: the key is named, its value is not
+    path = write(tmp_path / "a.yaml", {**mutated({}), "pasword": SECRET})
+    code = main(["validate", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and "pasword" in err and SECRET not in err + out
+
+
+def _listing(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without GPU")
+def test_a_run_refused_for_its_resources_writes_nothing(tmp_path, capsys):
+    """issue 27: a GPU request on a CPU machine was refused after Ray started, having
+    rewritten runs/ablations/*.json (the next collect lost finished trials)."""
+    path = write(tmp_path / "gpu.yaml", mutated({"resources": {"cpu": 1, "gpu": 1}}))
+    fresh = tmp_path / "fresh-runs"
+    start = time.monotonic()
+    err = rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(fresh)])
+    assert "gpu: 1 per trial" in err and "0 GPU(s)" in err
+    assert not fresh.exists()  # not even the lock or the directory
+    assert time.monotonic() - start < 30  # refused before Ray starts
+    used = tmp_path / "used-runs"
+    (used / "ablations").mkdir(parents=True)
+    (used / "ablations" / "gpu--smoke.json").write_text('{"trials": []}')
+    before = _listing(used)
+    rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(used)])
+    assert _listing(used) == before
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "abc"])
+def test_max_trials_must_be_a_positive_number(value, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "parallel_lines", "--max-trials", value])
+    assert exc.value.code == 2 and "--max-trials" in capsys.readouterr().err

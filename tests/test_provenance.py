@@ -47,7 +47,7 @@ def test_code_hash_follows_training_code_not_the_report(package):
             fh.write("\n# an edit that cannot change a trial\n")
         assert rehash(package) == base, rel
     with open(package / "losses.py", "a") as fh:
-        fh.write("\n# an edit of the training code\n")
+        fh.write("\nEDITED = 1  # an edit of the training code\n")
     changed = rehash(package)
     assert changed != base
     (package / "metrics" / "new_metric.py").write_text("X = 1\n")  # a new file counts too
@@ -146,3 +146,43 @@ def test_trials_that_never_started_ran_no_code():
     )
     assert not mixes_code(table)
     assert mixes_code(table.assign(status=["finished", "interrupted", "pending"]))
+
+
+def test_comments_and_docstrings_do_not_change_the_code_hash(package):
+    """issue 27: a comment-only edit of training code retrained everything."""
+    base = rehash(package)
+    path = package / "losses.py"
+    text = path.read_text()
+    path.write_text(
+        "# a new first comment\n" + text.replace('"""', '"""Reworded. ', 1) + "\n# end\n"
+    )
+    assert rehash(package) == base
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(("import ", "from ")))
+    lines[first] += "  # the same code"
+    path.write_text("\n".join(lines) + "\n")
+    assert rehash(package) == base
+    path.write_text(text + "\ndef added():\n    return 1\n")
+    assert rehash(package) != base  # code is code
+    path.write_text(text)
+    assert rehash(package) == base
+
+
+def test_a_finished_run_of_this_code_comes_back_from_superseded(tmp_path):
+    """issue 27: code edited, then the edit undone, retrained everything again although
+    the matching results sat in runs/superseded/."""
+    runs = tmp_path / "runs"
+    specs = toy_trials(tmp_path, runs)
+    current = code_hash()
+    path = trial_dir(runs, specs[0])
+    records = (path / "records.jsonl").read_bytes()
+    edited = "f" * 64  # the code while edited: every trial of the old code is set aside
+    apply(make_plan(specs, runs, edited), runs)
+    assert not path.exists()
+    plan = make_plan(specs, runs, current)  # the edit undone
+    assert not plan.todo and len(plan.restore) == len(specs) == 2
+    assert {s.trial_id for s in plan.reused} == {s.trial_id for s in specs}
+    assert "put back (not trained again)" in plan.summary()[0]
+    apply(plan, runs)
+    assert (path / "records.jsonl").read_bytes() == records
+    assert not any((runs / SUPERSEDED).iterdir())

@@ -540,3 +540,21 @@ def test_figures_embed_as_palette_charts():
         plt.close(fig)
     img = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
     assert img.mode == "P" and img.convert("RGB").getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_report_writes_beside_the_runs_never_over_the_committed_reports(tmp_path, capsys):
+    """issue 27: `reproduce` rewrote the committed reports/ without a word. A report now
+    goes to RUNS/report unless --out names a directory; the committed one is untouched."""
+    from suite.cli import main
+
+    repo_reports = Path(__file__).resolve().parents[1] / "reports"
+    before = {str(p): p.stat().st_mtime_ns for p in sorted(repo_reports.rglob("*")) if p.is_file()}
+    runs = tmp_path / "runs"
+    results, trials = build_runs(runs)
+    results.to_parquet(runs / "results.parquet", index=False)
+    trials.to_parquet(runs / "trials.parquet", index=False)
+    assert main(["report", "--runs", str(runs)]) == 0
+    assert str(runs / "report" / "index.html") in capsys.readouterr().out
+    assert (runs / "report" / "index.html").is_file()
+    after = {str(p): p.stat().st_mtime_ns for p in sorted(repo_reports.rglob("*")) if p.is_file()}
+    assert after == before

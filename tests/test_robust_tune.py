@@ -85,9 +85,20 @@ def test_resources_no_node_has_fail_in_seconds(tmp_path, ray_local, capsys, reso
     start = time.monotonic()
     assert run(path, tmp_path / "runs") == 2
     err = capsys.readouterr().err
-    assert fragment in err and "no node of the Ray cluster has that" in err and "CPU 2" in err
+    # a local run is refused before Ray or the runs directory (issue 27: refusals write
+    # nothing); a cluster's nodes are checked once connected (check_resources)
+    assert fragment in err and f"this machine has {os.cpu_count()} CPU(s)" in err
     assert time.monotonic() - start < 60
-    assert not list((tmp_path / "runs" / "trials").glob("*/records.jsonl"))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_cluster_nodes_that_cannot_hold_a_trial_are_named(tmp_path, ray_local):
+    """On a cluster (--address) the live nodes are what a trial must fit."""
+    from suite.tune import check_resources
+
+    specs = specs_of(grid(tmp_path, resources={"cpu": 1000}))
+    with pytest.raises(InputError, match=r"no node of the Ray cluster has that .*CPU 2"):
+        check_resources(specs)
 
 
 # --------------------------------------------------------------------------- item 10

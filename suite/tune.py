@@ -38,6 +38,8 @@ from suite.config import TrialConfig
 from suite.env import RAY_ENV
 from suite.errors import InputError
 from suite.plan import trial_dir
+from suite.preflight import disk_full_reason, is_disk_full
+from suite.progress import Estimates, Progress, measured_durations
 from suite.provenance import code_hash, code_identity
 from suite.statuses import DONE, TrialStatus
 from suite.trial_status import current_status, provenance, read_status, write_status
@@ -107,6 +109,8 @@ def train_one(tune_config: dict[str, Any]) -> None:
             tune.report(_record_metrics(row), checkpoint=ckpt)
     except Exception as exc:  # a result, not a crash: recorded, reported, not retried
         reason = f"{type(exc).__name__}: {exc}"
+        if is_disk_full(exc, path):  # the user's to fix: the driver exits 2 naming it
+            reason = disk_full_reason(path)
         write_status(
             path,
             TrialStatus.FAILED,
@@ -137,62 +141,6 @@ def _check_code(payload: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- driver side
-
-
-class Progress:
-    """One line per event: trials done / running / pending and the current iteration."""
-
-    def __init__(self, specs: Sequence[TrialSpec], every_s: float = 10.0) -> None:
-        from ray import tune
-
-        self.names = {s.trial_id: s.dirname for s in specs}
-        self.iters = {s.trial_id: s.config.iterations for s in specs}
-        self.total, self.every_s = len(specs), every_s
-        self.running: set[str] = set()
-        self.done = 0
-        self.last: dict[str, float] = {}
-        progress = self
-
-        class Callback(tune.Callback):
-            def on_trial_start(self, iteration, trials, trial, **info):
-                progress.running.add(progress.key(trial))
-                progress.line(trial, "started")
-
-            def on_trial_result(self, iteration, trials, trial, result, **info):
-                key = progress.key(trial)
-                if time.monotonic() - progress.last.get(key, 0) >= progress.every_s:
-                    progress.last[key] = time.monotonic()
-                    it = result.get("iteration", 0)
-                    progress.line(trial, f"iteration {it}/{progress.iters[key]}")
-
-            def on_trial_complete(self, iteration, trials, trial, **info):
-                failed = (trial.last_result or {}).get("status") == TrialStatus.FAILED
-                progress.finish(trial, "FAILED" if failed else "ended")
-
-            def on_trial_recover(self, iteration, trials, trial, **info):
-                progress.line(trial, "worker lost; retrying from its last checkpoint")
-
-            def on_trial_error(self, iteration, trials, trial, **info):
-                progress.finish(trial, "FAILED")
-
-        self.callback = Callback()
-
-    @staticmethod
-    def key(trial: Any) -> str:
-        return trial.config["trial"]["trial_id"]
-
-    def finish(self, trial: Any, what: str) -> None:
-        self.running.discard(self.key(trial))
-        self.done += 1
-        self.line(trial, what)
-
-    def line(self, trial: Any, what: str) -> None:
-        pend = self.total - self.done - len(self.running)
-        print(
-            f"[done {self.done} | running {len(self.running)} | pending {pend}] "
-            f"{self.names[self.key(trial)]}: {what}",
-            flush=True,
-        )
 
 
 ADDRESS = re.compile(r"^(?:ray://)?(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
@@ -323,6 +271,7 @@ def run_grid(
     address: str | None = None,
     verbose: bool = False,
     name: str = "grid",
+    reused: int = 0,
 ) -> list[TrialSpec]:
     """Schedule exactly these trials through one Tuner; returns them."""
     runs = runs.resolve()
@@ -330,6 +279,7 @@ def run_grid(
         return []
     started = _init_ray(address, verbose)
     from ray import tune
+    from ray.tune.logger import TBXLoggerCallback
 
     try:
         check_resources(todo)
@@ -351,7 +301,18 @@ def run_grid(
                 [{"CPU": cfg["trial"]["cpu"], "GPU": cfg["trial"]["gpu"]}]
             ),
         )
-        progress = Progress(todo)
+        progress = Progress(
+            todo,
+            slots=_slots(todo),
+            reused=reused,
+            estimates=Estimates(measured_durations(runs)),
+        )
+        print(progress.plan_line(), flush=True)
+        print(
+            f"curves live: tensorboard --logdir {runs / 'tune'} (Ctrl-C stops; the same "
+            "command resumes)",
+            flush=True,
+        )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         tuner = tune.Tuner(
             trainable,
@@ -365,7 +326,7 @@ def run_grid(
                 name=f"{name}-{stamp}",
                 storage_path=str(runs / "tune"),
                 verbose=2 if verbose else 0,
-                callbacks=[progress.callback],
+                callbacks=[progress.callback(), TBXLoggerCallback()],
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
             ),
@@ -378,6 +339,20 @@ def run_grid(
 
             ray.shutdown()
     return list(todo)
+
+
+def _slots(todo: Sequence[TrialSpec]) -> int:
+    """How many of these trials Ray can run at once (its CPUs and GPUs over their asks)."""
+    import ray
+
+    have = ray.cluster_resources()
+    fits = []
+    for s in todo:
+        n = have.get("CPU", 1) // s.resources.cpu if s.resources.cpu else len(todo)
+        if s.resources.gpu:
+            n = min(n, have.get("GPU", 0) // s.resources.gpu)
+        fits.append(n)
+    return int(max(1, min(len(todo), min(fits))))
 
 
 def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:

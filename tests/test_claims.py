@@ -27,6 +27,7 @@ from suite.claims import (
 from suite.claims.context import Context
 from suite.claims.reductions import EXAMPLE_ITERATIONS, reduce_trial
 from suite.claims.schema import parse_claim
+from suite.locations import COMMAND
 
 SECTIONS = {"data", "generator", "critic", "loss", "lipschitz", "c_optimizer", "schedule"}
 SIX = range(6)  # six seeds: one-sided exact tests reach p = 1/64
@@ -988,7 +989,7 @@ def test_missing_rows_or_columns_are_inconclusive():
     no_metric = judge(threshold(metric="fid"), *made)
     assert no_metric.verdict == "inconclusive" and "no data for fid" in no_metric.reason
     other = judge(threshold(), *made, ablation="elsewhere")
-    assert other.verdict == "inconclusive" and "python -m suite run elsewhere" in other.reason
+    assert other.verdict == "inconclusive" and f"{COMMAND} run elsewhere" in other.reason
     empty = evaluate_claim(claim(threshold()), pd.DataFrame(), pd.DataFrame())
     assert empty.verdict == "inconclusive" and empty.budget is None and empty.n == 0
 

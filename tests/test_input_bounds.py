@@ -147,7 +147,7 @@ def test_unwritable_runs_directory(tmp_path, capsys):
     a_file = write(tmp_path / "file", "x")
     for runs in (a_file, Path("/proc/wgan-suite-test/runs")):
         err = rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(runs)])
-        assert f"runs directory {runs}" in err
+        assert str(runs) in err and "runs directory" in err
     if os.geteuid() != 0:  # root writes anywhere: the mode bits say nothing to it
         ro = tmp_path / "ro"
         ro.mkdir(mode=0o555)

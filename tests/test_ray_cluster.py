@@ -191,7 +191,7 @@ def test_grid_survives_a_killed_worker_node(tmp_path, cluster):
             driver.kill()
     assert driver.returncode == 0, out[-3000:]
     assert "worker lost; retrying from its last checkpoint" in out
-    assert "scheduled 2 of 2 trials; status: {'finished': 2}" in out
+    assert "plan: 2 trial(s) to train, 0 reused" in out and "2 trial(s): 2 finished" in out
 
     local = tmp_path / "local"
     ref = subprocess.run(

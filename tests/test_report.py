@@ -18,6 +18,7 @@ from markupsafe import escape
 from PIL import Image, ImageDraw
 
 from suite import columns
+from suite.errors import InputError
 from suite.report import build_report, labels, report_from_runs
 from suite.report import stability as st
 from suite.report import tables as t
@@ -95,8 +96,9 @@ def test_summary_figure_counts_and_next_budget(built):
     assert numbers == {  # shown verdicts, then per budget (quick, cpu)
         "reproduced": ["2", "0", "2"],
         "not_reproduced": ["0", "0", "0"],
-        "inconclusive": ["5", "6", "1"],
+        "inconclusive": ["4", "6", "1"],  # the claim never run is counted once, as not run
         "not run": ["1", "1", "4"],
+        "all claims": ["7", "7", "7"],  # every column adds up to the claims
     }
     # the figure as a table: blank where the ablation did not run at that budget
     cells = re.findall(r'<td data-budget="(\w+)" data-verdict="(\w*)"', html)
@@ -416,7 +418,7 @@ def test_report_from_runs_evaluates_every_budget(tmp_path, built):
     assert cells == [("quick", "inconclusive"), ("cpu", "reproduced")]
     assert 'data-claim-id="W-11" data-verdict="reproduced"' in html
     assert f"cpu ({(keep['budget'] == 'cpu').sum()} trials)" in html
-    with pytest.raises(FileNotFoundError, match="suite collect"):
+    with pytest.raises(InputError, match="wgan-suite collect"):
         report_from_runs([tmp_path / "nothing"], tmp_path / "reports")
 
 

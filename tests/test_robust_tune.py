@@ -140,12 +140,14 @@ def test_edited_code_reruns_trials_or_keeps_them_marked(tmp_path, ray_local, cap
     capsys.readouterr()
     assert run(path, runs) == 0
     out = capsys.readouterr().out
-    assert "1 trial(s) ran other code" in out and "scheduled 1 of 2 trials" in out
+    assert "1 trial(s) ran other code" in out and "plan: 1 trial(s) to train, 1 reused" in out
     assert records_without_timing(runs) == clean and (runs / "superseded").is_dir()
     make_old()
     assert run(path, runs, "--keep-stale") == 0
     captured = capsys.readouterr()
-    assert "scheduled 0 of 2" in captured.out and "kept (--keep-stale)" in captured.out
+    assert (
+        "plan: nothing to train, 2 reused" in captured.out and "kept (--keep-stale)" in captured.out
+    )
     assert "mixes results of 2 code versions" in captured.err
     _, trials = tables(runs)
     assert sorted(trials.code_hash.str[:4]) == sorted(["0000", trials.code_hash.iloc[1][:4]])
@@ -186,7 +188,7 @@ def test_crash_leftovers_are_repaired_and_reported(tmp_path, ray_local, capsys):
     assert corrupt.status == "corrupt" and "line 1" in corrupt.reason
 
     assert run(path, runs) == 0
-    assert "scheduled 2 of 4 trials" in capsys.readouterr().out
+    assert "plan: 2 trial(s) to train, 2 reused" in capsys.readouterr().out
     assert records_without_timing(runs) == clean  # nothing lost, nothing wrong
     status = read_status(dirs[0])
     assert status["status"] == "finished" and status["iteration"] == 6 and status["wall_time"]
@@ -226,4 +228,4 @@ def test_two_concurrent_runs_one_refused(tmp_path):
     assert (rows.groupby("trial_id").iteration.max() == 6).all()
     # --wait: a third run waits for nothing here and schedules nothing
     again = subprocess.run([*cmd, "--runs", str(runs), "--wait"], env=env, capture_output=True)
-    assert again.returncode == 0 and b"scheduled 0 of 4" in again.stdout
+    assert again.returncode == 0 and b"plan: nothing to train, 4 reused" in again.stdout

@@ -19,7 +19,13 @@ from tests.conftest import toy_config
 @pytest.mark.slow
 def test_wgan_clip_covers_the_8_gaussians(tmp_path):
     # gan_toy.py's nets (3 hidden ReLU layers, He init, batch 256), narrowed to 128 units
-    # and with a larger step and clip range so that 2,000 generator iterations suffice on CPU.
+    # and with a larger step and clip range so that 5,000 generator iterations suffice on CPU.
+    # At 2,000 the run had not settled: seed 0 covered 8 modes (3-std count) on one VM kind,
+    # 7 with one thread and 3 with two on another (floating-point order), so the test
+    # asserted one chaotic trajectory. At 5,000, seeds 0-2 all reach 8 of 8 by the dense
+    # count (tests/test_metrics.py: fitted blob and uniform noise score 0 there), with
+    # 27-30% of samples within 3 std: clipping's imprecision, which the 3-std count reads
+    # as 5-7 modes.
     cfg = load_trial_config(
         {
             "seed": 0,
@@ -31,9 +37,9 @@ def test_wgan_clip_covers_the_8_gaussians(tmp_path):
             "c_optimizer": {"name": "rmsprop", "lr": 1e-3},
             "nz": 2,
             "batch_size": 256,
-            "iterations": 2000,
+            "iterations": 5000,
             "log_every": 500,
-            "checkpoint_every": 2000,
+            "checkpoint_every": 5000,
             "device": "cpu",
         }
     )
@@ -47,9 +53,8 @@ def test_wgan_clip_covers_the_8_gaussians(tmp_path):
     with torch.no_grad():
         samples = state.generator(z)
     cov = mode_coverage(samples, EightGaussians.centres(cfg.data), std=0.02 / 1.414)
-    # Measured on 2 CPU cores with this seed: 8 of 8 modes, 34% of samples within 3 std.
-    assert cov["modes_covered"] == 8
-    assert cov["high_quality_frac"] > 0.25
+    assert cov["modes_dense"] == 8  # no mode collapse
+    assert cov["high_quality_frac"] > 0.2  # and the samples lie at the modes, not between
     assert rows[-1]["w_estimate"] < rows[1]["w_estimate"]  # the W estimate falls as G improves
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -102,7 +103,7 @@ def test_grid_rerun_failure_and_divergence(tmp_path, ray_local, capsys):
 
     # A rerun schedules nothing new for the grid (the failed trial is retried on request only).
     assert main(["run", str(grid), "--budget", "smoke", "--runs", str(runs)]) == 0
-    assert "scheduled 0 of 8 trials" in capsys.readouterr().out
+    assert "plan: nothing to train, 8 reused" in capsys.readouterr().out
 
 
 @pytest.mark.slow
@@ -196,7 +197,7 @@ def test_sigkill_then_rerun_completes_the_grid(tmp_path):
     assert again.returncode == 0, again.stderr[-2000:]
     after = _statuses(runs)
     assert len(after) == 4 and set(after.values()) == {"finished"}
-    assert f"scheduled {4 - len(finished)} of 4 trials" in again.stdout
+    assert f"plan: {4 - len(finished)} trial(s) to train, {len(finished)} reused" in again.stdout
     for d in finished:  # untouched
         assert (runs / "trials" / d / "records.jsonl").read_bytes() == snap[d]
     rows, trials = tables(runs)
@@ -244,7 +245,13 @@ def test_ctrl_c_marks_trials_interrupted_and_the_rerun_resumes_them(tmp_path):
     assert "failed" not in said.values(), said
     assert "interrupted" in said.values(), said
     assert len(said) < 6  # Ctrl-C came before every trial had started
-    assert "interrupted: the same command resumes them" in out
+    # an honest summary: how many of the 6 ended, stopped or never started, not "scheduled 6"
+    summary = next(line for line in out.splitlines() if line.startswith("6 trial(s): "))
+    counted = dict((w, int(n)) for n, w in re.findall(r"(\d+) (\w+)", summary.split(";")[0][12:]))
+    assert counted == {k: list(said.values()).count(k) for k in set(said.values())} | (
+        {"pending": 6 - len(said)} if len(said) < 6 else {}
+    ), (summary, said)
+    assert "interrupted or not started: the same command resumes them" in out
 
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]

@@ -31,6 +31,7 @@ from suite.claims.families import Family
 from suite.claims.schema import CLAIMS_DIR, Claim
 from suite.claims.selection import ClaimError
 from suite.errors import InputError
+from suite.locations import COMMAND
 from suite.options import Options
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -173,9 +174,9 @@ def write_registration(reg: Registration, folder: Path) -> Path:
     body["trials"] = {k: list(v) for k, v in body["trials"].items()}
     body["ablation_seeds"] = {k: list(v) for k, v in body["ablation_seeds"].items()}
     header = (
-        f"# Registration {reg.registration}: written by `python -m suite preregister` before any\n"
+        f"# Registration {reg.registration}: written by `{COMMAND} preregister` before any\n"
         "# of its trials ran. Do not edit: a changed check is a new registration with new\n"
-        "# seeds. Run it with `python -m suite run <ablations> --registration "
+        f"# seeds. Run it with `{COMMAND} run <ablations> --registration "
         f"{reg.registration}`.\n"
     )
     files.write_text(path, header + yaml.safe_dump(body, sort_keys=False, width=100))

@@ -44,6 +44,7 @@ from suite.claims.context import Context, config_column, matches
 from suite.claims.premises import Premise
 from suite.claims.reductions import Measure
 from suite.claims.selection import Inconclusive, Where, describe_where
+from suite.locations import COMMAND
 from suite.options import Options
 from suite.stats import ALPHA, Op, Verdict
 
@@ -274,7 +275,7 @@ def read_ladder(
     ladder = scale.ladder
     if ladder is None:
         return LadderReading("missing", "no scale ladder declared for this claim")
-    how = f"python -m suite run {ladder.ablation}"
+    how = f"{COMMAND} run {ladder.ablation}"
     if trials is None or trials.empty:
         return LadderReading("missing", f"the ladder '{ladder.ablation}' has not run ({how})")
     rungs = _rungs(results, trials)

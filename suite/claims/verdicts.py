@@ -36,6 +36,7 @@ from suite.claims.scale import (
     run_scale,
 )
 from suite.claims.schema import Claim, load_claims
+from suite.locations import COMMAND
 from suite.stats import Verdict as VerdictName
 
 
@@ -169,7 +170,7 @@ def evaluate_claim(
     res, tri = _of_ablation(results, claim.ablation), _of_ablation(trials, claim.ablation)
     chosen = budget or _largest_budget(res, tri)
     if chosen is None:
-        why = f"no rows for ablation '{claim.ablation}' (run: python -m suite run {claim.ablation})"
+        why = f"no rows for ablation '{claim.ablation}' (run: {COMMAND} run {claim.ablation})"
         return _verdict(claim, inconclusive(why), None, None)
     res, tri = _of_budget(res, chosen), _of_budget(tri, chosen)
     if res.empty and tri.empty:

@@ -21,6 +21,8 @@ import pandas as pd
 
 from suite import files
 from suite.claims.registration import analysis_hash
+from suite.errors import InputError
+from suite.locations import COMMAND
 from suite.provenance import git_state
 from suite.report.evidence import write_evidence
 from suite.report.pages import all_pages
@@ -94,6 +96,23 @@ def verdict_table(
     return frame.assign(**code)
 
 
+def _read_table(path: Path, run: Path) -> pd.DataFrame:
+    """One table; a missing, truncated or garbled file is bad input naming the fix."""
+    import pyarrow
+
+    rebuild = f"`{COMMAND} collect --runs {run}` rebuilds it from the trial directories"
+    if not path.is_file():
+        raise InputError(
+            f"{path} not found: {run} is neither a runs directory with its tables ({rebuild}) "
+            f"nor a report's evidence (the data/ folder `{COMMAND} report` writes)"
+        )
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError, pyarrow.ArrowException) as err:
+        why = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise InputError(f"{path}: not a readable table ({why}); {rebuild}") from None
+
+
 def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both tables of every run directory (or evidence bundle, ``reports/data``),
     concatenated. A trial found in several is taken whole from the last one named, so a
@@ -104,13 +123,7 @@ def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     for order, run in enumerate(map(Path, runs)):
         for name, into in (("results", results), ("trials", trials)):
             path = run / f"{name}.parquet"
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"{path} not found: {run} is neither a runs directory with its tables "
-                    f"(`python -m suite collect --runs {run}` writes them) nor a report's "
-                    "evidence (the data/ folder `python -m suite report` writes)"
-                )
-            frame = pd.read_parquet(path).assign(_source=order)
+            frame = _read_table(path, run).assign(_source=order)
             if name == "trials" and "trial_dir" in frame:
                 frame["trial_dir"] = [_under(run, d) for d in frame["trial_dir"]]
             into.append(frame)

@@ -10,7 +10,7 @@ import pandas as pd
 from suite.provenance import code_versions
 from suite.report.tables import fmt, present, status_counts
 
-HARDWARE = ("hw.device", "hw.gpu_name", "hw.cpu", "hw.cpu_threads")
+HARDWARE = ("hw.device", "hw.gpu_name", "hw.cpu", "hw.cpu_capability", "hw.cpu_threads")
 VERSIONS = ("hw.python", "hw.torch", "hw.ray", "hw.suite")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from suite.locations import COMMAND
 from suite.report import sections
 from suite.report import tables as t
 from suite.report.claims_table import claim_rows, verdict_tally
@@ -63,8 +64,7 @@ def ablation_page(
         "claims": mine,
         "empty": None
         if budgets
-        else f"not measured: the runs given hold no trials of {name} "
-        f"(run `python -m suite run {name}`)",
+        else f"not measured: the runs given hold no trials of {name} (run `{COMMAND} run {name}`)",
     }
 
 

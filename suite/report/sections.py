@@ -162,6 +162,24 @@ def c_sweep(scope: Scope) -> Section | None:
     return section
 
 
+def _one_facet(res: pd.DataFrame, facets: list[str]) -> tuple[pd.DataFrame, str | None]:
+    """One panel per combination of every facet axis, titled with all of them
+    (``loss=wgan, lipschitz=clip(c=0.01)``): a title naming only the first of two paired
+    settings would hide what the panel holds."""
+    if not facets:
+        return res, None
+    if len(facets) == 1:
+        return res, facets[0]
+    title = (
+        res[facets]
+        .astype(str)
+        .apply(
+            lambda row: ", ".join(f"{a.removeprefix('axis.')}={v}" for a, v in row.items()), axis=1
+        )
+    )
+    return res.assign(_panel=title), "_panel"
+
+
 # ---------------------------------------------------------------- critic optimizer
 def optimizers(scope: Scope) -> Section | None:
     """Applies when the critic optimizer varies while the loss is fixed (WGAN Sec. 3)."""
@@ -171,7 +189,7 @@ def optimizers(scope: Scope) -> Section | None:
     axis = "axis.c_optimizer"
     section = Section("optimizers", f"optimizers{scope.suffix}", "Critic optimizer")
     facets = [a for a in t.varied_axes(s) if not t.determined_by(s, [axis], a)]
-    facet = facets[0] if facets else None
+    res, facet = _one_facet(res, facets)
     estimate = first_present(res, CURVES["w"][0])
     if estimate:
         caption = "Look for: steady curves with RMSprop; jumps or blow-ups with momentum/Adam."

@@ -67,7 +67,10 @@ def verdict_grid(
         ]
         for b in budgets
     }
-    return pd.DataFrame(grid, index=[r["claim_id"] for r in rows], columns=budgets)
+    frame = pd.DataFrame(grid, index=[r["claim_id"] for r in rows], columns=budgets)
+    # a budget at which no claim's ablation ran (a smoke run of an ablation without
+    # claims) would be an all-empty column: only budgets that decide something are shown
+    return frame[[b for b in budgets if frame[b].notna().any()]]
 
 
 def _cells(grid: pd.DataFrame, row: int) -> list[str | None]:
@@ -77,14 +80,25 @@ def _cells(grid: pd.DataFrame, row: int) -> list[str | None]:
 
 def counts_table(rows: list[dict], grid: pd.DataFrame) -> list[dict[str, Any]]:
     """Per verdict: the claims showing it (ids), and how many had it at each budget."""
+    never = [str(c) for c in grid.index[grid.isna().all(axis=1)]]
     out = []
-    for verdict in VERDICTS:
-        ids = [r["claim_id"] for r in rows if r["verdict"] == verdict]
+    for verdict in VERDICTS:  # a claim never run is counted once: under "not run"
+        ids = [
+            r["claim_id"] for r in rows if r["verdict"] == verdict and r["claim_id"] not in never
+        ]
         per_budget = [int((grid[b] == verdict).sum()) for b in grid.columns]
         out.append({"verdict": verdict, "shown": len(ids), "ids": ids, "per_budget": per_budget})
-    never = [str(c) for c in grid.index[grid.isna().all(axis=1)]]
     not_run = [int(grid[b].isna().sum()) for b in grid.columns]
     out.append({"verdict": "not run", "shown": len(never), "ids": never, "per_budget": not_run})
+    total = [sum(r["per_budget"][i] for r in out) for i in range(len(grid.columns))]
+    out.append(
+        {
+            "verdict": "all claims",
+            "shown": sum(r["shown"] for r in out),
+            "ids": [],
+            "per_budget": total,
+        }
+    )
     return out
 
 
@@ -189,6 +203,7 @@ def build_summary(
     verdicts = by_claim(by_budget, rows)
     budgets += [b for b in verdicts if b not in budgets]  # verdicts for a budget not in tables
     grid = verdict_grid(rows, verdicts, runs_present(*frames), budgets)
+    budgets = list(grid.columns)
     labels = [f"{r['claim_id']}  {short(r['location'], 26)}" for r in rows]
     figure = plots.verdict_heatmap(grid, labels) if len(rows) and budgets else None
     families = family_table(rows)

@@ -1,0 +1,391 @@
+"""What a user meets (issue 27): a refused command writes nothing, user-fixable failures
+exit 2 in one line (full disk, unreadable tables, bad report directories, symlink loops,
+models too big for any machine, a mistyped --runs), the launcher works in a fresh shell,
+progress has a plan line and an ETA, the report's counts add up.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from suite import files
+from suite.ablation import load_ablation
+from suite.cli import _summary, main
+from suite.lock import runs_lock
+from suite.preflight import disk_full_reason, is_disk_full
+from suite.progress import Estimates, Progress, measured_durations, trial_label
+from suite.statuses import TrialStatus
+from suite.trial_status import write_status
+from tests.test_ablation_validation import mutated
+from tests.test_input_bounds import SECRET, rejected, write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tree(root: Path) -> dict[str, tuple[int, int] | str]:
+    """Every path under ``root`` with its size and mtime (directories too): a write,
+    a new directory, a lock file or a touched file all show."""
+    out: dict[str, tuple[int, int] | str] = {}
+    for p in sorted(root.rglob("*")):
+        key = str(p.relative_to(root))
+        if p.is_symlink():
+            out[key] = f"link to {os.readlink(p)}"
+        else:
+            out[key] = "dir" if p.is_dir() else (p.stat().st_size, p.stat().st_mtime_ns)
+    return out
+
+
+def _ablation(tmp_path: Path, **changes) -> Path:
+    return write(tmp_path / "a.yaml", mutated(changes))
+
+
+def _used_runs(tmp_path: Path) -> Path:
+    """A runs directory with something in it (a refusal must not touch it either)."""
+    runs = tmp_path / "runs"
+    (runs / "ablations").mkdir(parents=True)
+    (runs / "ablations" / "toy_validation--smoke.json").write_text('{"trials": []}')
+    return runs
+
+
+def _case_data_missing(tmp_path):
+    data = mutated({"base/data": {"name": "image_folder", "root": str(tmp_path / "nope")}})
+    data["base"]["generator"] = data["base"]["critic"] = {"name": "dcgan", "width": 8}
+    data["base"]["nz"] = 8
+    path = write(tmp_path / "f.yaml", data)
+    return ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")], "root"
+
+
+def _case_registration(tmp_path):
+    path = _ablation(tmp_path)
+    argv = ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
+    return [*argv, "--registration", "NOPE"], "no such registration"
+
+
+def _case_weights(tmp_path):
+    path = _ablation(tmp_path)
+    argv = ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
+    return [*argv, "--inception-weights", str(tmp_path / "none.pt")], "no such file"
+
+
+def _case_address(tmp_path):
+    path = _ablation(tmp_path)
+    argv = ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
+    return [*argv, "--address", "127.0.0.1:9"], "no Ray cluster answers"
+
+
+def _case_typo_runs(tmp_path):
+    path = _ablation(tmp_path)
+    return ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "rusn")], "did you mean"
+
+
+def _case_missing_parent(tmp_path):
+    path = _ablation(tmp_path)
+    runs = tmp_path / "no" / "such" / "runs"
+    return ["run", str(path), "--budget", "smoke", "--runs", str(runs)], "--new-runs"
+
+
+def _case_too_big(tmp_path):
+    path = _ablation(tmp_path, **{"base/generator": {"name": "mlp", "width": 100_000_000}})
+    return ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")], "GiB"
+
+
+def _case_report_out_is_a_file(tmp_path):
+    out = write(tmp_path / "out.html", "x")
+    return ["report", str(tmp_path / "runs"), "--out", str(out)], "is a file"
+
+
+def _case_report_out_under_a_file(tmp_path):
+    out = write(tmp_path / "out.html", "x")
+    return ["report", str(tmp_path / "runs"), "--out", str(out / "sub")], "not a directory"
+
+
+def _case_garbled_table(tmp_path):
+    runs = tmp_path / "runs"
+    (runs / "results.parquet").write_bytes(b"PAR1 truncated")
+    (runs / "trials.parquet").write_bytes(b"garbage")
+    return ["report", str(runs), "--out", str(tmp_path / "out")], "not a readable table"
+
+
+def _case_symlink_loop(tmp_path):
+    os.symlink(tmp_path / "loop-b.yaml", tmp_path / "loop-a.yaml")
+    os.symlink(tmp_path / "loop-a.yaml", tmp_path / "loop-b.yaml")
+    return ["validate", str(tmp_path / "loop-a.yaml")], "symbolic link loop"
+
+
+def _case_secret(tmp_path):
+    path = write(tmp_path / "creds.yaml", f"aws_secret_access_key: {SECRET}\n")
+    return ["validate", str(path)], "not an ablation file"
+
+
+CASES = {
+    "data missing": _case_data_missing,
+    "registration refused": _case_registration,
+    "inception weights missing": _case_weights,
+    "no cluster at the address": _case_address,
+    "mistyped --runs": _case_typo_runs,
+    "--runs under a missing parent": _case_missing_parent,
+    "model too big": _case_too_big,
+    "report --out is a file": _case_report_out_is_a_file,
+    "report --out under a file": _case_report_out_under_a_file,
+    "garbled tables": _case_garbled_table,
+    "symlink loop": _case_symlink_loop,
+    "a secret file": _case_secret,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_refusal_exits_2_in_one_line_and_writes_nothing(case, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a stray relative write would land here and show
+    _used_runs(tmp_path)
+    argv, fragment = CASES[case](tmp_path)
+    before = tree(tmp_path)
+    start = time.monotonic()
+    err = rejected(capsys, argv)
+    assert fragment in err and SECRET not in err
+    assert tree(tmp_path) == before
+    assert time.monotonic() - start < 30  # refused before Ray starts
+
+
+def test_a_busy_runs_directory_exits_3_and_writes_nothing(tmp_path, capsys):
+    path = _ablation(tmp_path)
+    runs = _used_runs(tmp_path)
+    with runs_lock(runs, "test holder"):
+        before = tree(tmp_path)
+        code = main(["run", str(path), "--budget", "smoke", "--runs", str(runs)])
+        assert code == 3 and "is in use by pid" in capsys.readouterr().err
+        assert tree(tmp_path) == before
+
+
+def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    path = _ablation(tmp_path)
+    runs = _used_runs(tmp_path)
+    free = shutil.disk_usage(tmp_path)._replace(free=50 * 2**20)
+    monkeypatch.setattr("suite.preflight.shutil.disk_usage", lambda _: free)
+    before = tree(tmp_path)
+    err = rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(runs)])
+    assert "MB free" in err and "need about" in err and tree(tmp_path) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere: mode bits say nothing")
+def test_a_read_only_report_directory_is_refused(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    err = rejected(capsys, ["report", str(tmp_path), "--out", str(ro / "report")])
+    assert "not writable" in err
+
+
+# --------------------------------------------------------------------------- full disk
+
+
+def test_torch_on_a_full_disk_is_recognised():
+    """/dev/full answers every write with ENOSPC, as a full disk does: torch.save then
+    says "unexpected pos", which must read as a full disk, not as a failed trial."""
+    with pytest.raises(Exception) as caught:
+        torch.save({"w": torch.zeros(100_000)}, "/dev/full")
+    assert is_disk_full(caught.value, Path("/tmp"))
+    with pytest.raises(OSError) as caught, open("/dev/full", "w") as full:
+        full.write("x" * 100_000)
+        full.flush()
+    assert is_disk_full(caught.value, Path("/tmp"))
+    assert not is_disk_full(ValueError("a real bug"), Path("/tmp"))
+
+
+def test_a_full_disk_while_collecting_exits_2_naming_it(tmp_path, capsys, monkeypatch):
+    runs = _used_runs(tmp_path)
+
+    def full(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(files, "_atomic", full)  # every atomic write, as on a full disk
+    code = main(["collect", "--runs", str(runs)])
+    err = capsys.readouterr().err
+    assert code == 2 and "No space left on device" in err and "disk is full" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_trial_failed_on_a_full_disk_makes_run_exit_2(tmp_path, capsys):
+    spec = load_ablation(_ablation(tmp_path)).trials("smoke")[0]
+    runs = tmp_path / "runs"
+    path = runs / "trials" / spec.dirname
+    path.mkdir(parents=True)
+    write_status(path, TrialStatus.FAILED, reason=disk_full_reason(path))
+    args = Namespace(runs=runs, command="run")
+    assert _summary(args, [spec]) == 2
+    _, err = capsys.readouterr()
+    assert err.startswith("error: disk full while writing") and "run the same command" in err
+
+
+# --------------------------------------------------------------------------- launcher
+
+
+def test_the_launcher_works_in_a_fresh_shell(tmp_path):
+    """./wgan-suite runs the checkout's .venv with no PATH or activation: a fake .venv
+    whose python is this interpreter stands in for the one `nox -s setup` makes."""
+    checkout = tmp_path / "checkout"
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    shutil.copy(ROOT / "wgan-suite", checkout / "wgan-suite")
+    python = checkout / ".venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    fresh = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [str(checkout / "wgan-suite"), "validate", "parallel_lines"],
+        cwd=ROOT,
+        env=fresh,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("ok ")
+    shutil.rmtree(checkout / ".venv")
+    missing = subprocess.run(
+        [str(checkout / "wgan-suite"), "--help"], env=fresh, capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "nox -s setup" in missing.stderr
+
+
+def test_hints_print_the_launcher():
+    from suite.cli import parser
+    from suite.locations import COMMAND
+
+    assert COMMAND == "./wgan-suite" and (ROOT / "wgan-suite").stat().st_mode & stat.S_IXUSR
+    assert parser().prog == COMMAND
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_trial_labels_carry_the_settings_that_tell_them_apart():
+    specs = load_ablation(ROOT / "ablations" / "parallel_lines.yaml").trials("quick")
+    labels = {trial_label(s) for s in specs}
+    assert len(labels) == len(specs)  # three theta values no longer print alike
+    assert any("generator.theta=0.5" in label and "s0" in label for label in labels)
+
+
+def test_plan_line_and_eta_from_measured_times(tmp_path, monkeypatch):
+    specs = load_ablation(ROOT / "ablations" / "parallel_lines.yaml").trials("quick")[:4]
+    measured = [
+        {
+            "ablation": s.ablation,
+            "budget": s.budget,
+            "status": "finished",
+            "wall_time": 42.0,
+            **{f"axis.{k}": v for k, v in s.cell.items()},
+        }
+        for s in specs[:2]
+    ]
+    pd.DataFrame(measured).to_parquet(tmp_path / "trials.parquet")
+    clock = Clock()
+    monkeypatch.setattr("suite.progress.time.monotonic", clock)
+    lines: list[str] = []
+    p = Progress(
+        specs,
+        slots=2,
+        reused=3,
+        estimates=Estimates(measured_durations(tmp_path)),
+        say=lambda line, flush: lines.append(line),
+    )
+    # 4 trials of 42 s + 18 s start-up each (the cells not measured take the ablation's
+    # median), 2 at a time: 2 minutes
+    assert p.plan_line() == "plan: 4 trial(s) to train, 3 reused; 2 at a time; about 2:00"
+    p.started(specs[0].trial_id)
+    clock.now += 30
+    p.ended(specs[0].trial_id, "ended")  # it took 30 s: the estimate of its cell follows
+    assert lines[-1].startswith("[0:30 | done 1/4, running 0, pending 3 | ETA ")
+    assert trial_label(specs[0]) in lines[-1]
+
+
+def test_a_run_shows_the_plan_eta_and_tensorboard_curves(tmp_path, capsys):
+    path = _ablation(tmp_path)
+    runs = tmp_path / "runs"
+    assert main(["run", str(path), "--budget", "smoke", "--runs", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert "plan: 8 trial(s) to train, 0 reused; 2 at a time" in out
+    assert "| ETA " in out and "tensorboard --logdir" in out
+    assert "8 trial(s): 8 finished" in out and "next: ./wgan-suite report --runs" in out
+    events = list((runs / "tune").rglob("events.out.tfevents*"))
+    assert len(events) == 8 and all(e.stat().st_size > 0 for e in events)
+    tags = _scalar_tags(events[0])
+    assert any(t.endswith("iteration") for t in tags), tags
+    # each trial names the machine it timed on (issue: times without their machine)
+    trials = pd.read_parquet(runs / "trials.parquet")
+    assert (trials["hw.cpu_capability"] == torch.backends.cpu.get_cpu_capability()).all()
+    assert trials["hw.cpu_flags"].notna().all() and trials["hw.blas"].notna().all()
+
+    # reproduce on the same runs: every trial reused, the report beside the runs, and the
+    # committed reports/ byte for byte as it was (it had rewritten 17 tracked pages)
+    committed = ROOT / "reports"
+    before = _digests(committed)
+    assert main(["reproduce", str(path), "--budget", "smoke", "--runs", str(runs)]) == 0
+    out = capsys.readouterr().out
+    assert "plan: nothing to train, 8 reused" in out and (runs / "report" / "index.html").is_file()
+    assert _digests(committed) == before
+
+
+def _digests(root: Path) -> dict[Path, str]:
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+def _scalar_tags(path: Path) -> set[str]:
+    """The scalar tags of a TensorBoard event file (TFRecord framing, Event protos)."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    data, tags, at = path.read_bytes(), set(), 0
+    while at + 12 <= len(data):
+        length = int.from_bytes(data[at : at + 8], "little")
+        event = Event.FromString(data[at + 12 : at + 12 + length])
+        tags |= {v.tag for v in event.summary.value}
+        at += 12 + length + 4
+    return tags
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_counts_add_up_and_only_budgets_run_are_columns():
+    from suite.report.summary import counts_table, verdict_grid
+
+    rows = [
+        {"claim_id": "A", "ablation": "x", "verdict": "reproduced"},
+        {"claim_id": "B", "ablation": "y", "verdict": "inconclusive"},  # y never ran
+    ]
+    verdicts = {"quick": {"A": "inconclusive"}, "cpu": {"A": "reproduced"}}
+    grid = verdict_grid(rows, verdicts, {("x", "quick"), ("x", "cpu")}, ["smoke", "quick", "cpu"])
+    assert list(grid.columns) == ["quick", "cpu"]  # smoke: no claim's ablation ran there
+    counts = {r["verdict"]: r for r in counts_table(rows, grid)}
+    assert counts["inconclusive"]["shown"] == 0 and counts["not run"]["ids"] == ["B"]
+    assert counts["all claims"]["shown"] == 2 and counts["all claims"]["per_budget"] == [2, 2]
+
+
+def test_panels_are_titled_with_every_paired_setting():
+    from suite.report.sections import _one_facet
+
+    res = pd.DataFrame(
+        {"axis.loss": ["wgan", "gan"], "axis.lipschitz": ["clip(c=0.01)", "none"], "v": [1, 2]}
+    )
+    out, facet = _one_facet(res, ["axis.loss", "axis.lipschitz"])
+    assert list(out[facet]) == ["loss=wgan, lipschitz=clip(c=0.01)", "loss=gan, lipschitz=none"]
+    assert _one_facet(res, ["axis.loss"])[1] == "axis.loss"

@@ -52,8 +52,8 @@ CELLS = ("dcgan", "mlp_gd")
 def child(iterations: int) -> dict[str, object]:
     """Runs in the subprocess: one thread, as a trial under Ray."""
     import torch
-
     from profile_cells import PAST_WARMUP, cell_config, per_call, step_module
+
     from suite.train.state import build_state
 
     torch.set_num_threads(1)

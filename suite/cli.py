@@ -75,13 +75,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
         bad += len(found)
         state = "ok" if not found else "INVALID"
         n_claims = sum(c.ablation == a.spec.name for c in claims)
-        ladder_of = [
-            c.id for c in claims if c.scale.ladder and c.scale.ladder.ablation == a.spec.name
-        ]
         print(
             f"{state} {a.path} (version {a.spec.version}): trials per budget: {counts}; "
             f"{n_claims} claim(s)"
-            + (f"; the scale ladder of {', '.join(ladder_of)}" if ladder_of else "")
         )
     return 2 if bad else 0
 
@@ -338,10 +334,13 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     seeds = parse_seeds(args.seeds)
     folder = args.out or registrations_dir()
     named = args.tables is not None
-    tables = args.tables if named else [Path("runs"), Path("reports/data")]
-    missing = [str(d) for d in tables if named and not d.is_dir()]
+    missing = [str(d) for d in (args.tables or []) if not d.is_dir()]
     if missing:
         raise InputError(f"--tables: no such directory: {', '.join(missing)}")
+    # --tables adds places to look; it never narrows them: a registration whose trials
+    # exist in runs/ cannot be rewritten by pointing --tables at an empty directory
+    defaults = [Path("runs"), Path("reports/data")]
+    tables = list(dict.fromkeys([*(args.tables if named else []), *defaults]))
     found = [d / "trials.parquet" for d in tables if (d / "trials.parquet").is_file()]
     trials = pd.concat([pd.read_parquet(t) for t in found]) if found else pd.DataFrame()
     trial_dirs = [
@@ -349,9 +348,7 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     ]
     claims = load_claims()
     chosen = [c for c in claims if args.budget in c.budgets]
-    names = sorted(
-        {c.ablation for c in chosen} | {c.scale.ladder.ablation for c in chosen if c.scale.ladder}
-    )
+    names = sorted({c.ablation for c in chosen})
     ablations = {}
     for name in names:
         try:
@@ -375,9 +372,10 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     path = write_registration(reg, folder)
     short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
     print(
-        f"registered {len(reg.claims)} claims at budget {reg.budget} on seeds "
-        f"{seeds[0]}..{seeds[-1]} ({len(seeds)}), "
-        f"{sum(len(v) for v in reg.trials.values())} trials: {path}"
+        f"registered {len(reg.claims)} claims as confirmatory at budget {reg.budget} on "
+        f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
+        f"{sum(len(v) for v in reg.trials.values())} trials: {path}; "
+        f"{len(reg.exploratory)} exploratory (below their scale at {reg.budget})"
     )
     for cid in short_of:
         e = reg.claims[cid]
@@ -514,8 +512,8 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         nargs="*",
         default=None,
-        help="runs directories or evidence bundles whose trials and seeds count as used "
-        "(default: runs and reports/data, where present)",
+        help="more runs directories or evidence bundles whose trials and seeds count as used "
+        "(runs and reports/data always count, where present)",
     )
     sp.add_argument(
         "--replace",

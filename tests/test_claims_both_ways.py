@@ -62,21 +62,22 @@ PARTS = [
 
 
 def read_both_ways(claim: Claim, found: Ablation, budget: str) -> None:
-    """Below the claim's scale without a scale ladder, data against reads "inconclusive:
-    below the claim's scale" while its check refutes (suite.claims.scale)."""
+    """Data for the claim read reproduced and data against it not reproduced, at and
+    below the claim's scale alike; below it both are qualified "at <the run's scale>
+    (exploratory: below the claim's scale ...)" (suite.claims.scale)."""
     seeds = set(found.seeds(budget))
-    against = "not_reproduced" if refutable(claim, found, budget) else "inconclusive"
-    for holds, wanted in ((True, "reproduced"), (False, against)):
+    at_scale = refutable(claim, found, budget)
+    for holds, wanted in ((True, "reproduced"), (False, "not_reproduced")):
         results, trials = example_tables(claim, holds, found, budget)
         v = evaluate_claim(claim, results, trials, budget)
         assert v.verdict == wanted, f"data {'for' if holds else 'against'}: {v.reason}"
-        if wanted == "inconclusive":
-            assert v.summary.startswith("inconclusive: below the claim's scale"), v.summary
+        assert v.below_scale == (not at_scale) and v.refutable == at_scale
+        if not at_scale:
+            assert "(exploratory: below the claim's scale" in v.summary, v.summary
         assert (v.p_value if holds else v.p_against) <= claim.alpha
         assert v.budget == budget
-        assert v.next_budget is None or wanted == "inconclusive"  # below scale: a larger one
+        assert v.next_budget is None
         read = trials[trials["trial_id"].isin(v.trial_ids)]
-        assert v.ladder_state in ("", "no_growth"), v.ladder
         assert set(read["seed"]) == seeds, "the verdict must use the ablation's seeds"
 
 
@@ -163,7 +164,7 @@ def broken(check, ablation_name, budgets=None) -> Claim:
         "testable_as": "x",
         "setting": "x",
         "ablation": ablation_name,
-        "scale": {"made_at": {}},
+        "scale": {"made_at": {"source": "a test claim: no paper setting"}},
         "budgets": budgets or {"cpu": "tests"},
         "check": check,
     }

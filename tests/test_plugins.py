@@ -84,7 +84,7 @@ CLAIM = {
             "testable_as": "final mean_gap < 10",
             "setting": "8 Gaussians, shift generator, least-squares loss",
             "ablation": "plugin_demo",
-            "scale": {"made_at": {}},
+            "scale": {"made_at": {"source": "a test claim: no paper setting"}},
             "budgets": {"quick": "a toy problem"},
             "check": {
                 "kind": "threshold",

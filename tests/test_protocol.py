@@ -212,6 +212,8 @@ def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, 
 
 
 def test_the_committed_registration_covers_every_cpu_claim_with_fresh_seeds():
+    """Every claim a cpu run decides is in the registration: as confirmatory where the run
+    is at its scale (refutable both ways), else as exploratory with the reason."""
     from suite.claims import load_claims
     from suite.claims.registration import load_registrations
 
@@ -219,26 +221,65 @@ def test_the_committed_registration_covers_every_cpu_claim_with_fresh_seeds():
     assert regs, "claims/registrations/ holds the registration of the next confirmatory run"
     reg = regs[-1]
     cpu = {c.id for c in load_claims() if reg.budget in c.budgets}
-    assert set(reg.claims) == cpu
+    assert set(reg.claims) | set(reg.exploratory) == cpu
+    assert not set(reg.claims) & set(reg.exploratory)
+    assert all(e.refutable for e in reg.claims.values()), "a confirmatory claim is refutable"
+    assert all(why.startswith("below its scale") for why in reg.exploratory.values())
     assert min(reg.seeds) >= 1000  # never used by the exploratory runs (0-9, 99)
     assert all(e.reaches_bound for e in reg.claims.values()), "every claim can reach Holm"
     for ablation, ids in reg.trials.items():
         assert set(reg.ablation_seeds[ablation]) <= set(reg.seeds) and ids
 
 
+def unlogged_changes(claims, regs, log) -> list[str]:
+    """Claims whose check differs from their registration with no revision naming the
+    check's current hash."""
+    missing = []
+    for c in claims:
+        reg = next((r for r in reversed(regs) if c.id in r.claims), None)
+        now = check_hash(c)
+        if reg is None or reg.claims[c.id].check_hash == now:
+            continue
+        if not any(r.check_hashes.get(c.id) == now for r in log):
+            missing.append(c.id)
+    return missing
+
+
 def test_every_revised_check_has_a_logged_revision():
-    """A check that differs from its registration must say why, in the revision log."""
+    """A check that differs from its registration must say why, in the revision log, by
+    the hash of the check it changed to."""
     from suite.claims import load_claims
     from suite.claims.registration import load_registrations
 
-    regs = load_registrations()
-    log = load_revisions()
-    for c in load_claims():
-        reg = next((r for r in reversed(regs) if c.id in r.claims), None)
-        if reg is None or reg.claims[c.id].check_hash == check_hash(c):
-            continue
-        after = [r for r in log if c.id in r.claims and r.date >= reg.created[:10]]
-        assert after, f"{c.id}: check changed since {reg.registration}, no revision logged"
+    assert unlogged_changes(load_claims(), load_registrations(), load_revisions()) == []
+
+
+def test_an_unlogged_threshold_edit_is_caught_even_with_a_same_day_entry():
+    """Issue 36 (f): the old test compared dates, so an entry for the claim on the same
+    day let any later edit through."""
+    from suite.claims import load_claims
+    from suite.claims.registration import load_registrations
+    from suite.claims.revisions import Revision
+
+    claims = {c.id: c for c in load_claims()}
+    reg = load_registrations()[-1]
+    cid = sorted(reg.claims)[0]
+    edited = claims[cid].model_copy(
+        update={"tolerance": claims[cid].tolerance + 0.01}
+    )  # a threshold moved, no entry for it
+    same_day = Revision(
+        date=reg.created[:10],
+        claims=(cid,),
+        change="an earlier change",
+        reason="x",
+        data_seen=True,
+        direction="neutral",
+        verdict_before="x",
+        verdict_after="x",
+    )
+    assert unlogged_changes([edited], [reg], [same_day]) == [cid]
+    logged = same_day.model_copy(update={"check_hashes": {cid: check_hash(edited)}})
+    assert unlogged_changes([edited], [reg], [logged]) == []
 
 
 # --------------------------------------------------------------------------- premises

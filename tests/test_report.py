@@ -87,16 +87,20 @@ def test_summary_figure_counts_and_next_budget(built):
     figure = next(i for i in page.all("img") if "verdict of every claim" in i["alt"])
     width, height = _decodes(figure["src"])
     assert width > 200 and height > 150
-    # W-12's refutation at 16 px has no scale ladder: inconclusive below the claim's scale
-    assert "of 7 claims, 2 reproduced, 0 not reproduced, 5 inconclusive (1 of them never" in html
+    # W-12's refutation at 16 px stands as what it is: not reproduced there (exploratory)
+    assert "of 7 claims, 2 reproduced, 1 not reproduced, 4 inconclusive (1 of them never" in html
+    # the first screen says how many claims this run can confirm or refute at all
+    assert "scope" in Page(html).ids
+    assert "Of 7 claims, 0 were read at the scale the paper made them at" in html
+    assert "4 were read below their scale" in html  # W-13 too: its premise failed there
     assert "Per claim, unadjusted" in html and "families" in Page(html).ids
     counts = html[html.index('id="counts"') :]
     counts = _blocks(counts[: counts.index("</table>")], "tr", "data-verdict")
     numbers = {k: re.findall(r'class="num">(\d+)<', v) for k, v in counts.items()}
     assert numbers == {  # shown verdicts, then per budget (quick, cpu)
         "reproduced": ["2", "0", "2"],
-        "not_reproduced": ["0", "0", "0"],
-        "inconclusive": ["4", "6", "1"],  # the claim never run is counted once, as not run
+        "not_reproduced": ["1", "0", "1"],
+        "inconclusive": ["3", "6", "0"],  # the claim never run is counted once, as not run
         "not run": ["1", "1", "4"],
         "all claims": ["7", "7", "7"],  # every column adds up to the claims
     }

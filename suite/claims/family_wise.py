@@ -5,7 +5,7 @@ both directions one-sided at alpha each would let up to 2 alpha of decisive verd
 wrong when the truth sits on the threshold. Within a family those p are Holm-adjusted
 (``stats.holm_adjusted``). The confirmatory correction counts every claim of the family
 and gives each claim that is not confirmatory (revised check, unregistered seeds, failed
-premise, a refutation withheld below the claim's scale) p = 1, so nothing outside the
+premise, read below the claim's scale) p = 1, so nothing outside the
 registered plan can lower another claim's bar.
 Exploratory verdicts get the same correction over the family's exploratory p, shown as
 such and never counted in the headline.
@@ -23,9 +23,8 @@ V = TypeVar("V")
 
 
 def withheld(v: Any) -> bool:
-    """A premise failed, or a refutation below the claim's scale was withheld by the scale
-    rule (suite.claims.scale): the test's p is not a decision."""
-    return bool(v.premise_failed or getattr(v, "scale_withheld", False))
+    """A premise failed: the test's p is not a decision."""
+    return bool(v.premise_failed)
 
 
 def decision_p(v: Any) -> float:
@@ -42,6 +41,18 @@ def direction(v: Any) -> str:
     return Verdict.REPRODUCED if v.p_value <= v.p_against else Verdict.NOT_REPRODUCED
 
 
+def _unread(verdicts: Sequence[Any], members: list[int]) -> int:
+    """Registered confirmatory claims of the family that the claims file no longer holds
+    (Holm's m is the registration's: deleting a claim cannot loosen the others' bound);
+    each counts as p = 1."""
+    registered = [
+        verdicts[i].registered_family_size
+        for i in members
+        if getattr(verdicts[i], "registered_family_size", None)
+    ]
+    return max(0, max(registered, default=0) - len(registered))
+
+
 def with_family_holm(verdicts: Sequence[V]) -> list[V]:
     """Each verdict with ``p_decision``, ``p_holm``, ``holm_verdict`` and ``family_size``."""
     out = list(verdicts)
@@ -52,7 +63,8 @@ def with_family_holm(verdicts: Sequence[V]) -> list[V]:
         p = [decision_p(out[i]) for i in members]
         confirmed = holm_adjusted(
             [p_i if out[i].confirmatory else 1.0 for i, p_i in zip(members, p, strict=True)]
-        )
+            + [1.0] * _unread(out, members)
+        )[: len(members)]
         explored = holm_adjusted(p)
         for k, i in enumerate(members):
             v = out[i]

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from suite.claims.context import matches
-from suite.claims.coverage import refutable, smallest_p, trial_configs
+from suite.claims.coverage import smallest_p, trial_configs
 from suite.claims.families import Family
 from suite.claims.registration import (
     DECISION,
@@ -27,15 +27,10 @@ from suite.claims.registration import (
     analysis_hash,
     check_hash,
 )
-from suite.claims.scale import Ladder
+from suite.claims.scale import shortfall
 from suite.claims.schema import Claim
 from suite.claims.selection import ClaimError
-from suite.stats import ALPHA, min_p_signed_rank, seeds_to_reach
-
-# A ladder's test runs at its own alpha (it gates a refutation, suite.claims.scale), and
-# its 32 px rung costs 6-10x the 16 px one: one seed of room, not MARGIN's two. With two
-# parts, 7 seeds let the seed of smallest |difference| disagree (2 x 2/128 = 0.031).
-LADDER_MARGIN = 1
+from suite.stats import ALPHA
 
 
 @dataclass(frozen=True)
@@ -46,10 +41,9 @@ class Design:
     min_p_against: float  # and against it (an all_of's refutation pays Bonferroni)
     n: int
 
-    def reaches(self, bound: float, refutable: bool = True) -> bool:
-        """Both ways; for a claim its run cannot refute (below the claim's scale without a
-        scale ladder, ``suite.claims.scale``) only for the claim."""
-        return max(self.min_p, self.min_p_against if refutable else 0.0) <= bound
+    def reaches(self, bound: float) -> bool:
+        """Both ways: for the claim and against it."""
+        return max(self.min_p, self.min_p_against) <= bound
 
 
 def decision_min_p(one_sided: float | None) -> float:
@@ -57,14 +51,14 @@ def decision_min_p(one_sided: float | None) -> float:
 
 
 def registered_claim(
-    claim: Claim, family_size: int, alpha: float, design_at: Any, n: int, refutable: bool = True
+    claim: Claim, family_size: int, alpha: float, design_at: Any, n: int
 ) -> RegisteredClaim:
     """``design_at(n) -> Design`` reads the design's smallest p at n seeds."""
     bound = alpha / family_size
     at_n = design_at(n)
     needed = None
     for m in (*range(2, 41), 60, 100):
-        if design_at(m).reaches(bound, refutable):
+        if design_at(m).reaches(bound):
             needed = m
             break
     return RegisteredClaim(
@@ -74,8 +68,8 @@ def registered_claim(
         min_p=at_n.min_p,
         min_p_against=at_n.min_p_against,
         holm_bound=bound,
-        reaches_bound=at_n.reaches(bound, refutable),
-        refutable=refutable,
+        reaches_bound=at_n.reaches(bound),
+        refutable=True,
         seeds_needed=needed,
     )
 
@@ -89,16 +83,22 @@ def build_registration(
     training_code_hash: str,
     alpha: float = ALPHA,
 ) -> Registration:
-    """Register every claim whose family a ``budget`` run can decide (GPU-only claims at
-    a CPU budget are left out: they are estimates), on ``ablations`` (name -> Ablation)."""
-    chosen = [c for c in claims if budget in c.budgets]
-    if not chosen:
+    """Register as confirmatory every claim a ``budget`` run decides at the claim's scale
+    (``suite.claims.scale``: only there can its verdict go either way); the claims the
+    run reads below their scale are listed as exploratory, with why. GPU-only claims at a
+    CPU budget are left out. ``ablations``: name -> Ablation."""
+    decided = [c for c in claims if budget in c.budgets]
+    if not decided:
         raise ClaimError(f"no claim is decided at budget '{budget}'")
-    ladders = {c.id: c.scale.ladder for c in chosen if c.scale.ladder is not None}
-    wanted = {c.ablation for c in chosen} | {lad.ablation for lad in ladders.values()}
-    missing = sorted(wanted - set(ablations))
+    missing = sorted({c.ablation for c in decided} - set(ablations))
     if missing:
         raise ClaimError(f"ablation file(s) not found for the claims: {', '.join(missing)}")
+    exploratory = {}
+    for c in decided:
+        below = shortfall(c.scale.made_at, trial_configs(ablations[c.ablation], budget))
+        if below:
+            exploratory[c.id] = "below its scale at " + budget + ": " + "; ".join(below)
+    chosen = [c for c in decided if c.id not in exploratory]
     sizes = {f: sum(c.family == f for c in chosen) for f in Family}
     designs = {}
     for claim in chosen:
@@ -113,19 +113,14 @@ def build_registration(
         designs[claim.id] = design_at
     # first the seeds each claim needs, then each ablation runs the most its claims need
     # (plus MARGIN), and every claim is registered at the seeds its ablation runs
-    can = {c.id: refutable(c, ablations[c.ablation], budget) for c in chosen}
     needs = {
-        c.id: registered_claim(
-            c, sizes[c.family], alpha, designs[c.id], len(seeds), can[c.id]
-        ).seeds_needed
+        c.id: registered_claim(c, sizes[c.family], alpha, designs[c.id], len(seeds)).seeds_needed
         for c in chosen
     }
     per_ablation: dict[str, tuple[int, ...]] = {}
     for name_ in sorted({c.ablation for c in chosen}):
         needed = [needs[c.id] or len(seeds) for c in chosen if c.ablation == name_]
         per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed) + MARGIN)])
-    for name_, n in ladder_seeds(ladders.values()).items():
-        per_ablation[name_] = tuple(seeds[: min(len(seeds), n + LADDER_MARGIN)])
     trials = {
         name_: tuple(sorted(t.trial_id for t in ablations[name_].with_seeds(s).trials(budget)))
         for name_, s in per_ablation.items()
@@ -133,16 +128,9 @@ def build_registration(
     entries = {}
     for claim in chosen:  # the registered trials each claim reads: every one must be read
         runs = per_ablation[claim.ablation]
-        entry = registered_claim(
-            claim, sizes[claim.family], alpha, designs[claim.id], len(runs), can[claim.id]
-        )
+        entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
         ablation = ablations[claim.ablation].with_seeds(runs)
         update: dict[str, Any] = {"trials": selected_trials(claim, ablation, budget)}
-        if claim.id in ladders:
-            name_ = ladders[claim.id].ablation
-            on = ablations[name_].with_seeds(per_ablation[name_])
-            wheres = [p.where for p in ladders[claim.id].parts]
-            update["ladder_trials"] = trials_matching(wheres, on, budget)
         entries[claim.id] = entry.model_copy(update=update)
     return Registration(
         registration=name,
@@ -156,18 +144,8 @@ def build_registration(
         claims=entries,
         ablation_seeds=per_ablation,
         trials=trials,
+        exploratory=exploratory,
     )
-
-
-def ladder_seeds(ladders: Iterable[Ladder]) -> dict[str, int]:
-    """Seeds each ladder ablation needs: its one-sided signed-rank test at the ladder's
-    alpha, Bonferroni over its parts (suite.claims.scale), both ways; the most any claim
-    reading it needs."""
-    out: dict[str, int] = {}
-    for lad in ladders:
-        n = seeds_to_reach(lad.alpha / len(lad.parts), min_p_signed_rank) or 1
-        out[lad.ablation] = max(out.get(lad.ablation, 0), n)
-    return out
 
 
 def selected_trials(claim: Claim, ablation: Any, budget: str) -> tuple[str, ...]:

@@ -52,14 +52,11 @@ class RegisteredClaim(Options):
     min_p: float = Field(description="smallest decision p the design reaches with these seeds")
     holm_bound: float = Field(description="alpha / (claims in the family): Holm's first step")
     min_p_against: float = Field(description="the same for a verdict against the claim")
-    reaches_bound: bool = Field(
-        description="both directions can reach the bound (only the claim's, where the run "
-        "cannot refute it: below its scale without a scale ladder)"
-    )
+    reaches_bound: bool = Field(description="both directions can reach the bound")
     refutable: bool = Field(
         True,
-        description="the registered run can refute the claim: at the claim's scale, or "
-        "with a scale ladder (suite.claims.scale); else it reads reproduced or inconclusive",
+        description="the registered run is at the claim's scale (suite.claims.scale), so "
+        "its confirmatory verdict can read 'not reproduced' as well as 'reproduced'",
     )
     seeds_needed: int | None = Field(
         description="seeds at which the design's smallest decision p reaches the bound, "
@@ -67,11 +64,6 @@ class RegisteredClaim(Options):
     )
     trials: tuple[str, ...] = Field(
         (), description="the registered trials its check and premises select: all are read"
-    )
-    ladder_trials: tuple[str, ...] = Field(
-        (),
-        description="the registered trials of its scale ladder (suite.claims.scale): all are "
-        "read when a refutation below the claim's scale consults the ladder",
     )
 
 
@@ -92,8 +84,15 @@ class Registration(Options):
         "need to reach their Holm bound, plus MARGIN (a seed or two may disagree)"
     )
     trials: dict[str, tuple[str, ...]] = Field(description="ablation -> registered trial ids")
+    exploratory: dict[str, str] = Field(
+        default_factory=dict,
+        description="claim -> why the registered run reads it as exploratory only (below "
+        "its scale: either direction would say nothing of the paper's scale)",
+    )
 
     def family_size(self, family: str) -> int:
+        """Holm's m for a family: the claims registered as confirmatory in it (a claim
+        deleted from the claims file later still counts, so the bound cannot loosen)."""
         return sum(c.family == family for c in self.claims.values())
 
 
@@ -106,7 +105,7 @@ def _sha(data: bytes) -> str:
 
 def check_hash(claim: Claim) -> str:
     """What decides the verdict, not the prose: check, premises, family, alpha, tolerance,
-    ablation, scale and its ladder (canonical JSON). Editing any of these makes a new check."""
+    ablation and scale (canonical JSON). Editing any of these makes a new check."""
     # serialize_as_any: a nested check or premise is dumped with its own kind's fields,
     # not as its declared base class (which would hash every all_of's parts alike)
     frozen = {
@@ -160,9 +159,15 @@ def load_registrations(folder: Path | None = None) -> list[Registration]:
 
 
 def covering(registrations: Sequence[Registration], claim_id: str) -> Registration | None:
-    """The newest registration that registers this claim."""
+    """The newest registration that registers this claim as confirmatory."""
     hits = [r for r in registrations if claim_id in r.claims]
     return hits[-1] if hits else None
+
+
+def registered_exploratory(registrations: Sequence[Registration], claim_id: str) -> str:
+    """Why the newest registration naming this claim left it exploratory ("" if none did)."""
+    hits = [r for r in registrations if claim_id in r.exploratory]
+    return f"registration {hits[-1].registration}: {hits[-1].exploratory[claim_id]}" if hits else ""
 
 
 def write_registration(reg: Registration, folder: Path) -> Path:
@@ -253,11 +258,9 @@ def exploratory_reasons(
     budget: str | None,
     read: pd.DataFrame,
     current_analysis: str | None = None,
-    ladder_read: pd.DataFrame | None = None,
 ) -> list[str]:
     """Why a verdict on the trials ``read`` (rows of the trials table) is not
-    confirmatory; empty when it is. ``ladder_read``: the scale ladder's trials, when a
-    refutation below the claim's scale consulted them (``suite.claims.scale``)."""
+    confirmatory; empty when it is."""
     if reg is None:
         return ["no registration covers this claim"]
     entry = reg.claims[claim.id]
@@ -269,10 +272,6 @@ def exploratory_reasons(
     if budget != reg.budget:
         why.append(f"read at budget {budget}, registered at {reg.budget}")
     why += _trial_reasons(reg, claim.ablation, entry.trials, read, "")
-    if ladder_read is not None and claim.scale.ladder is not None:
-        why += _trial_reasons(
-            reg, claim.scale.ladder.ablation, entry.ladder_trials, ladder_read, "scale ladder: "
-        )
     return why
 
 

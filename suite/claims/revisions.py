@@ -5,7 +5,8 @@ exploratory until fresh seeds confirm it. The log (``claims/revisions/log.yaml``
 per revision, which claims it touched, what changed and why, whether data had been seen,
 and the verdict before and after on the same data, so a reader can see which way each
 revision moved the verdict. The report shows a claim's revisions beside it; a test
-checks that every claim whose check differs from its registration has a logged revision.
+checks that every claim whose check differs from its registration has a logged revision
+naming the check's current hash (a date on the same day is not enough).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ class Revision(Options):
     direction: Literal["toward the claim", "against the claim", "neutral", "withholds"]
     verdict_before: str = Field(min_length=1)
     verdict_after: str = Field(min_length=1, description="on the same data, where known")
+    check_hashes: dict[str, str] = Field(
+        default_factory=dict,
+        description="claim -> the hash of its check after this revision "
+        "(suite.claims.registration.check_hash): what ties the entry to the change",
+    )
 
     def text(self) -> str:
         seen = "after its data were seen" if self.data_seen else "before its data existed"

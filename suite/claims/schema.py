@@ -65,9 +65,8 @@ class Claim(Options):
         "other budget the verdict is inconclusive and says which budget would decide it",
     )
     scale: Scale = Field(
-        description="the scale the paper made the claim at (image size, width, iterations) "
-        "and, for a claim that may read 'not reproduced' below it, its scale ladder "
-        "(suite.claims.scale)"
+        description="the scale the paper made the claim at: image size, width, iterations "
+        "and the algorithm's settings, with the source (the rule: suite.claims.scale)"
     )
     tolerance: float = Field(0.0, ge=0, description="slack on the threshold, in the claim's favour")
     alpha: float = Field(ALPHA, gt=0, lt=0.5, description="one-sided significance level")

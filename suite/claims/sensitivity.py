@@ -45,28 +45,16 @@ def sensitivity(claim: Claim, results: pd.DataFrame, trials: pd.DataFrame, budge
 
     parts = []
     for f in FACTORS:
-        other = claim.model_copy(
-            update={"check": scaled(claim.check, f), "scale": _scaled_ladder(claim, f)}
-        )
+        other = claim.model_copy(update={"check": scaled(claim.check, f)})
         v = evaluate_claim(other, results, trials, budget)
         parts.append(f"{f:g}x: {str(v.verdict).replace('_', ' ')}")
     return "; ".join(parts)
 
 
-def _scaled_ladder(claim: Claim, factor: float) -> Any:
-    """The claim's scale with its ladder parts' thresholds scaled like the check's."""
-    ladder = claim.scale.ladder
-    if ladder is None:
-        return claim.scale
-    parts = tuple(p.model_copy(update={"threshold": p.threshold * factor}) for p in ladder.parts)
-    return claim.scale.model_copy(update={"ladder": ladder.model_copy(update={"parts": parts})})
-
-
 def with_sensitivity(
     verdicts: Sequence[Any], claims: Sequence[Claim], results: pd.DataFrame, trials: pd.DataFrame
 ) -> list[Any]:
-    """Each decided-or-tested verdict with its sensitivity, read on the trials it read
-    (its scale ladder's included)."""
+    """Each decided-or-tested verdict with its sensitivity, read on the trials it read"""
     by_id = {c.id: c for c in claims}
     out = []
     for v in verdicts:
@@ -74,7 +62,7 @@ def with_sensitivity(
         if claim is None or not v.budget or not v.trial_ids or v.p_value is None:
             out.append(v)
             continue
-        ids = set(v.trial_ids) | set(getattr(v, "ladder_trial_ids", ()) or ())
+        ids = set(v.trial_ids)
         res = results[results["trial_id"].astype(str).isin(ids)] if len(results) else results
         tri = trials[trials["trial_id"].astype(str).isin(ids)] if len(trials) else trials
         out.append(replace(v, sensitivity=sensitivity(claim, res, tri, v.budget)))

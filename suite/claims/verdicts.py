@@ -24,17 +24,10 @@ from suite.claims.registration import (
     check_hash,
     covering,
     exploratory_reasons,
+    registered_exploratory,
 )
 from suite.claims.revisions import load_revisions, of_claim
-from suite.claims.scale import (
-    LADDER_DIMS,
-    LadderReading,
-    ScaleReading,
-    apply,
-    below_by_dimension,
-    read_ladder,
-    run_scale,
-)
+from suite.claims.scale import ScaleReading, apply, below_by_dimension, run_scale
 from suite.claims.schema import Claim, load_claims
 from suite.locations import COMMAND
 from suite.stats import Verdict as VerdictName
@@ -92,11 +85,9 @@ class Verdict:
     seeds_needed: int | None = None  # seeds the registered design needs to reach Holm's bound
     made_at: str = ""  # the scale the paper made the claim at (suite.claims.scale)
     scale: str = ""  # "at the claim's scale" or "below the claim's scale: 16 px < 64 px; ..."
-    ladder: str = ""  # the scale ladder's reading, when a refutation below scale consulted it
-    ladder_state: str = ""  # no_growth | growth | undecided | missing ("" when not consulted)
-    scale_withheld: bool = False  # a refutation below the claim's scale made inconclusive
-    ladder_points: str = ""  # JSON [{part, image_size, width, seed, value}]: the trend plot
-    ladder_trial_ids: tuple[str, ...] = ()  # the ladder's trials it read
+    below_scale: bool = False  # read below the claim's scale: exploratory in both directions
+    refutable: bool = False  # at the claim's scale: a confirmatory reading could go either way
+    registered_family_size: int | None = None  # Holm's m as registered (not as the file holds)
 
 
 def evaluate_claims(
@@ -134,21 +125,22 @@ def evaluate_registered(
     else on every trial; labelled with why it is not confirmatory."""
     reg = covering(registrations, claim.id)
     registered = set(reg.trials.get(claim.ablation, ())) if reg else set()
-    ladder = claim.scale.ladder
-    if reg and ladder is not None:
-        registered |= set(reg.trials.get(ladder.ablation, ()))
     res, tri = results, trials
     if registered and budget in (None, reg.budget) and _has_any(trials, registered):
         res, tri = _only(results, registered), _only(trials, registered)
         budget = reg.budget
     v = evaluate_claim(claim, res, tri, budget)
     read = _only(tri, set(v.trial_ids))
-    ladder_read = _only(tri, set(v.ladder_trial_ids)) if v.ladder_trial_ids else None
-    why = exploratory_reasons(claim, reg, v.budget, read, current_analysis, ladder_read)
+    why = exploratory_reasons(claim, reg, v.budget, read, current_analysis)
+    if reg is None and registered_exploratory(registrations, claim.id):
+        why = [registered_exploratory(registrations, claim.id)]
+    if v.below_scale:
+        why.append(f"read {v.scale} (exploratory in either direction)")
     return replace(
         v,
         registration=reg.registration if reg else None,
         seeds_needed=reg.claims[claim.id].seeds_needed if reg else None,
+        registered_family_size=reg.family_size(claim.family) if reg else None,
         confirmatory=not why,
         exploratory_why="; ".join(why),
     )
@@ -198,61 +190,36 @@ def evaluate_claim(
             summary=f"{why}; measured: {outcome.summary}",
         )
     read = _only(tri, set(outcome.trial_ids))
-    outcome, scale = _scale_rule(claim, outcome, read, results, trials, chosen)
+    outcome, scale = _scale_rule(claim, outcome, read)
     verdict = _verdict(claim, outcome, chosen, _budget_note(tri))
     seeds = sorted({int(s) for s in read["seed"].dropna()}) if "seed" in read else []
-    ladder = scale.ladder
     return replace(
         verdict,
         premises="; ".join(p.text() for p in premises),
         premise_failed=premise_failed,
         seeds=" ".join(map(str, seeds)),
         made_at=claim.scale.made_at.text(),
-        scale=scale.text(),
-        ladder=ladder.text if ladder else "",
-        ladder_state=ladder.state if ladder else "",
-        ladder_points=ladder.points_json() if ladder else "",
-        ladder_trial_ids=ladder.trial_ids if ladder else (),
-        scale_withheld=scale.withheld,
+        scale=scale.text() if outcome.test is not None else "",
+        below_scale=scale.is_below,
+        refutable=outcome.test is not None and not scale.is_below,
     )
 
 
-def _scale_rule(
-    claim: Claim,
-    outcome: Outcome,
-    read: pd.DataFrame,
-    results: pd.DataFrame,
-    trials: pd.DataFrame,
-    budget: str,
-) -> tuple[Outcome, ScaleReading]:
-    """Below the claim's scale a refutation stands only where its ladder shows the effect
-    not growing toward the claim's scale (``suite.claims.scale``); the ladder's rows are
-    its own ablation's, at the verdict's budget."""
+def _scale_rule(claim: Claim, outcome: Outcome, read: pd.DataFrame) -> tuple[Outcome, ScaleReading]:
+    """The verdict qualified by the scale it was read at (``suite.claims.scale``): below
+    the claim's scale both directions keep what the data say, read "at 16 px / width 16"
+    and exploratory."""
     below = below_by_dimension(claim.scale.made_at, read) if outcome.test is not None else {}
-    ladder = None
-    if below and outcome.verdict == VerdictName.NOT_REPRODUCED and claim.scale.ladder:
-        name = claim.scale.ladder.ablation
-        others = [text for dim, text in below.items() if dim not in LADDER_DIMS]
-        if others:  # a ladder varies image size and width, not length
-            also = "; ".join(others)
-            why = f"the ladder varies image size and width only; the run is also below on {also}"
-            ladder = LadderReading("missing", why)
-        else:
-            res = _of_budget(_of_ablation(results, name), budget)
-            tri = _of_budget(_of_ablation(trials, name), budget)
-            ladder = read_ladder(claim.scale, claim.premises, res, tri)
-    reading = ScaleReading(tuple(below.values()), run_scale(read), ladder)
+    reading = ScaleReading(tuple(below.values()), run_scale(read))
     ruled = apply(outcome.verdict, reading)
     if ruled is None:
         return outcome, reading
-    verdict, head, short = ruled
-    withheld = verdict == VerdictName.INCONCLUSIVE
+    head, short = ruled
     return replace(
         outcome,
-        verdict=verdict,
         reason=f"{head}; the check read: {outcome.reason}",
         summary=f"{short}; the check read: {outcome.summary}",
-    ), replace(reading, withheld=withheld)
+    ), reading
 
 
 def next_budget(claim: Claim, verdict: str, budget: str | None) -> str | None:
@@ -280,7 +247,6 @@ def verdicts_frame(verdicts: Sequence[Verdict]) -> pd.DataFrame:
         {
             **asdict(v),
             "trial_ids": " ".join(v.trial_ids),
-            "ladder_trial_ids": " ".join(v.ladder_trial_ids),
         }
         for v in verdicts
     ]

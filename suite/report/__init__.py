@@ -64,8 +64,8 @@ VERDICT_COLUMNS = (
     "confirmatory", "holm_verdict", "measured", "ci_low", "ci_high", "ci_method", "test",
     "p_value", "p_against", "p_decision", "p_holm", "family_size", "min_p", "min_p_against",
     "seeds_needed", "n", "seeds", "premises", "premise_failed", "sensitivity", "registration",
-    "exploratory_why", "check_hash", "budget_note", "made_at", "scale", "scale_withheld",
-    "ladder_state", "ladder", "summary",
+    "exploratory_why", "check_hash", "budget_note", "made_at", "scale", "below_scale",
+    "refutable", "summary",
 )  # fmt: skip
 # Which code computed the verdicts (the same for every row of one report).
 CODE_COLUMNS = ("analysis_hash", "code_commit", "dirty")

@@ -16,7 +16,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from suite.budgets import Budget
-from suite.report.plots import ladder_trend
 from suite.report.tables import fmt, page_name, slug
 from suite.stats import Verdict
 
@@ -72,11 +71,8 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "seeds_needed": None,
     "made_at": "",
     "scale": "",
-    "ladder": "",
-    "ladder_state": "",
-    "ladder_points": "",
-    "ladder_trial_ids": (),
-    "scale_withheld": False,
+    "below_scale": False,
+    "refutable": False,
 }
 
 
@@ -153,15 +149,9 @@ def claim_rows(
                 "premise_list": [p for p in str(v.get("premises") or "").split("; ") if p],
                 "label": "confirmatory" if v.get("confirmatory") else "exploratory",
                 "revision_list": [r for r in str(v.get("revisions") or "").split(" | ") if r],
-                "ladder_plot": ladder_trend(_text(v.get("ladder_points"))),
             }
         )
     return rows
-
-
-def _text(value: Any) -> str:
-    """A CSV cell: NaN (an empty cell read back) is no text."""
-    return value if isinstance(value, str) else ""
 
 
 def verdict_tally(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:

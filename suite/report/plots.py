@@ -7,7 +7,6 @@ the same process as training leaves matplotlib's global state alone.
 from __future__ import annotations
 
 import io
-import json
 import math
 import textwrap
 from collections.abc import Iterator
@@ -230,43 +229,3 @@ def _verdict_legend(ax) -> None:
         fontsize=7.5,
         frameon=False,
     )
-
-
-def ladder_trend(ladder_points: str) -> str:
-    """A claim's scale ladder (suite.claims.scale): per part, each seed's value at every
-    rung (thin), the median over seeds (bold), its line in log2(image size) carried on to
-    the claim's image size (dashed) and the part's threshold (dotted). "" without data."""
-    if not ladder_points:
-        return ""
-    body = json.loads(ladder_points)
-    points, parts, target = pd.DataFrame(body["points"]), body["parts"], body["target"]
-    if points.empty or not parts:
-        return ""
-    colors = sns.color_palette("colorblind")
-    with figure(1, len(parts), width=3.4, height=2.6) as (fig, axes):
-        for i, (ax, part) in enumerate(zip(axes, parts, strict=True)):
-            own = points[points["part"] == i]
-            ax.set_title(textwrap.fill(part["label"], 44), fontsize=7)
-            if own.empty:  # the ladder stopped before this part (a trial not done)
-                ax.text(0.5, 0.5, "not read", ha="center", va="center", transform=ax.transAxes)
-                ax.set_axis_off()
-                continue
-            for _, seed in own.groupby("seed"):
-                seed = seed.sort_values("image_size")
-                ax.plot(seed["image_size"], seed["value"], color=colors[0], lw=0.6, alpha=0.35)
-            median = own.groupby("image_size")["value"].median()
-            ax.plot(median.index, median.to_numpy(), "o-", color=colors[0], lw=1.8, label="median")
-            if target and len(median) >= 2:
-                slope, intercept = np.polyfit(np.log2(median.index.to_numpy(float)), median, 1)
-                xs = np.array([median.index[-1], target], dtype=float)
-                ax.plot(xs, intercept + slope * np.log2(xs), "--", color=colors[0], lw=1.2)
-                ax.axvline(
-                    target, color="0.5", lw=0.8, label=f"claim's scale (read at {target:g} px)"
-                )
-            ax.axhline(part["threshold"], color=colors[3], ls=":", lw=1.2, label="threshold")
-            ax.set_xscale("log", base=2)
-            ticks = sorted({*median.index.tolist(), *([target] if target else [])})
-            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-            ax.set_xlabel("image size (px), width with it")
-            ax.legend(fontsize=6)
-        return encode(fig)

@@ -147,6 +147,20 @@ def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
     )
 
 
+def scope(rows: list[dict]) -> str:
+    """One sentence: how many claims this run can confirm or refute (read at their scale)
+    and how many it read below their scale, where either direction is exploratory
+    (suite.claims.scale)."""
+    at = sum(bool(r.get("refutable")) for r in rows)
+    below = sum(bool(r.get("below_scale")) for r in rows)
+    rest = len(rows) - at - below
+    return (
+        f"Of {len(rows)} claims, {at} were read at the scale the paper made them at and can "
+        f"be confirmed or refuted here; {below} were read below their scale, where "
+        f"'reproduced' and 'not reproduced' alike are exploratory; {rest} were not tested."
+    )
+
+
 def family_table(rows: list[dict]) -> list[dict[str, Any]]:
     """Per family: its size (Holm's m), the confirmatory verdicts after Holm's correction
     within it, and the exploratory ones apart (never counted as findings)."""
@@ -208,6 +222,7 @@ def build_summary(
     figure = plots.verdict_heatmap(grid, labels) if len(rows) and budgets else None
     families = family_table(rows)
     return {
+        "scope": scope(rows) if rows else "",
         "headline": headline(families) if families else "",
         "families": families,
         "lead": lead(rows, grid, budgets),

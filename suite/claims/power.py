@@ -1,0 +1,153 @@
+"""Seeds from a power analysis: how many a confirmatory claim needs to be decided.
+
+A registered design that reaches its Holm bound only when every seed agrees is a design
+that will mostly read "inconclusive". Each confirmatory claim's seeds are instead sized
+so that its test, at the family's first Holm step, decides with probability at least
+``TARGET`` (0.8) at the effect already seen in the exploratory runs, read at the
+pessimistic end of its interval (the end nearer the threshold).
+
+The effect is standardised by the seeds' spread: ``d = |end - threshold| / sd``, with
+``sd`` recovered from the interval's half-width as for a t interval (``half * sqrt(n) /
+t(0.975, n - 1)``; the suite's intervals are exact Hodges-Lehmann or bootstrap ones, so
+this is an approximation, stated with every number). An interval that reaches the
+threshold gives d = 0: no number of seeds is planned for an effect that may be nil.
+
+Power is simulated under normal seeds with that d (``SIMS`` draws, fixed seed), against
+the exact null of the claim's own test: the one-sample signed-rank test (threshold,
+correlation and trend checks), the same per part for an all-of claim (every part must
+decide: the product of the parts' powers, each part at the effect of the weakest), or
+the Mann-Whitney test with n seeds per arm (comparisons). The decision p is two-sided,
+``2 min(p for, p against)``, so the one-sided level is half the Holm bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+from scipy import stats as sps
+
+from suite.stats import _rank_sum_counts, _signed_rank_counts
+
+TARGET = 0.8
+SIMS = 4000
+MAX_SEEDS = 40  # more than a budget's block would run: beyond it a claim is exploratory
+
+Design = Literal["signed_rank", "mann_whitney"]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect seen in an exploratory run: estimate, interval, seeds, threshold."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+    threshold: float
+    source: str  # where it was seen (budget, seeds, report)
+
+    def d(self) -> float:
+        """Standardised distance from the threshold at the pessimistic end of the interval
+        (0 when the interval reaches the threshold; inf for an interval of width 0 that
+        does not)."""
+        if not all(map(math.isfinite, (self.low, self.high, self.threshold))) or self.n < 2:
+            return 0.0
+        if self.low <= self.threshold <= self.high:
+            return 0.0
+        end = self.low if self.low > self.threshold else self.high
+        half = (self.high - self.low) / 2
+        if half <= 0:
+            return math.inf
+        sd = half * math.sqrt(self.n) / float(sps.t.ppf(0.975, self.n - 1))
+        return abs(end - self.threshold) / sd
+
+    def text(self) -> str:
+        return (
+            f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}] vs threshold "
+            f"{self.threshold:.3g}, n {self.n} ({self.source}): d = {self.d():.2g}"
+        )
+
+
+@lru_cache(maxsize=256)
+def _critical_signed_rank(n: int, level: float) -> int | None:
+    """Smallest T+ whose exact upper tail is <= level (None: not reachable at n)."""
+    counts = _signed_rank_counts(n)
+    total, tail = 2**n, 0
+    for t in range(len(counts) - 1, -1, -1):
+        if (tail + counts[t]) / total > level:
+            return t + 1 if t + 1 < len(counts) else None
+        tail += counts[t]
+    return 0
+
+
+@lru_cache(maxsize=256)
+def _critical_mann_whitney(n: int, level: float) -> int | None:
+    counts = _rank_sum_counts(n, n)
+    total, tail = math.comb(2 * n, n), 0
+    for u in range(len(counts) - 1, -1, -1):
+        if (tail + counts[u]) / total > level:
+            return u + 1 if u + 1 < len(counts) else None
+        tail += counts[u]
+    return 0
+
+
+@lru_cache(maxsize=4096)
+def power(design: Design, d: float, n: int, level: float, parts: int = 1) -> float:
+    """Probability that the claim's test decides (one-sided p <= ``level``) with ``n``
+    seeds (per arm) when the seeds' effect is ``d`` sd beyond the threshold."""
+    if math.isinf(d):
+        reach = _critical_signed_rank(n, level) if design == "signed_rank" else None
+        if design == "mann_whitney":
+            reach = _critical_mann_whitney(n, level)
+        return 1.0 if reach is not None else 0.0
+    rng = np.random.default_rng(20261206 + n)
+    if design == "signed_rank":
+        c = _critical_signed_rank(n, level)
+        if c is None:
+            return 0.0
+        x = rng.standard_normal((SIMS, n)) + d
+        ranks = np.argsort(np.argsort(np.abs(x), axis=1), axis=1) + 1
+        t = np.where(x > 0, ranks, 0).sum(axis=1)
+        one = float(np.mean(t >= c))
+    else:
+        c = _critical_mann_whitney(n, level)
+        if c is None:
+            return 0.0
+        a = rng.standard_normal((SIMS, n)) + d
+        b = rng.standard_normal((SIMS, n))
+        u = (a[:, :, None] > b[:, None, :]).sum(axis=(1, 2))
+        one = float(np.mean(u >= c))
+    return one**parts
+
+
+def seeds_for(
+    design: Design, d: float, level: float, parts: int = 1, target: float = TARGET
+) -> tuple[int | None, float]:
+    """(fewest seeds reaching ``target`` power, that power); (None, power at MAX_SEEDS)
+    when no number up to MAX_SEEDS does."""
+    last = 0.0
+    for n in range(3, MAX_SEEDS + 1):
+        last = power(design, d, n, level, parts)
+        if last >= target:
+            return n, last
+    return None, last
+
+
+def design_of(test_name: str | None) -> tuple[Design | None, int]:
+    """The claim's test, as its verdict names it -> (design, parts)."""
+    name = (test_name or "").lower()
+    parts = 1
+    if name.startswith("all of "):
+        try:
+            parts = int(name.split()[2])
+        except (IndexError, ValueError):
+            parts = 1
+    if "mann-whitney" in name or "tost" in name:
+        return "mann_whitney", parts
+    if "signed-rank" in name or name.startswith("all of "):
+        return "signed_rank", parts
+    return None, parts

@@ -103,27 +103,51 @@ def _metric_series(ctx: Context, t: Trial, metrics: list[str]):
 
 @PREMISES.register("alive")
 class Alive(Premise):
-    """The critic is alive: its estimate still moves over the last ``tail`` of the run.
+    """The critic is alive: its estimate is above float noise and still moves, over the
+    last ``tail`` of the run and at its very end.
 
     A clipped critic whose weights all die outputs a constant (WGAN Sec. 3's vanishing
     gradients); a loss curve "flat" for that reason is not a loss that fails to track
-    quality, it is no loss at all."""
+    quality, it is no loss at all. The paper's own control is the opposite case: a live
+    critic whose estimate is flat at its level up to batch noise (0.1% to 1% from one
+    checkpoint to the next). What tells them apart is float noise, not flatness: a dead
+    critic's estimate is bit-constant, or constant up to float rounding, or float noise
+    around 0; a live critic's moves by its batch noise at a level far above float noise."""
 
     kind: Literal["alive"]
     metric: str | list[str]
     tail: float = Field(0.5, gt=0, le=1, description="fraction of checkpoints, from the end")
     rtol: float = Field(
-        1e-3,
+        1e-5,
         gt=0,
         lt=1,
-        description="movement smaller than this fraction of the end's largest |value| is "
-        "no movement (float noise on a dead critic's output)",
+        description="movement at most this fraction of the tail's largest |value| is no "
+        "movement: a dead or frozen critic repeats its estimate up to float32 rounding "
+        "(<= ~1e-6 relative), a live one moves by its batch noise (>= ~1e-3 relative "
+        "between checkpoints; the paper's flat control: 0.1%), so 1e-5 is a factor 10 "
+        "and 100 from each",
+    )
+    atol: float = Field(
+        1e-4,
+        gt=0,
+        description="a tail whose largest |value| is at most this is float noise: the W "
+        "estimate of a live clipped critic in this suite is of order 1e-3..1e2 (the 16 px "
+        "pilot's smallest: 0.01), a dead critic's constant output gives 0 up to float "
+        "rounding (~1e-6)",
+    )
+    end: int = Field(
+        3,
+        ge=2,
+        description="checkpoints at the end that must not all be equal (up to rtol): a "
+        "critic that died late is caught once it has been dead for this many; a live "
+        "one's batch noise makes them equal with probability ~3e-5 at 0.1% noise, ~3e-7 at 1%",
     )
 
     def describe(self) -> str:
         return (
-            f"alive: {'|'.join(self.metrics)} of {describe_where(self.where)} not constant over "
-            f"the last {self.tail:.0%} of checkpoints{self._share()}"
+            f"alive: {'|'.join(self.metrics)} of {describe_where(self.where)} above "
+            f"{self.atol:g} and not constant over the last {self.tail:.0%} of checkpoints "
+            f"nor over its last {self.end}{self._share()}"
         )
 
     @property
@@ -131,28 +155,48 @@ class Alive(Premise):
         return [self.metric] if isinstance(self.metric, str) else list(self.metric)
 
     def holds_for(self, ctx: Context, trial: Trial) -> tuple[bool, str]:
-        """Alive: the tail moves (its range above rtol of the curve's scale) and so do its
-        last two checkpoints, so a critic that died late, or is flat up to float noise,
-        does not pass on the points before it died."""
+        """Alive, after iteration 0 (the untrained critic), over the tail (the last
+        ``tail`` of checkpoints, at least ``end``), with scale its largest |value|:
+
+        - the tail moves: its range exceeds ``rtol`` x scale (not constant up to float
+          rounding);
+        - so does the end: the range of the last ``end`` checkpoints exceeds ``rtol`` x
+          scale, so a critic that died late does not pass on the points before it died;
+        - the scale exceeds ``atol``: an estimate at float noise around 0 is a dead
+          critic's, however it jitters.
+
+        A live critic flat at its level passes: its batch noise (0.1% of the level is
+        100 x rtol) moves both ranges; no two checkpoints need differ by more."""
         name, s = _metric_series(ctx, trial, self.metrics)
         if s is None:
             return False, f"no {'|'.join(self.metrics)} rows"
         s = after_start(s)
-        tail = s.iloc[len(s) - max(2, int(np.ceil(self.tail * len(s)))) :]
-        if len(tail) < 2:
-            return False, f"{len(tail)} checkpoint(s) after iteration 0"
-        scale = max(float(tail.abs().max()), 1e-30)  # the end's own size, not a spike's
-        moved = float(tail.max() - tail.min()) > self.rtol * scale
-        last = abs(float(tail.iloc[-1] - tail.iloc[-2])) > self.rtol * scale
-        if not (moved and last):
-            where = f"over its last {len(tail)} checkpoints" if not moved else "at its end"
-            return False, f"{name} constant at {tail.iloc[-1]:.3g} {where}"
+        tail = s.iloc[len(s) - max(self.end, int(np.ceil(self.tail * len(s)))) :]
+        if len(tail) < self.end:
+            return False, f"{len(tail)} checkpoint(s) after iteration 0, fewer than {self.end}"
+        scale = float(tail.abs().max())
+        tol = self.rtol * scale
+        end = tail.iloc[-self.end :]
+        if not float(tail.max() - tail.min()) > tol:
+            return (
+                False,
+                f"{name} constant at {tail.iloc[-1]:.3g} over its last {len(tail)} checkpoints",
+            )
+        if not float(end.max() - end.min()) > tol:
+            return (
+                False,
+                f"{name} constant at {end.iloc[-1]:.3g} over its last {self.end} "
+                "checkpoints (died late)",
+            )
+        if not scale > self.atol:
+            return False, f"{name} at float noise: |value| at most {scale:.2g} <= {self.atol:g}"
         return True, ""
 
     def adapt(self, made: list[syn.Synthetic], universe: syn.Universe) -> list[syn.Synthetic]:
         """Where the check wrote this curve with a flat end (a plateau), the end gets a
         small alternating wobble, as a live critic's batch noise has: +-1% in pairs, so
-        the mean of any even-sized end and every crossing stay where the check put them."""
+        the mean of any even-sized end and every crossing stay where the check put them.
+        The wobble is at least 2 x ``atol``, so a plateau at 0 is not read as float noise."""
         keys = self.selected_keys(universe)
         for t in made:
             name = next((m for m in self.metrics if m in t.series), None)
@@ -161,7 +205,7 @@ class Alive(Premise):
             values = list(t.series[name])
             half = len(values) // 2
             for i in range(len(values) - half, len(values)):
-                wobble = 0.01 * max(abs(values[i]), 1e-3)
+                wobble = max(0.01 * abs(values[i]), 2 * self.atol)
                 values[i] += wobble if (len(values) - i) % 2 else -wobble
             t.series[name] = values
         return super().adapt(made, universe)
@@ -176,11 +220,17 @@ class Alive(Premise):
 
 @PREMISES.register("trained")
 class Trained(Premise):
-    """The generator learned: its quality (lower is better) moved from initialisation.
+    """The generator learned: its quality moved from initialisation, on a summary that
+    one noisy checkpoint cannot make.
 
-    ``at: best`` asks that it learned at some point ("the GAN learned before it
-    collapsed"); ``at: final`` that it ended better than it started. Better means the
-    value at ``at`` is at most ``initial / factor``."""
+    The reference is the iteration-0 value (the untrained generator's). The checkpoints
+    after it are read as running medians of ``window`` consecutive ones (fewer when the
+    run has fewer): ``at: best`` reads the best of them ("the GAN learned before it
+    collapsed"), ``at: final`` the last one, the median of the last ``window``
+    checkpoints ("it ended better than it started"). Learned means that summary is at
+    most ``initial / factor`` (lower is better; ``better: higher`` applies the same
+    rule to 1 / value). A flat run with one lucky checkpoint does not pass: every
+    median of 3 that holds it holds two flat ones too."""
 
     kind: Literal["trained"]
     metric: str | list[str]
@@ -189,6 +239,12 @@ class Trained(Premise):
     better: Literal["lower", "higher"] = Field(
         "lower", description="lower: a distance such as FID or W1; higher: e.g. a mode count"
     )
+    window: int = Field(
+        3,
+        ge=1,
+        description="consecutive checkpoints whose median is read (3: one outlying "
+        "checkpoint, such as a noisy FID evaluation, never decides)",
+    )
 
     @property
     def metrics(self) -> list[str]:
@@ -196,8 +252,9 @@ class Trained(Premise):
 
     def describe(self) -> str:
         return (
-            f"trained: {self.at} {'|'.join(self.metrics)} of {describe_where(self.where)} at "
-            f"most 1/{self.factor:g} of its iteration-0 value{self._share()}"
+            f"trained: {self.at} median of {self.window} checkpoints of "
+            f"{'|'.join(self.metrics)} of {describe_where(self.where)} at most "
+            f"1/{self.factor:g} of its iteration-0 value{self._share()}"
         )
 
     def holds_for(self, ctx: Context, trial: Trial) -> tuple[bool, str]:
@@ -210,15 +267,21 @@ class Trained(Premise):
             if len(s) < 2:
                 return False, f"fewer than 2 positive rows of {name}"
         initial = float(s.iloc[0])
-        reached = float(s.min() if self.at == "best" else s.iloc[-1])
+        after = s.iloc[1:].to_numpy(dtype=float)
+        k = min(self.window, len(after))
+        medians = np.median(np.lib.stride_tricks.sliding_window_view(after, k), axis=1)
+        reached = float(medians.min() if self.at == "best" else medians[-1])
         if not (initial > 0 and reached <= initial / self.factor):
-            return False, f"{name} {initial:.3g} at start, {self.at} {reached:.3g}"
+            return False, (
+                f"{name} {initial:.3g} at start, {self.at} median of {k} checkpoints {reached:.3g}"
+            )
         return True, ""
 
     def adapt(self, made: list[syn.Synthetic], universe: syn.Universe) -> list[syn.Synthetic]:
         """Where the check wrote this quality curve, its iteration-0 value is raised well
         above the rest (an untrained generator scores worst): the checks read it after
-        iteration 0, or as ``final``, so their verdict is unchanged."""
+        iteration 0, or as ``final``, so their verdict is unchanged. Every checkpoint
+        after it is then at most 1/(2 factor) of it, so every median is too."""
         keys = self.selected_keys(universe)
         for t in made:
             name = next((m for m in self.metrics if m in t.series), None)

@@ -482,3 +482,109 @@ def test_a_pooled_correlation_ranks_models_not_checkpoints():
     pooled = evaluate_claim(claim({**base, "pooled": True}), *tables(*made))
     assert per_trial.verdict == "not_reproduced" and pooled.verdict == "reproduced"
     assert "pooled" in pooled.summary and pooled.n == 6
+    # at every iteration b has the higher w and the higher fd: ranked at matched time too
+    matched = evaluate_claim(claim({**base, "pooled": "matched_time"}), *tables(*made))
+    assert matched.verdict == "reproduced" and matched.n == 6
+
+
+GENERATORS = ("dcgan", "dcgan_const", "mlp")
+
+
+def shipped(claim_id: str):
+    """A claim's check as claims/wgan.yaml ships it, on the test helper's claim (no
+    premises, no scale: the check alone decides)."""
+    from suite.claims import load_claims
+
+    (found,) = [c for c in load_claims() if c.id == claim_id]
+    return claim(found.check.model_dump(mode="json", serialize_as_any=True))
+
+
+def shipped_w03c():
+    return shipped("W-03c")
+
+
+def three_generators(backwards: bool) -> list:
+    """Per seed three WGAN generators whose W estimate and quality (fd, lower is better)
+    both fall over training, the within-run trend far larger than the gaps between the
+    models. At the end W is 0.30 / 0.25 / 0.20 against fd 10 / 20 / 30 (``backwards``:
+    the best model has the highest W, and so at every checkpoint) or 0.20 / 0.25 / 0.30."""
+    made = []
+    for s in SIX:
+        for k, g in enumerate(GENERATORS):
+            gap = (0.30 - 0.05 * k) if backwards else (0.20 + 0.05 * k)
+            w = [5.0] + [gap + 0.2 * (6 - i) for i in range(1, 7)]
+            fd = [500.0] + [10.0 * (k + 1) + 40.0 * (6 - i) for i in range(1, 7)]
+            config = {"loss": "wgan", "generator": g}
+            made.append(trial(f"{g}-{s}", s, config, {"w_estimate_eval": w, "fid": fd}))
+    return made
+
+
+def test_w03c_models_ranked_backwards_at_every_time_do_not_read_as_ranked():
+    """Issue 36: pooled over checkpoints, the shared trend (W and fd falling together)
+    gave Spearman ~0.95 to models whose W estimates rank them exactly backwards; W-03c
+    compares the models at matched training time instead."""
+    made = three_generators(backwards=True)
+    check = shipped_w03c().check.model_dump(mode="json")
+    assert check["pooled"] == "matched_time"
+    v = evaluate_claim(shipped_w03c(), *tables(*made))
+    assert v.verdict == "not_reproduced" and v.n == 6, v.summary
+    assert "matched iterations" in v.summary
+    pooled = evaluate_claim(claim({**check, "pooled": True}), *tables(*made))
+    assert pooled.verdict == "reproduced"  # the old reading, still there for other claims
+
+
+def test_w03c_models_ranked_right_at_every_time_read_as_ranked():
+    v = evaluate_claim(shipped_w03c(), *tables(*three_generators(backwards=False)))
+    assert v.verdict == "reproduced" and v.n == 6, v.summary
+
+
+def test_matched_time_compares_only_iterations_every_model_has():
+    """A checkpoint one model lacks is left out; a seed with too few shared ones too."""
+    made = three_generators(backwards=False)
+    results, trials = tables(*made)
+    # seed 0's mlp lost all but its first two checkpoints: seed 0 has no usable iteration
+    gone = (results["trial_id"] == "mlp-0") & (results["iteration"] > 100)
+    v = evaluate_claim(shipped_w03c(), results[~gone], trials)
+    assert v.n == 5 and "seed 0 (1 shared iteration(s)" in v.reason, v.reason
+
+
+def optimizer_runs(shares: dict[tuple[str, str], float]) -> list:
+    """Per seed one WGAN trial per (generator, critic optimizer), ten checkpoints of which
+    the first ``share * 10`` are flagged unstable."""
+    made = []
+    for s in SIX:
+        for (g, opt), share in shares.items():
+            flags = [i < round(10 * share) for i in range(10)]
+            config = {"loss": "wgan", "generator": g, "c_optimizer": opt}
+            made.append(trial(f"{g}-{opt}-{s}", s, config, {"unstable": flags}))
+    return made
+
+
+def test_w09_is_decided_per_generator():
+    """Issue 36: averaged over the two generators per seed, DCGAN's large Adam effect hid
+    the constant-filter generator's opposite one; each generator must show it now."""
+    mixed = {
+        ("dcgan", "adam"): 0.6,
+        ("dcgan", "rmsprop"): 0.1,
+        ("dcgan_const", "adam"): 0.1,
+        ("dcgan_const", "rmsprop"): 0.3,
+    }
+    v = evaluate_claim(shipped("W-09"), *tables(*optimizer_runs(mixed)))
+    assert v.verdict == "not_reproduced", v.summary
+    both = {**mixed, ("dcgan_const", "adam"): 0.5}
+    assert evaluate_claim(shipped("W-09"), *tables(*optimizer_runs(both))).verdict == ("reproduced")
+
+
+def test_w09b_is_decided_per_generator():
+    """The negative-cosine share inside vs outside the instability intervals, per generator:
+    one generator's effect does not stand for the other's opposite one."""
+    made = []
+    for s in SIX:
+        for g, inside, outside in (("dcgan", 0.9, 0.1), ("dcgan_const", 0.2, 0.4)):
+            flags = [True] * 5 + [False] * 5
+            cos = [-1.0 if i < round(5 * inside) else 1.0 for i in range(5)]
+            cos += [-1.0 if i < round(5 * outside) else 1.0 for i in range(5)]
+            config = {"loss": "wgan", "generator": g, "c_optimizer": "adam"}
+            made.append(trial(f"{g}-{s}", s, config, {"unstable": flags, "step_cos_critic": cos}))
+    v = evaluate_claim(shipped("W-09b"), *tables(*made))
+    assert v.verdict == "not_reproduced", v.summary

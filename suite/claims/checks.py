@@ -16,6 +16,7 @@ from functools import partial
 from itertools import pairwise
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 from scipy import stats as sps
@@ -214,10 +215,9 @@ class Compare(Check):
             ta, tb = (lambda i: one), (lambda i: 1.0 - one)
         else:
             ta, tb = self._targets(holds)
-        return [
-            *syn.measure_trials(universe, self.b, self.measure_b, tb, self.pair_by),
-            *syn.measure_trials(universe, self.a, self.value, ta, self.pair_by),
-        ]
+        made_b = syn.measure_trials(universe, self.b, self.measure_b, tb, self.pair_by)
+        made_a = syn.measure_trials(universe, self.a, self.value, ta, self.pair_by)
+        return _rows_of_both(made_b, made_a)
 
     def _targets(self, holds: bool):
         """Per seed index: (value of a, value of b) with the effect on (or off) the claim."""
@@ -242,6 +242,29 @@ class Compare(Check):
             return min(high, max(low, value))
 
         return a, b
+
+
+def _rows_of_both(made_b: list[syn.Synthetic], made_a: list[syn.Synthetic]) -> list:
+    """Where both arms are the same trial read on different rows (``value`` on the
+    unstable rows, ``value_b`` on the stable ones: W-09b), one trial holding b's rows and
+    then a's, so that merging it with other parts' trials (all_of) keeps both; any other
+    trial as each arm made it."""
+    a_by_key = {t.key: t for t in made_a}
+    both = {t.key for t in made_b if t.key in a_by_key and t.flags != a_by_key[t.key].flags}
+    out = [t for t in made_b if t.key not in both]
+    for b in made_b:
+        if b.key in both:
+            a = a_by_key[b.key]
+            nb, na = (
+                max(map(len, [*t.series.values(), *t.flags.values()]), default=0) for t in (b, a)
+            )
+            series = {
+                k: [*b.series.get(k, [math.nan] * nb), *a.series.get(k, [math.nan] * na)]
+                for k in {**b.series, **a.series}
+            }
+            flags = {k: [*b.flags[k], *a.flags[k]] for k in b.flags.keys() & a.flags.keys()}
+            out.append(syn.Synthetic(dict(b.config), b.seed, a.status, series, flags))
+    return out + [t for t in made_a if t.key not in both]
 
 
 @CHECKS.register("order")
@@ -326,10 +349,14 @@ class Correlation(Check):
         description="leave out iteration 0: it is scored before the first update, so a "
         "loss estimate there is the untrained critic's output, not an estimate of anything",
     )
-    pooled: bool = Field(
+    pooled: bool | Literal["matched_time"] = Field(
         False,
-        description="one correlation per seed over the checkpoints of every selected trial "
-        "together (do the columns rank different models alike?), instead of one per trial",
+        description="true: one correlation per seed over the checkpoints of every selected "
+        "trial together, instead of one per trial (a trend over training time shared by the "
+        "trials drives it). matched_time: do the columns rank the models alike at the same "
+        "training time? Per seed, at each checkpoint iteration every selected trial of the "
+        "seed has (after iteration 0 when skip_initial), the correlation across the trials "
+        "(models), averaged over those iterations: a trend within a run cannot move it",
     )
     if_x_constant: float | None = Field(
         None,
@@ -347,6 +374,13 @@ class Correlation(Check):
             if self.if_x_constant is None
             else f"; a constant {self.x} counts as {self.if_x_constant:g}"
         )
+        if self.pooled == "matched_time":
+            return (
+                f"{rho} across the trials of a seed at each checkpoint iteration they share"
+                f"{self._after}, averaged over those iterations, of "
+                f"{describe_where(self.where)} {self.op} {self.threshold:g} (one-sample "
+                "Wilcoxon signed-rank over seeds, one-sided)"
+            )
         over = "the checkpoints of all trials of a seed, pooled," if self.pooled else "checkpoints"
         return (
             f"{rho} over {over}{self._after} of {describe_where(self.where)} {self.op} "
@@ -371,6 +405,18 @@ class Correlation(Check):
         what = f"{self.method}({self.x}, {y}){self._after}"
         need = f"{self.min_points}+ non-constant checkpoints of both columns"
         flat: list[str] = []
+        if self.pooled == "matched_time":
+            per_seed, notes = self._matched_time(ctx, trials, y)
+            result = out.values_vs(
+                per_seed,
+                self.op,
+                self.threshold,
+                ctx.tolerance,
+                f"{what} across models at matched iterations, mean over iterations",
+                alpha,
+                self.indifference,
+            )
+            return result.noted(notes).with_trials([t.trial_id for t in trials])
         if self.pooled:
             per_seed, notes = self._pooled(ctx, trials, y), []
             result = out.values_vs(
@@ -409,6 +455,45 @@ class Correlation(Check):
                 per_seed[seed] = abs(r) if self.abs else r
         return per_seed
 
+    def _matched_time(
+        self, ctx: Context, trials: list[Trial], y: str
+    ) -> tuple[dict[int, float], list[str]]:
+        """Per seed: at each checkpoint iteration every selected trial of the seed has,
+        the rank correlation of the columns across the trials (models), averaged over the
+        iterations where both columns differ between the models. Both columns are compared
+        between models at the same training time, so a trend that every run shares over
+        its checkpoints (the W estimate and the quality score falling together) cannot
+        make models that rank backwards read as ranked."""
+        per_seed: dict[int, float] = {}
+        left_out: list[str] = []
+        for seed in sorted({t.seed for t in trials}):
+            mine = [t for t in trials if t.seed == seed]
+            if len(mine) < 2:
+                left_out.append(f"seed {seed} ({len(mine)} model)")
+                continue
+            points = [self._points(ctx, t, y) for t in mine]
+            xs = pd.concat([p["x"] for p in points], axis=1).dropna()
+            ys = pd.concat([p["y"] for p in points], axis=1).dropna()
+            shared = xs.index.intersection(ys.index)
+            rhos = [
+                _spearman_or_pearson(self.method, xs.loc[i].to_numpy(), ys.loc[i].to_numpy())
+                for i in shared
+                if xs.loc[i].nunique() >= 2 and ys.loc[i].nunique() >= 2
+            ]
+            if len(rhos) < self.min_points:
+                left_out.append(f"seed {seed} ({len(rhos)} shared iteration(s) that rank)")
+                continue
+            r = float(np.mean(rhos))
+            per_seed[seed] = abs(r) if self.abs else r
+        notes = []
+        if left_out:
+            notes.append(
+                f"{len(left_out)} seed(s) without {self.min_points}+ checkpoint iterations "
+                f"shared by 2+ models with both columns differing between them: "
+                + ", ".join(left_out)
+            )
+        return per_seed, notes
+
     def _one(self, ctx: Context, t: Trial, y: str, flat: list[str]) -> float | None:
         xs, ys = (_last_per_iteration(ctx.series(t.trial_id, c)) for c in (self.x, y))
         both = xs.to_frame("x").join(ys.to_frame("y"), how="inner")
@@ -425,6 +510,8 @@ class Correlation(Check):
         return abs(r) if self.abs else r
 
     def synthesize(self, holds: bool, universe: syn.Universe) -> list[syn.Synthetic]:
+        if self.pooled == "matched_time":
+            return _matched_time_curves(self, holds, universe)
         if self.pooled:
             return self._synthesize_pooled(holds, universe)
         ys = syn.ranks_with(_rho_target(self.op, self.threshold, holds, self.abs))
@@ -452,6 +539,27 @@ def _pooled_curves(check: Correlation, holds: bool, universe: syn.Universe) -> l
         ys = [v if up else -v for v in xs]
         if check.skip_initial:  # an untrained critic's iteration 0, against the trend
             xs, ys = [xs[-1] + 5.0, *xs], [ys[0], *ys]
+        made.append(syn.Synthetic(config, seed, series={check.x: xs, check.ys[0]: ys}))
+    return made
+
+
+def _matched_time_curves(check: Correlation, holds: bool, universe: syn.Universe) -> list:
+    """Trial j of a seed: at every iteration y rises with j, x rises with j (a positive
+    correlation across the models at matched time) or falls with it (negative). Over the
+    checkpoints both columns move the other way (x and y apart where the models rank
+    alike, together where they rank backwards), so a pooled reading decides the opposite:
+    these tables tell the matched-time reading from the pooled one. All values positive
+    and spaced wider than any premise's 1% wobble."""
+    up = _rho_target(check.op, check.threshold, holds, check.abs) >= 0
+    made, count = [], {}
+    n = len(syn.EXAMPLE_ITERATIONS) - int(check.skip_initial)
+    for config, seed in universe.select(check.where):
+        j = count[seed] = count.get(seed, -1) + 1
+        step = 5.0 if up else -5.0  # x's step from model to model
+        ys = [20.0 * i + 5.0 * j + 10.0 for i in range(n)]
+        xs = [(1000.0 - 20.0 * i if up else 100.0 + 20.0 * i) + step * j for i in range(n)]
+        if check.skip_initial:  # an untrained critic's iteration 0: the models the other way
+            xs, ys = [500.0 - step * j, *xs], [ys[0], *ys]
         made.append(syn.Synthetic(config, seed, series={check.x: xs, check.ys[0]: ys}))
     return made
 

@@ -130,8 +130,9 @@ def tables(
         ident = {"ablation": ablation, "budget": budget, "trial_id": tid, "seed": t.seed}
         rows.append({**ident, **t.config, "status": t.status})
         n = max([len(v) for v in (*t.series.values(), *t.flags.values())], default=0)
-        for i in range(n):
-            it = EXAMPLE_ITERATIONS[i]
+        step = EXAMPLE_ITERATIONS[1] - EXAMPLE_ITERATIONS[0]
+        for i in range(n):  # a longer curve (two arms' rows on one trial) goes on in step
+            it = EXAMPLE_ITERATIONS[0] + step * i
             row = {**ident, **t.config, "status": t.status, "iteration": it}
             row.update(at_checkpoint=True, updates=10 * it)  # as if n_critic were 9
             row.update({k: v[i] for k, v in t.series.items() if i < len(v)})

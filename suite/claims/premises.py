@@ -16,7 +16,7 @@ claims' both-ways tests run with their premises in place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError
@@ -45,6 +45,8 @@ class PremiseResult:
 
 class Premise(Options):
     """A condition every selected trial must meet (``min_share`` of them, default all)."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ()  # fields naming result columns (as Check)
 
     kind: str
     where: Where
@@ -108,6 +110,8 @@ class Alive(Premise):
     A clipped critic whose weights all die outputs a constant (WGAN Sec. 3's vanishing
     gradients); a loss curve "flat" for that reason is not a loss that fails to track
     quality, it is no loss at all."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ("metric",)  # name declared columns (schema)
 
     kind: Literal["alive"]
     metric: str | list[str]
@@ -181,6 +185,8 @@ class Trained(Premise):
     ``at: best`` asks that it learned at some point ("the GAN learned before it
     collapsed"); ``at: final`` that it ended better than it started. Better means the
     value at ``at`` is at most ``initial / factor``."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ("metric",)  # name declared columns (schema)
 
     kind: Literal["trained"]
     metric: str | list[str]

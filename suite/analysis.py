@@ -20,12 +20,29 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
 
-from suite.columns import estimate_columns, quality_columns
+from suite.columns import Column, estimate_columns, quality_columns
 from suite.stats import mean_interval
 
 KERNEL_ITERATIONS = 101  # the authors' median filter, in generator iterations
 WORSE = 0.2  # a checkpoint whose quality score is 20% worse than the one before: unstable
 TRIAL = ["ablation", "trial_id"]
+
+
+def collect_columns() -> dict[str, Column]:
+    """The columns collect adds to the results table (``suite.results.collect``),
+    declared like a metric's so that claims may name them."""
+    smoothed = {
+        f"{e}_smooth": Column(f"{e} median-filtered over {KERNEL_ITERATIONS} generator iterations")
+        for e in estimate_columns()
+    }
+    return {
+        **smoothed,
+        "updates": Column("critic + generator updates so far (add_updates)"),
+        "unstable": Column(
+            f"True on the rows of a checkpoint interval whose quality score got more than "
+            f"{WORSE:.0%} worse (mark_instability), else False"
+        ),
+    }
 
 
 def kernel_records(log_every: float | None) -> int:

@@ -14,6 +14,7 @@ from pydantic import Field
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from suite.columns import Column
 from suite.options import Options
 from suite.registry import Registry
 
@@ -23,6 +24,7 @@ class LipschitzMethod:
     critic update (defaults: do nothing)."""
 
     Options: ClassVar[type[Options]] = Options
+    columns: ClassVar[dict[str, Column]] = {}  # every column stats() may write (suite.columns)
 
     def __init__(self, options: Any) -> None:
         self.options = options
@@ -42,6 +44,7 @@ class LipschitzMethod:
         return None
 
     def stats(self, critic: nn.Module) -> dict[str, float]:
+        """Columns for every record, each declared in ``columns``."""
         return {}
 
 
@@ -66,6 +69,13 @@ class WeightClipping(LipschitzMethod):
     """Weight clipping to [-c, c] (paper Sec. 3, Algorithm 1 line 7)."""
 
     Options = ClipOptions
+    columns = {
+        "clip_frac_at_bound": Column(
+            "share of the critic's clipped weights within 1% of the bound c (WGAN-GP Fig. 1b)",
+            role="diagnostic",
+        ),
+        "clip_max_abs_weight": Column("the largest |weight| of the clipped critic"),
+    }
 
     def prepare(self, critic: nn.Module) -> nn.Module:
         self.params = [

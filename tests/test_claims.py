@@ -13,6 +13,7 @@ import textwrap
 
 import pandas as pd
 import pytest
+import yaml
 
 from suite.claims import (
     CHECKS,
@@ -26,7 +27,8 @@ from suite.claims import (
 )
 from suite.claims.context import Context
 from suite.claims.reductions import EXAMPLE_ITERATIONS, reduce_trial
-from suite.claims.schema import parse_claim
+from suite.claims.schema import CLAIMS_DIR, named_columns, parse_claim
+from suite.columns import Column, undeclared
 from suite.locations import COMMAND
 
 SECTIONS = {"data", "generator", "critic", "loss", "lipschitz", "c_optimizer", "schedule"}
@@ -175,13 +177,13 @@ def test_yaml_exponent_numbers_select_numerically(tmp_path):
                 scale: {made_at: {source: "a test claim"}}
                 budgets: {cpu: tests}
                 check: {kind: threshold, where: {lipschitz.c: 1e-3},
-                        value: {reduce: final, metric: fd}, op: "<", threshold: 10}
+                        value: {reduce: final, metric: fd_classifier}, op: "<", threshold: 10}
             """
         )
     )
     [c] = load_claims(path)
-    made = [trial(f"t{s}", s, {"lipschitz.c": 0.001}, {"fd": [3.0]}) for s in SIX]
-    made += [trial(f"u{s}", s, {"lipschitz.c": 0.01}, {"fd": [30.0]}) for s in SIX]
+    made = [trial(f"t{s}", s, {"lipschitz.c": 0.001}, {"fd_classifier": [3.0]}) for s in SIX]
+    made += [trial(f"u{s}", s, {"lipschitz.c": 0.01}, {"fd_classifier": [30.0]}) for s in SIX]
     v = evaluate_claim(c, *tables(*made))
     assert v.verdict == "reproduced", v.reason
     assert v.trial_ids == tuple(f"t{s}" for s in SIX)
@@ -1081,7 +1083,7 @@ CLAIM_YAML = textwrap.dedent(
          published: x, testable_as: x, setting: x, ablation: demo, budgets: {cpu: tests},
          scale: {made_at: {source: "a test claim"}},
          check: {kind: threshold, where: {loss: wgan},
-                 value: {reduce: final, metric: fd}, op: "<", threshold: 1}}
+                 value: {reduce: final, metric: fd_classifier}, op: "<", threshold: 1}}
     """
 )
 
@@ -1112,6 +1114,96 @@ def test_duplicate_ids_across_files(tmp_path):
     with pytest.raises(ClaimError, match=r"y\.yaml: claim T-01: id already used in .*x\.yaml"):
         load_claims(tmp_path)
     assert [c.id for c in load_claims(tmp_path / "x.yaml")] == ["T-01"]
+
+
+# --------------------------------------------------------------------------- column names
+
+
+def shipped_raw(claim_id):
+    """A claim of claims/wgan.yaml as written, to copy and alter."""
+    raw = yaml.safe_load((CLAIMS_DIR / "wgan.yaml").read_text())["claims"]
+    [found] = [c for c in raw if c["id"] == claim_id]
+    return found
+
+
+def put(raw, path, value):
+    *head, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+    for key in head:
+        raw = raw[key]
+    assert isinstance(raw[last], str | list), (path, raw[last])  # a column name is there
+    raw[last] = value
+
+
+def write_claims(tmp_path, *raw):
+    path = tmp_path / "claims.yaml"
+    path.write_text(yaml.safe_dump({"claims": list(raw)}))
+    return path
+
+
+def test_a_misspelt_metric_is_refused_with_the_claim_and_the_closest_names(tmp_path):
+    """Issue 36: W-13 with ``modes_dnse`` loaded (and validate passed); it read 'no data
+    for modes_dnse' as inconclusive for ever instead of failing where it is written."""
+    raw = shipped_raw("W-13")
+    assert load_claims(write_claims(tmp_path, raw))[0].id == "W-13"  # as shipped: loads
+    put(raw, "check.checks.0.value.metric", "modes_dnse")
+    with pytest.raises(ClaimError) as err:
+        load_claims(write_claims(tmp_path, raw))
+    line = str(err.value)
+    assert "\n" not in line, line
+    where = "claims.yaml: claim W-13: check.checks.0.value.metric"
+    assert f"{where}: unknown column 'modes_dnse'" in line
+    assert "did you mean: modes_dense" in line
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "path"),
+    [
+        ("W-13", "premises.0.metric"),  # a premise's column
+        ("W-06", "check.checks.0.x"),  # a correlation's x
+        ("W-03", "check.y"),  # a correlation's y (a list: the first with data)
+        ("W-13b", "scale.ladder.parts.0.value.metric"),  # a scale ladder's part
+        ("W-09b", "check.value_b.metric"),  # compare's second measure
+    ],
+)
+def test_every_place_a_claim_names_a_column_is_checked(tmp_path, claim_id, path):
+    raw = shipped_raw(claim_id)
+    put(raw, path, ["fid", "no_such_column"] if path.endswith(".y") else "no_such_column")
+    with pytest.raises(ClaimError, match=rf"claim {claim_id}: {path}: unknown column 'no_such"):
+        load_claims(write_claims(tmp_path, raw))
+
+
+def test_an_unknown_name_nowhere_near_a_declared_one_lists_the_declared(tmp_path):
+    raw = shipped_raw("W-13")
+    put(raw, "check.checks.0.value.metric", "qqqqqqqq")
+    with pytest.raises(ClaimError, match=r"unknown column 'qqqqqqqq'.*declared: .*modes_dense"):
+        load_claims(write_claims(tmp_path, raw))
+
+
+def test_every_shipped_claim_names_declared_columns():
+    named = [(c.id, at, name) for c in load_claims() for at, name in named_columns(c)]
+    names = {name for *_, name in named}
+    # written by the training record, a Lipschitz method and collect: undeclared before
+    assert {"step_cos_critic", "clip_frac_at_bound", "unstable", "modes_dense"} <= names
+    assert [n for n in named if undeclared([n[2]])] == []
+    assert {at.rsplit(".", 1)[-1] for _, at, _ in named} == {"metric", "x", "y"}
+
+
+def test_a_plugin_metrics_columns_may_be_named(tmp_path, monkeypatch):
+    """A metric registered from outside the package (tests/test_plugins.py end to end)
+    declares the columns a plugin's claim names."""
+    from suite.metrics.registry import METRICS, Metric
+
+    raw = shipped_raw("W-13")
+    put(raw, "check.checks.0.value.metric", "plugin_gap")
+    with pytest.raises(ClaimError, match="unknown column 'plugin_gap'"):
+        load_claims(write_claims(tmp_path, raw))
+
+    class PluginGap(Metric):
+        columns = {"plugin_gap": Column("a plugin's score", better="lower", role="quality")}
+
+    monkeypatch.setitem(METRICS._entries, "plugin_gap", PluginGap)  # removed afterwards
+    [claim] = load_claims(write_claims(tmp_path, raw))
+    assert ("check.checks.0.value.metric", "plugin_gap") in set(named_columns(claim))
 
 
 # --------------------------------------------------------------------------- shipped claims

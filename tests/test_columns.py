@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from suite.columns import (
@@ -51,3 +52,41 @@ def test_a_column_declared_twice_must_mean_the_same():
         declared((a, b))
     with pytest.raises(ValueError, match="role"):
         Column("bad", role="qualityy")
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan_gp", "gan_ns"])
+def test_every_column_a_training_record_holds_is_declared(tmp_path, loss):
+    """Losses, the step's diagnostics (step_cos_critic), the clipping stats
+    (clip_frac_at_bound) and the clocks: claims name them (W-09b, G-03), so they are
+    declared like a metric's (suite.train.trial.RECORD_COLUMNS, the Lipschitz entries)."""
+    from suite.config import load_trial_config
+    from suite.train import run_trial
+    from tests.conftest import toy_config
+
+    cfg = toy_config(iterations=3, loss=loss)
+    rows = list(run_trial(load_trial_config(cfg), tmp_path))
+    bookkeeping = {"status", "at_checkpoint", "checkpoint", "sample_grid", "reason"}
+    keys = {k for r in rows for k in r} - bookkeeping
+    assert {"loss_critic", "loss_generator", "step_cos_critic", "wall_time"} <= keys
+    assert [k for k in sorted(keys) if column_info(k) is None] == []
+
+
+def test_the_columns_collect_adds_are_declared():
+    from suite.analysis import add_smoothed, add_updates, mark_instability
+
+    frame = pd.DataFrame(
+        {
+            "ablation": "a",
+            "trial_id": "t",
+            "iteration": [0, 1, 2, 3],
+            "images_seen": [0, 32, 64, 96],
+            "config.batch_size": 32,
+            "at_checkpoint": True,
+            "w_estimate": [0.1, 0.2, 0.3, 0.4],
+            "fd_classifier": [4.0, 3.0, 9.0, 2.0],
+        }
+    )
+    added = set(mark_instability(add_updates(add_smoothed(frame)))) - set(frame)
+    assert added == {"w_estimate_smooth", "updates", "unstable"}
+    assert all(column_info(c) is not None for c in added)
+    assert column_info("clip_frac_at_bound").role == "diagnostic"

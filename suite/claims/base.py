@@ -7,7 +7,7 @@ parser, the evaluator and the report never learn kind names.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 class Check(Options):
     """A declarative test on the results table; subclasses set ``kind`` and register."""
+
+    # fields whose value names a result column (a name or a list of names): a loaded
+    # claims file may name only declared columns (suite.claims.schema.named_columns)
+    column_fields: ClassVar[tuple[str, ...]] = ()
 
     kind: str
 

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -328,6 +328,8 @@ def _rho_target(op: Op, threshold: float, holds: bool, absolute: bool) -> float:
 @CHECKS.register("correlation")
 class Correlation(Check):
     """Per-trial rank correlation of two columns over its rows, tested over seeds (Fig. 3/4)."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ("x", "y")  # name declared columns (schema)
 
     kind: Literal["correlation"]
     where: Where

@@ -16,7 +16,7 @@ claims' both-ways tests run with their premises in place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError
@@ -45,6 +45,8 @@ class PremiseResult:
 
 class Premise(Options):
     """A condition every selected trial must meet (``min_share`` of them, default all)."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ()  # fields naming result columns (as Check)
 
     kind: str
     where: Where
@@ -113,6 +115,8 @@ class Alive(Premise):
     checkpoint to the next). What tells them apart is float noise, not flatness: a dead
     critic's estimate is bit-constant, or constant up to float rounding, or float noise
     around 0; a live critic's moves by its batch noise at a level far above float noise."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ("metric",)  # name declared columns (schema)
 
     kind: Literal["alive"]
     metric: str | list[str]
@@ -231,6 +235,8 @@ class Trained(Premise):
     most ``initial / factor`` (lower is better; ``better: higher`` applies the same
     rule to 1 / value). A flat run with one lucky checkpoint does not pass: every
     median of 3 that holds it holds two flat ones too."""
+
+    column_fields: ClassVar[tuple[str, ...]] = ("metric",)  # name declared columns (schema)
 
     kind: Literal["trained"]
     metric: str | list[str]

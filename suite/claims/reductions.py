@@ -26,6 +26,8 @@ EXAMPLE_ITERATIONS = tuple(range(0, 1000, 100))  # where synthetic curves are lo
 class Measure(Options):
     """How one trial becomes one number: ``{reduce: final, metric: [fid, fd_classifier]}``."""
 
+    column_fields: ClassVar[tuple[str, ...]] = ("metric",)  # name declared columns (schema)
+
     reduce: str = Field(description="a registered reduction: final, initial, change, slope, ...")
     metric: str | list[str] | None = Field(
         None, description="a column, or columns tried in order: the first with data is used"

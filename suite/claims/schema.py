@@ -7,12 +7,13 @@ in them is executed. Every problem names file, claim id, key and what is allowed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from suite import files
+from suite import columns, files
 from suite.budgets import Budget, rank
 from suite.claims.base import Check, error_lines, parse_check
 from suite.claims.families import Family
@@ -22,7 +23,7 @@ from suite.claims.selection import ClaimError
 from suite.errors import short
 from suite.locations import claims_dir
 from suite.options import Options
-from suite.plugins import claims_dirs
+from suite.plugins import claims_dirs, load_plugins
 from suite.stats import ALPHA
 
 CLAIMS_DIR = claims_dir()  # found like the ablations (suite.locations)
@@ -119,14 +120,56 @@ def parse_claim(raw: Any, source: str, index: int) -> Claim:
         raise ClaimError("\n".join(f"{where}: {line}" for line in lines)) from None
 
 
+def named_columns(node: Any, loc: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, column) for every result column a claim names: the fields each model
+    lists in ``column_fields`` (a measure's ``metric``, a correlation's ``x`` and ``y``,
+    a premise's ``metric``), in the check, its parts, the premises and the scale ladder."""
+    if isinstance(node, BaseModel):
+        named = getattr(type(node), "column_fields", ())
+        for field in type(node).model_fields:
+            value, at = getattr(node, field), f"{loc}.{field}".lstrip(".")
+            if field in named:
+                for name in [value] if isinstance(value, str) else value or ():
+                    yield at, name
+            else:
+                yield from named_columns(value, at)
+    elif isinstance(node, list | tuple):
+        for i, item in enumerate(node):
+            yield from named_columns(item, f"{loc}.{i}")
+
+
+def check_columns(claim: Claim, where: str, table: dict[str, columns.Column]) -> None:
+    """Refuse a claim naming a column no metric, loss, Lipschitz method, training record
+    or collect step declares (``suite.columns``): a misspelt metric would otherwise read
+    'no data' (inconclusive) for ever instead of failing here."""
+    for at, name in named_columns(claim):
+        if columns.undeclared([name], table):
+            close = columns.closest(name, table)
+            hint = (
+                f"did you mean: {', '.join(close)}?"
+                if close
+                else f"declared: {', '.join(sorted(table))}"
+            )
+            raise ClaimError(
+                f"{where}: claim {claim.id}: {at}: unknown column {short(name)} (no metric, "
+                f"loss or training record declares it; suite.columns); {hint}"
+            )
+
+
 def load_claims_file(path: Path) -> list[Claim]:
+    """The claims of one file, each naming only declared columns (plugins' included)."""
     data = files.read_yaml(path, ClaimError)
     if not isinstance(data, dict) or set(data) != {"claims"}:
         keys = sorted(data) if isinstance(data, dict) else type(data).__name__
         raise ClaimError(f"{path}: expected one top-level key 'claims: [...]', got {keys}")
     if not isinstance(data["claims"], list) or not data["claims"]:
         raise ClaimError(f"{path}: claims: expected a non-empty list of claims")
-    return [parse_claim(raw, str(path), i) for i, raw in enumerate(data["claims"])]
+    claims = [parse_claim(raw, str(path), i) for i, raw in enumerate(data["claims"])]
+    load_plugins()  # a plugin's metrics and losses declare columns its claims may name
+    table = columns.declared()
+    for claim in claims:
+        check_columns(claim, str(path), table)
+    return claims
 
 
 def load_claims(path: str | Path | None = None) -> list[Claim]:

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+from suite.errors import InputError
+
 Scalar = str | int | float | bool
 
 
@@ -31,8 +33,10 @@ def _config_paths(v: dict[str, Any]) -> dict[str, Any]:
 Where = Annotated[dict[str, Scalar | list[Scalar]], AfterValidator(_config_paths)]
 
 
-class ClaimError(ValueError):
-    """A claims file that cannot be used; each line names file, claim, key and what is allowed."""
+class ClaimError(InputError):
+    """A claims file that cannot be used; each line names file, claim, key and what is allowed.
+
+    An ``InputError``: the CLI prints it as ``error: ...`` and exits 2, no traceback."""
 
 
 class Inconclusive(Exception):

@@ -30,6 +30,7 @@ from typing import Any
 import torch
 
 from suite import files
+from suite.columns import Column
 from suite.config import TrialConfig
 from suite.metrics import EvalContext, evaluate
 from suite.provenance import code_identity
@@ -145,6 +146,26 @@ def _resume(
     if records.exists() or kept:
         files.write_jsonl(records, kept)
     return None, kept
+
+
+# The record's own columns: the loop's clocks and the step's terms (suite.train.step).
+# A loss declares its estimate terms and a Lipschitz method its stats on its entry; the
+# metrics declare the checkpoint scores. Claims may name only declared columns.
+RECORD_COLUMNS: dict[str, Column] = {
+    "iteration": Column("generator iterations so far"),
+    "images_seen": Column("real images the critic has seen so far"),
+    "wall_time": Column("seconds of training so far (evaluation included)"),
+    "eval_seconds": Column("seconds this checkpoint's metrics took"),
+    "n_critic": Column("critic updates in this generator iteration (the schedule's n_critic)"),
+    "loss_critic": Column("the critic's loss at its last update, penalty included"),
+    "loss_generator": Column("the generator's loss at its update"),
+    "penalty": Column("the Lipschitz penalty term of the critic's last update"),
+    "grad_norm_critic": Column("norm of the critic's gradient at its last update"),
+    "step_cos_critic": Column(
+        "cosine between the critic optimizer's step and the descent direction -grad "
+        "(WGAN Sec. 3: negative where Adam-trained WGANs blew up)"
+    ),
+}
 
 
 def _record(state: TrainState, terms: dict[str, torch.Tensor], wall: float) -> dict[str, Any]:

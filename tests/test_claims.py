@@ -1161,8 +1161,7 @@ def test_a_misspelt_metric_is_refused_with_the_claim_and_the_closest_names(tmp_p
         ("W-13", "premises.0.metric"),  # a premise's column
         ("W-06", "check.checks.0.x"),  # a correlation's x
         ("W-03", "check.y"),  # a correlation's y (a list: the first with data)
-        ("W-13b", "scale.ladder.parts.0.value.metric"),  # a scale ladder's part
-        ("W-09b", "check.value_b.metric"),  # compare's second measure
+        ("W-09b", "check.checks.0.value_b.metric"),  # compare's second measure
     ],
 )
 def test_every_place_a_claim_names_a_column_is_checked(tmp_path, claim_id, path):

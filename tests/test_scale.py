@@ -143,7 +143,7 @@ def test_below_scale_both_directions_read_alike(cid):
         claim, results, trials = tables(cid, holds)
         v = evaluate_claim(claim, results, trials, "cpu")
         assert v.verdict == wanted, v.summary
-        assert v.summary.startswith(f"{wanted} at 16 px / width ")
+        assert v.summary.startswith(f"{wanted.replace('_', ' ')} at 16 px / width ")
         assert "(exploratory: below the claim's scale: 16 px < 64 px" in v.summary
         assert v.below_scale and not v.refutable
 

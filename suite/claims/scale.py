@@ -192,5 +192,6 @@ def apply(verdict: Verdict, reading: ScaleReading) -> tuple[str, str] | None:
     qualifier (at the claim's scale, or nothing decided)."""
     if verdict == Verdict.INCONCLUSIVE or not reading.below:
         return None
-    head = f"{verdict} at {reading.run_at} (exploratory: {reading.text()})"
+    said = str(verdict).replace("_", " ")
+    head = f"{said} at {reading.run_at} (exploratory: {reading.text()})"
     return head, head

@@ -123,7 +123,7 @@ def parse_claim(raw: Any, source: str, index: int) -> Claim:
 def named_columns(node: Any, loc: str = "") -> Iterator[tuple[str, str]]:
     """(key path, column) for every result column a claim names: the fields each model
     lists in ``column_fields`` (a measure's ``metric``, a correlation's ``x`` and ``y``,
-    a premise's ``metric``), in the check, its parts, the premises and the scale ladder."""
+    a premise's ``metric``), in the check, its parts and the premises."""
     if isinstance(node, BaseModel):
         named = getattr(type(node), "column_fields", ())
         for field in type(node).model_fields:

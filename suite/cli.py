@@ -31,6 +31,8 @@ from suite.statuses import DONE, TrialStatus
 from suite.trial_status import current_status, read_status
 
 EXIT_BUSY = 3
+# the exploratory pilot whose effects size a registration's seeds (suite.claims.power)
+PILOT = Path("reports/pilots/power-s100")
 
 
 def _warn(line: str) -> None:
@@ -368,7 +370,10 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         trial_dirs=trial_dirs,
         used_elsewhere=own,
     )
-    reg = build_registration(args.name, claims, args.budget, seeds, ablations, code_hash())
+    effects = _pilot_effects(claims, args.budget, args.effects)
+    reg = build_registration(
+        args.name, claims, args.budget, seeds, ablations, code_hash(), effects=effects
+    )
     path = write_registration(reg, folder)
     short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
     print(
@@ -377,6 +382,11 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         f"{sum(len(v) for v in reg.trials.values())} trials: {path}; "
         f"{len(reg.exploratory)} exploratory (below their scale at {reg.budget})"
     )
+    for cid, e in reg.claims.items():
+        print(
+            f"  {cid} ({e.family}): {len(reg.ablation_seeds[e.ablation])} seeds, planned power "
+            f"{e.planned_power} (0.8 needs {e.power_seeds}); effect {e.effect}"
+        )
     for cid in short_of:
         e = reg.claims[cid]
         print(
@@ -384,6 +394,27 @@ def cmd_preregister(args: argparse.Namespace) -> int:
             f"bound {e.holm_bound:.2g}; needs {e.seeds_needed or 'more than 100'} seeds"
         )
     return 0
+
+
+def _pilot_effects(claims, budget: str, folder: Path) -> dict:
+    """claim -> (its parts' effects on the pilot tables in ``folder``, why none)."""
+    from suite.claims.power import claim_effects
+    from suite.report import read_runs
+
+    if not (folder / "trials.parquet").is_file():
+        raise InputError(
+            f"--effects: {folder} holds no trials.parquet; name the pilot (a runs "
+            "directory or bundle) whose effects size the seeds"
+        )
+    results, trials = read_runs([folder])
+    source = f"{folder.name}, budget {budget}, seeds " + " ".join(
+        map(str, sorted({int(s) for s in trials["seed"].dropna()}))
+    )
+    return {
+        c.id: claim_effects(c, results, trials, budget, source)
+        for c in claims
+        if budget in c.budgets
+    }
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
@@ -519,6 +550,13 @@ def parser() -> argparse.ArgumentParser:
         "--replace",
         action="store_true",
         help="rewrite an existing registration (refused once any of its trials exists)",
+    )
+    sp.add_argument(
+        "--effects",
+        type=Path,
+        default=PILOT,
+        help="the exploratory pilot whose effects size each claim's seeds by power "
+        f"(default: {PILOT})",
     )
     sp.add_argument(
         "--ablations-dir", type=Path, default=ABLATIONS_DIR, help="where ablations are found"

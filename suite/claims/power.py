@@ -36,7 +36,7 @@ TARGET = 0.8
 SIMS = 4000
 MAX_SEEDS = 40  # more than a budget's block would run: beyond it a claim is exploratory
 
-Design = Literal["signed_rank", "mann_whitney"]
+Design = Literal["signed_rank", "mann_whitney", "binomial"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Effect:
     n: int
     threshold: float
     source: str  # where it was seen (budget, seeds, report)
+    design: Design = "signed_rank"
 
     def d(self) -> float:
         """Standardised distance from the threshold at the pessimistic end of the interval
@@ -62,8 +63,13 @@ class Effect:
         half = (self.high - self.low) / 2
         if half <= 0:
             return math.inf
-        sd = half * math.sqrt(self.n) / float(sps.t.ppf(0.975, self.n - 1))
+        arms = 2.0 if self.design == "mann_whitney" else 1.0  # a difference of two means
+        sd = half * math.sqrt(self.n / arms) / float(sps.t.ppf(0.975, self.n - 1))
         return abs(end - self.threshold) / sd
+
+    def pessimistic(self) -> float:
+        """The end of the interval nearer the threshold (a rate's for the binomial)."""
+        return self.low if self.estimate >= self.threshold else self.high
 
     def text(self) -> str:
         return (
@@ -93,6 +99,18 @@ def _critical_mann_whitney(n: int, level: float) -> int | None:
             return u + 1 if u + 1 < len(counts) else None
         tail += counts[u]
     return 0
+
+
+def binomial_power(rate: float, p0: float, n: int, level: float) -> float:
+    """Exact power of the one-sided binomial test of a rate beyond ``p0`` (the side
+    ``rate`` lies on) with n trials whose true rate is ``rate``."""
+    greater = rate >= p0
+    for k in range(n + 1):  # the critical count: the first k whose tail is <= level
+        kk = k if greater else n - k
+        tail = sps.binom.sf(kk - 1, n, p0) if greater else sps.binom.cdf(kk, n, p0)
+        if tail <= level:
+            return float(sps.binom.sf(kk - 1, n, rate) if greater else sps.binom.cdf(kk, n, rate))
+    return 0.0
 
 
 @lru_cache(maxsize=4096)
@@ -137,6 +155,27 @@ def seeds_for(
     return None, last
 
 
+def part_power(effect: Effect, n: int, level: float) -> float:
+    """Power of one part's test at n seeds, at its pessimistic effect."""
+    if effect.design == "binomial":
+        return binomial_power(effect.pessimistic(), effect.threshold, n, level)
+    return power(effect.design, effect.d(), n, level)
+
+
+def plan(effects: list[Effect], level: float, target: float = TARGET) -> tuple[int | None, float]:
+    """(fewest seeds at which every part decides with probability >= ``target``
+    together, that power): the product of the parts' powers (an all-of claim needs every
+    part); (None, the power at MAX_SEEDS) when no n up to MAX_SEEDS reaches it."""
+    last = 0.0
+    if not effects:
+        return None, 0.0
+    for n in range(3, MAX_SEEDS + 1):
+        last = float(np.prod([part_power(e, n, level) for e in effects]))
+        if last >= target:
+            return n, last
+    return None, last
+
+
 def design_of(test_name: str | None) -> tuple[Design | None, int]:
     """The claim's test, as its verdict names it -> (design, parts)."""
     name = (test_name or "").lower()
@@ -148,6 +187,41 @@ def design_of(test_name: str | None) -> tuple[Design | None, int]:
             parts = 1
     if "mann-whitney" in name or "tost" in name:
         return "mann_whitney", parts
+    if "binomial" in name:
+        return "binomial", parts
     if "signed-rank" in name or name.startswith("all of "):
         return "signed_rank", parts
     return None, parts
+
+
+def claim_effects(claim, results, trials, budget: str, source: str) -> tuple[list[Effect], str]:
+    """Each part's effect (an all-of claim part by part; one otherwise) as the claim's
+    own check reads it on exploratory ``results``/``trials`` at ``budget``; with "" or
+    the reason no effect could be read (not run, no test, a design this module does not
+    simulate)."""
+    from suite.claims.verdicts import evaluate_claim
+
+    checks = list(getattr(claim.check, "checks", ())) if claim.check.kind == "all_of" else []
+    found = []
+    for check in checks or [claim.check]:
+        part = claim.model_copy(update={"check": check}) if checks else claim
+        v = evaluate_claim(part, results, trials, budget)
+        design, _ = design_of(v.test)
+        if v.test is None or v.measured is None or v.threshold is None:
+            return [], f"no effect read from {source}: {v.summary[:120]}"
+        if design is None:
+            return [], f"{v.test}: power not simulated for this test"
+        low = v.ci_low if v.ci_low is not None else v.measured
+        high = v.ci_high if v.ci_high is not None else v.measured
+        found.append(
+            Effect(
+                float(v.measured),
+                float(low),
+                float(high),
+                int(v.n),
+                float(v.threshold),
+                source,
+                design,
+            )
+        )
+    return found, ""

@@ -9,16 +9,18 @@ it needs to reach its family's Holm bound both ways, and the trials it will read
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from suite.claims.context import matches
 from suite.claims.coverage import smallest_p, trial_configs
 from suite.claims.families import Family
+from suite.claims.power import MAX_SEEDS, TARGET, Effect, part_power, plan
 from suite.claims.registration import (
     DECISION,
     MARGIN,
@@ -82,11 +84,19 @@ def build_registration(
     ablations: dict[str, Any],
     training_code_hash: str,
     alpha: float = ALPHA,
+    effects: Mapping[str, tuple[list[Effect], str]] | None = None,
 ) -> Registration:
     """Register as confirmatory every claim a ``budget`` run decides at the claim's scale
     (``suite.claims.scale``: only there can its verdict go either way); the claims the
     run reads below their scale are listed as exploratory, with why. GPU-only claims at a
-    CPU budget are left out. ``ablations``: name -> Ablation."""
+    CPU budget are left out. ``ablations``: name -> Ablation.
+
+    ``effects``: claim -> (its parts' effects seen in exploratory runs, or the reason
+    none were): each confirmatory claim's seeds then come from a power analysis
+    (``suite.claims.power``: power >= 0.8 at the family's first Holm step, at the
+    pessimistic end of each effect's interval); a claim that cannot reach it within the
+    seed block, or has no effect seen, is exploratory with that reason. Without
+    ``effects`` the seeds are the fewest that make the bound reachable (plus MARGIN)."""
     decided = [c for c in claims if budget in c.budgets]
     if not decided:
         raise ClaimError(f"no claim is decided at budget '{budget}'")
@@ -99,6 +109,28 @@ def build_registration(
         if below:
             exploratory[c.id] = "below its scale at " + budget + ": " + "; ".join(below)
     chosen = [c for c in decided if c.id not in exploratory]
+    planned: dict[str, tuple[int, float, str]] = {}
+    while effects is not None:  # dropping a claim shrinks m and loosens the others' bound
+        sizes = {f: sum(c.family == f for c in chosen) for f in Family}
+        dropped = False
+        for c in chosen:
+            level = alpha / sizes[c.family] / 2  # a two-sided decision p at Holm's first step
+            parts, why = effects.get(c.id, ([], "no exploratory run of this claim"))
+            n, pw = plan(parts, level) if parts else (None, 0.0)
+            text = "; ".join(e.text() for e in parts)
+            if n is None or n > len(seeds):
+                exploratory[c.id] = (
+                    f"no effect seen to size its seeds ({why})"
+                    if not parts
+                    else f"power {pw:.2f} < {TARGET} with {min(len(seeds), MAX_SEEDS)} seeds "
+                    f"at Holm's first step ({level * 2:.3g}) for the effect seen: {text}"
+                )
+                dropped = True
+            else:
+                planned[c.id] = (n, pw, text)
+        chosen = [c for c in chosen if c.id not in exploratory]
+        if not dropped:
+            break
     sizes = {f: sum(c.family == f for c in chosen) for f in Family}
     designs = {}
     for claim in chosen:
@@ -119,8 +151,15 @@ def build_registration(
     }
     per_ablation: dict[str, tuple[int, ...]] = {}
     for name_ in sorted({c.ablation for c in chosen}):
-        needed = [needs[c.id] or len(seeds) for c in chosen if c.ablation == name_]
-        per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed) + MARGIN)])
+        if effects is None:
+            needed = [(needs[c.id] or len(seeds)) + MARGIN for c in chosen if c.ablation == name_]
+        else:  # the power analysis' n, never below the n that makes the bound reachable
+            needed = [
+                max(planned[c.id][0], needs[c.id] or len(seeds))
+                for c in chosen
+                if c.ablation == name_
+            ]
+        per_ablation[name_] = tuple(seeds[: min(len(seeds), max(needed))])
     trials = {
         name_: tuple(sorted(t.trial_id for t in ablations[name_].with_seeds(s).trials(budget)))
         for name_, s in per_ablation.items()
@@ -131,6 +170,17 @@ def build_registration(
         entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
         ablation = ablations[claim.ablation].with_seeds(runs)
         update: dict[str, Any] = {"trials": selected_trials(claim, ablation, budget)}
+        if claim.id in planned:
+            n, pw, text = planned[claim.id]
+            at_runs = float(
+                np.prod(
+                    [
+                        part_power(e, len(runs), alpha / sizes[claim.family] / 2)
+                        for e in effects[claim.id][0]
+                    ]
+                )
+            )
+            update |= {"power_seeds": n, "planned_power": round(at_runs, 3), "effect": text}
         entries[claim.id] = entry.model_copy(update=update)
     return Registration(
         registration=name,

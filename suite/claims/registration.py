@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from suite import files
 from suite.claims.families import Family
@@ -65,6 +66,15 @@ class RegisteredClaim(Options):
     trials: tuple[str, ...] = Field(
         (), description="the registered trials its check and premises select: all are read"
     )
+    power_seeds: int | None = Field(
+        None,
+        description="seeds (per arm) at which its test decides with power >= 0.8 at "
+        "Holm's first step, at the pessimistic end of the effect seen (suite.claims.power)",
+    )
+    planned_power: float | None = Field(
+        None, description="that power at the seeds its ablation runs"
+    )
+    effect: str = Field("", description="the effect the power was computed at, and its source")
 
 
 class Registration(Options):
@@ -89,6 +99,10 @@ class Registration(Options):
         description="claim -> why the registered run reads it as exploratory only (below "
         "its scale: either direction would say nothing of the paper's scale)",
     )
+
+    # None: built in memory; "": loaded from a file identical to its committed version;
+    # else why the file cannot vouch for its own date and content (see committed_state)
+    _committed: str | None = PrivateAttr(None)
 
     def family_size(self, family: str) -> int:
         """Holm's m for a family: the claims registered as confirmatory in it (a claim
@@ -143,12 +157,48 @@ def registrations_dir(claims_dir: Path = CLAIMS_DIR) -> Path:
     return Path(claims_dir) / REGISTRATIONS
 
 
+def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess | None:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(cwd), *args], capture_output=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def committed_state(path: Path) -> str:
+    """ "" when ``path`` is byte-identical to its version in the checkout's HEAD and the
+    claims beside it have no uncommitted changes; else why not (a registration edited in
+    the working tree, one never committed, claims changed since, no git to ask).
+
+    A registration is evidence of its own date and content only as git holds it: a
+    hand-edited hash in the working tree must not make a verdict confirmatory."""
+    path = Path(path).resolve()
+    top = _git(path.parent, "rev-parse", "--show-toplevel")
+    if top is None or top.returncode != 0:
+        return "is not in a git checkout: its date and content cannot be checked"
+    root = Path(top.stdout.decode().strip())
+    rel = path.relative_to(root).as_posix()
+    blob = _git(root, "show", f"HEAD:{rel}")
+    if blob is None or blob.returncode != 0:
+        return "is not committed"
+    if blob.stdout != path.read_bytes():
+        return "differs from its committed version"
+    claims = path.parent.parent.relative_to(root).as_posix()
+    status = _git(root, "status", "--porcelain", "--", claims)
+    if status is None or status.returncode != 0 or status.stdout.strip():
+        return f"was read beside uncommitted changes in {claims}/"
+    return ""
+
+
 def load_registration(path: Path) -> Registration:
     data = files.read_yaml(path, ClaimError)
     try:
-        return Registration.model_validate(data)
+        reg = Registration.model_validate(data)
     except Exception as err:  # pydantic's message names the key
         raise ClaimError(f"{path}: not a registration: {str(err).splitlines()[0]}") from None
+    reg._committed = committed_state(path)
+    return reg
 
 
 def load_registrations(folder: Path | None = None) -> list[Registration]:
@@ -265,6 +315,8 @@ def exploratory_reasons(
         return ["no registration covers this claim"]
     entry = reg.claims[claim.id]
     why = []
+    if reg._committed:
+        why.append(f"registration {reg.registration} {reg._committed}")
     if entry.check_hash != check_hash(claim):
         why.append(f"its check changed since registration {reg.registration}")
     if (current_analysis or analysis_hash()) != reg.analysis_hash:

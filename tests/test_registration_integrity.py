@@ -1,0 +1,101 @@
+"""A registration is evidence of its own date and content only as git holds it (issue 36,
+cases a, b, e): each case the referee tried on 031cc00 reads exploratory or is refused
+now. (e), Holm's m from the registration, is in tests/test_scale.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from suite.claims.registration import (
+    committed_state,
+    exploratory_reasons,
+    load_registration,
+    write_registration,
+)
+from suite.cli import main
+from tests.test_protocol import (
+    claim,
+    registered_tables,
+    registration_for,
+    threshold,
+)
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def committed_registration(root: Path):
+    """A checkout holding claims/registrations/R1.yaml, committed."""
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    folder = root / "claims" / "registrations"
+    folder.mkdir(parents=True)
+    path = write_registration(registration_for(c, trials), folder)
+    git(root, "init", "-q")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "R1")
+    return c, trials, path
+
+
+def test_a_committed_registration_reads_confirmatory(tmp_path):
+    c, trials, path = committed_registration(tmp_path)
+    reg = load_registration(path)
+    assert committed_state(path) == ""
+    assert exploratory_reasons(c, reg, "cpu", trials, reg.analysis_hash) == []
+
+
+def test_a_hand_edited_registration_is_exploratory(tmp_path):
+    """(a): one line of the committed registration edited in the working tree (its check
+    hash), nothing committed: on 031cc00 the verdict read confirmatory again."""
+    c, trials, path = committed_registration(tmp_path)
+    text = path.read_text()
+    old = load_registration(path).claims[c.id].check_hash
+    path.write_text(text.replace(old, "f" * len(old)))
+    reg = load_registration(path)
+    why = exploratory_reasons(c, reg, "cpu", trials, reg.analysis_hash)
+    assert "registration R1 differs from its committed version" in why
+
+
+def test_an_uncommitted_registration_or_dirty_claims_are_exploratory(tmp_path):
+    c, trials, path = committed_registration(tmp_path)
+    (tmp_path / "claims" / "wgan.yaml").write_text("claims: []\n")  # untracked claims file
+    reg = load_registration(path)
+    assert "registration R1 was read beside uncommitted changes in claims/" in (
+        exploratory_reasons(c, reg, "cpu", trials, reg.analysis_hash)
+    )
+    other = path.parent / "R2.yaml"
+    other.write_bytes(path.read_bytes())
+    assert committed_state(other) == "is not committed"
+
+
+def test_a_registration_outside_git_cannot_vouch_for_itself(tmp_path):
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    path = write_registration(registration_for(c, trials), tmp_path)
+    assert committed_state(path).startswith("is not in a git checkout")
+
+
+def test_replace_cannot_be_pointed_at_an_empty_tables_directory(tmp_path, capsys, monkeypatch):
+    """(b): `preregister --replace --tables <empty dir>` passed on 031cc00 because the
+    refusal looked only where --tables pointed; runs/ now always counts."""
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    folder = tmp_path / "regs"
+    folder.mkdir()
+    path = write_registration(registration_for(c, trials), folder)
+    before = path.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    trials.to_parquet(tmp_path / "runs" / "trials.parquet")  # the registered trials exist
+    (tmp_path / "empty").mkdir()
+    code = main(
+        [
+            *("preregister", "--name", "R1", "--seeds", "1000-1005", "--replace"),
+            *("--out", str(folder), "--tables", str(tmp_path / "empty")),
+        ]
+    )
+    assert code == 2 and "cannot be rewritten" in capsys.readouterr().err
+    assert path.read_bytes() == before

@@ -22,6 +22,7 @@ from suite.ablation import (
     find_ablation,
     load_ablation,
 )
+from suite.env import REGISTRATION as REGISTRATION_ENV
 from suite.errors import InputError
 from suite.locations import COMMAND
 from suite.lock import RunsBusy
@@ -137,6 +138,13 @@ def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Abl
     if not path.is_file():
         raise InputError(f"--registration: no such registration: {path}")
     reg = load_registration(path)
+    if reg._committed:  # its trials must start after the commit that freezes it
+        raise InputError(
+            f"--registration {reg.registration}: {path} {reg._committed}; commit it "
+            "before its trials run (a registration is evidence of its date only as git "
+            "holds it)"
+        )
+    os.environ[REGISTRATION_ENV] = reg._tag or ""
     unknown = [a.spec.name for a in ablations if a.spec.name not in reg.trials]
     if unknown:
         raise InputError(

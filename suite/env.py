@@ -22,6 +22,8 @@ DATA = PREFIX + "DATA"
 CACHE = PREFIX + "CACHE"
 INCEPTION_WEIGHTS = PREFIX + "INCEPTION_WEIGHTS"
 PLUGINS = PREFIX + "PLUGINS"
+# set by `run --registration R`: "R@<sha256 of its committed file>", recorded by each trial
+REGISTRATION = PREFIX + "REGISTRATION"
 
 RAY_ENV = {
     "RAY_AUTH_MODE": "disabled",
@@ -70,6 +72,11 @@ def cache_dir() -> Path:
 
 def inception_weights() -> str | None:
     return os.environ.get(INCEPTION_WEIGHTS) or None
+
+
+def registration() -> str | None:
+    """The registration a run's trials run under (``name@sha256``), or None."""
+    return os.environ.get(REGISTRATION) or None
 
 
 def plugins() -> list[str]:

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 
 import suite
-from suite import files, machine
+from suite import env, files, machine
 from suite.statuses import DONE, TrialStatus
 
 STATUS_FILE = "status.json"
@@ -143,4 +143,8 @@ def provenance(device: torch.device) -> dict[str, Any]:
         "torch": torch.__version__,
         "ray": ray.__version__,
         "suite": suite.__version__,
+        # when this process started the trial (or resumed it), and the registration it
+        # ran under: a trial from before its registration's commit is never confirmatory
+        "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "registration": env.registration(),
     }

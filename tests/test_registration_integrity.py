@@ -40,11 +40,52 @@ def committed_registration(root: Path):
     return c, trials, path
 
 
+def run_under(trials, reg, started="2999-01-01T00:00:00Z"):
+    """The trials as `run --registration` records them: the registration's tag and a
+    start time (after its commit by default)."""
+    return trials.assign(**{"hw.registration": reg._tag, "hw.started": started})
+
+
 def test_a_committed_registration_reads_confirmatory(tmp_path):
     c, trials, path = committed_registration(tmp_path)
     reg = load_registration(path)
     assert committed_state(path) == ""
-    assert exploratory_reasons(c, reg, "cpu", trials, reg.analysis_hash) == []
+    assert exploratory_reasons(c, reg, "cpu", run_under(trials, reg), reg.analysis_hash) == []
+
+
+def test_trials_must_record_the_registration_and_start_after_its_commit():
+    """(g): on 031cc00 trials recorded no registration and nothing required them to
+    start after it was made."""
+    import tempfile
+
+    root = Path(tempfile.mkdtemp())
+    c, trials, path = committed_registration(root)
+    reg = load_registration(path)
+    why = exploratory_reasons(c, reg, "cpu", trials, reg.analysis_hash)
+    assert f"trials that did not run under registration {reg._tag}" in why
+    other = trials.assign(**{"hw.registration": "R1@0000000000000000", "hw.started": "2999"})
+    assert f"trials that did not run under registration {reg._tag}" in exploratory_reasons(
+        c, reg, "cpu", other, reg.analysis_hash
+    )
+    early = run_under(trials, reg, started="2000-01-01T00:00:00Z")
+    assert "trials that started before registration R1 was committed" in exploratory_reasons(
+        c, reg, "cpu", early, reg.analysis_hash
+    )
+
+
+def test_run_refuses_a_registration_that_is_not_committed(tmp_path, monkeypatch, capsys):
+    """Its trials could otherwise start before the commit that freezes it."""
+    import suite.claims.registration as registration
+
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    write_registration(registration_for(c, trials), tmp_path)  # outside any git checkout
+    monkeypatch.setattr(registration, "registrations_dir", lambda *a: tmp_path)
+    runs = tmp_path / "runs"
+    code = main(["run", "clipping_c", "--registration", "R1", "--runs", str(runs)])
+    err = capsys.readouterr().err
+    assert code == 2 and "commit it before its trials run" in err
+    assert not runs.exists()
 
 
 def test_a_hand_edited_registration_is_exploratory(tmp_path):

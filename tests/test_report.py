@@ -456,6 +456,12 @@ def test_headless_chromium_renders_every_page(built, tmp_path):
             claims = [r for r in dom.all("tr") if r.get("class") == "claim"]
             assert len(claims) == len(built[3]) and "claims-table" in dom.ids
             assert "verdict-figure" in dom.ids and len(dom.all("details")) >= len(claims)
+            # the first screen's first sentence: what this run can confirm or refute at all
+            assert "scope" in dom.ids
+            rendered = _chromium("--dump-dom", html.as_uri()).stdout
+            said = re.search(r'<p class="lead" id="scope">([^<]*)</p>', rendered)
+            assert said and said.group(1).startswith("Of 7 claims, 0 were read at the scale")
+            assert "5 were read below their scale" in said.group(1)
     shot = tmp_path / "index.png"
     _chromium(
         "--hide-scrollbars",

@@ -22,6 +22,7 @@ import hashlib
 import json
 import subprocess
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +104,8 @@ class Registration(Options):
     # None: built in memory; "": loaded from a file identical to its committed version;
     # else why the file cannot vouch for its own date and content (see committed_state)
     _committed: str | None = PrivateAttr(None)
+    _tag: str | None = PrivateAttr(None)  # "name@sha256" of the file its trials must record
+    _committed_at: str | None = PrivateAttr(None)  # its commit's time (UTC, ISO)
 
     def family_size(self, family: str) -> int:
         """Holm's m for a family: the claims registered as confirmatory in it (a claim
@@ -198,7 +201,24 @@ def load_registration(path: Path) -> Registration:
     except Exception as err:  # pydantic's message names the key
         raise ClaimError(f"{path}: not a registration: {str(err).splitlines()[0]}") from None
     reg._committed = committed_state(path)
+    reg._tag = registration_tag(reg.registration, path)
+    reg._committed_at = commit_time(path)
     return reg
+
+
+def registration_tag(name: str, path: Path) -> str:
+    """What a trial run under this registration records: ``R1@<sha256 of the file>``."""
+    return f"{name}@{_sha(Path(path).read_bytes())[:16]}"
+
+
+def commit_time(path: Path) -> str | None:
+    """The UTC time of the last commit that touched ``path`` (None outside git)."""
+    path = Path(path).resolve()
+    done = _git(path.parent, "log", "-1", "--format=%ct", "--", path.name)
+    if done is None or done.returncode != 0 or not done.stdout.strip():
+        return None
+    stamp = int(done.stdout.decode().strip())
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_registrations(folder: Path | None = None) -> list[Registration]:
@@ -324,6 +344,23 @@ def exploratory_reasons(
     if budget != reg.budget:
         why.append(f"read at budget {budget}, registered at {reg.budget}")
     why += _trial_reasons(reg, claim.ablation, entry.trials, read, "")
+    if reg._committed is not None:  # loaded from a file: its trials must have run under it
+        why += _run_under(reg, read)
+    return why
+
+
+def _run_under(reg: Registration, read: pd.DataFrame) -> list[str]:
+    """The trials read ran under this very registration file (``run --registration``
+    records it) and started after the commit that made it."""
+    tags = read["hw.registration"] if "hw.registration" in read else pd.Series(dtype=object)
+    why = []
+    if tags.isna().all() or (tags.astype(str) != reg._tag).any():
+        why.append(f"trials that did not run under registration {reg._tag}")
+    started = read["hw.started"] if "hw.started" in read else pd.Series(dtype=object)
+    if reg._committed_at is None or started.isna().any() or started.empty:
+        why.append("the trials' start times cannot be compared with the registration's commit")
+    elif (started.astype(str) < reg._committed_at).any():
+        why.append(f"trials that started before registration {reg.registration} was committed")
     return why
 
 

@@ -7,7 +7,8 @@ the median-filtered W/JS estimates of the paper's curves). ``runs/trials.{parque
 a row per (ablation, trial) with status, reason, traceback, wall time, hardware,
 versions, config hash and the code that produced it (``code_hash``, ``git_commit``,
 ``git_dirty``: ``suite.provenance``; ``provenance.mixes_code(table)`` tells whether a
-table mixes code versions).
+table mixes code versions) and the quality classifier its scores were made with
+(``classifier_sha256``: the hashes its records carry, comma-separated; None if none).
 Statuses are what the trial directories prove (``trial_status.current_status``): a
 trial whose records cannot be read is ``corrupt``, with the file and line as its
 reason, and contributes no rows; a torn last line is dropped with a warning.
@@ -112,6 +113,7 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path, warn)
         "wall_time": last.get("wall_time"),
         "config_hash": status.get("config_hash"),
         "trial_dir": str(path.relative_to(runs)),  # portable: read_runs resolves it
+        "classifier_sha256": _distinct(records, "classifier_sha256"),
         **{f"hw.{k}": v for k, v in hardware.items()},
     }
     rows = [
@@ -126,6 +128,12 @@ def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path, warn)
         for r in records
     ]
     return trial, rows
+
+
+def _distinct(records: list[dict[str, Any]], key: str) -> str | None:
+    """The values of ``key`` the records carry, sorted and comma-separated; None if none."""
+    values = sorted({str(r[key]) for r in records if r.get(key) is not None})
+    return ",".join(values) or None
 
 
 def _say(line: str) -> None:

@@ -14,6 +14,16 @@ to a claim, in a stability table and in a correlation table is the same interval
   for two rates. Holm's adjusted p-values when all claims count as one family.
 * A verdict needs a test that *can* reach ``ALPHA`` at the n it has: with 3 seeds no
   one-sided signed-rank test goes below p = 1/8, so 3 seeds never decide anything.
+* Ties at a threshold, one rule everywhere a value is tested against a number (the
+  one-sample and paired signed-rank tests, each bound of an equivalence test): a value
+  exactly at the threshold satisfies a non-strict claim (``>=``, ``<=``, "within"),
+  whose negation is the strict opposite (``<``, ``>``); so for a non-strict claim it
+  counts *for* the claim, and for a strict claim (``>``, ``<``) it satisfies the
+  negation (``<=``, ``>=``) and counts *against* it. Either way it counts on that one
+  side in both the test for the claim and the test against it (as the smallest
+  difference there: ``at_threshold``, ``signed_rank_vs``), never on both sides and never
+  dropped: every seed covering exactly 23 of 25 modes reproduces ">= 23" and refutes
+  "> 23". (Ties *between* two unpaired groups are another thing: mid-ranks, no side.)
 """
 
 from __future__ import annotations
@@ -41,6 +51,7 @@ MONTE_CARLO_RESAMPLES = 99_999  # beyond it: this many fixed-seed random relabel
 Op = Literal["<", "<=", ">", ">="]
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 Direction = Literal["greater", "less"]
+Ties = Literal["drop", "for", "against"]  # where a difference of exactly 0 counts
 
 
 def direction(op: Op) -> Direction:
@@ -50,6 +61,12 @@ def direction(op: Op) -> Direction:
 
 def opposite(d: Direction) -> Direction:
     return "less" if d == "greater" else "greater"
+
+
+def at_threshold(op: Op) -> Ties:
+    """The tie rule (module docstring): a value exactly at the threshold counts for a
+    non-strict claim (>=, <=) and against a strict one (>, <), in both directions' tests."""
+    return "for" if op in (">=", "<=") else "against"
 
 
 # --------------------------------------------------------------------------- intervals
@@ -240,24 +257,25 @@ class TestResult:
         return min(self.min_p, self.min_p_against) <= alpha
 
 
-def signed_rank(
-    diffs: Sequence[float], alternative: Direction, ties_count: bool = False
-) -> TestResult:
+def signed_rank(diffs: Sequence[float], alternative: Direction, ties: Ties = "drop") -> TestResult:
     """Wilcoxon signed-rank test of the differences' location against 0.
 
-    ``diffs`` are (value - threshold) or (a - b) per seed. Exact zeros carry no sign and
-    are dropped, unless ``ties_count``: for a non-strict claim (>=, <=) a value exactly at
-    the threshold satisfies it, so it counts as the smallest difference on the claimed
-    side (e.g. every seed covering exactly 23 of 25 modes supports ">= 23").
-    Exact null distribution for small n (scipy), ties included.
+    ``diffs`` are (value - threshold) or (a - b) per seed. An exact zero (a value at the
+    threshold) carries no sign: ``ties="drop"`` leaves it out; ``"for"`` counts it as the
+    smallest difference on the claimed side (``alternative``), ``"against"`` as the
+    smallest on the other side, in the test for the claim and in the test against it
+    alike, so a tie is never on both sides. Claims against a threshold take ``ties`` from
+    their operator (``at_threshold``, ``signed_rank_vs``). Exact null distribution for
+    small n (scipy), ties included.
     """
+    if ties not in ("drop", "for", "against"):
+        raise ValueError(f"ties must be 'drop', 'for' or 'against', got {ties!r}")
     d = finite(diffs)
-    if ties_count and len(d[d != 0]):
-        tiny = float(np.abs(d[d != 0]).min()) * 1e-6
-    elif ties_count:
-        tiny = 1e-12
-    if ties_count:
-        d = np.where(d == 0, tiny if alternative == "greater" else -tiny, d)
+    if ties != "drop":
+        nonzero = np.abs(d[d != 0])
+        tiny = float(nonzero.min()) * 1e-6 if len(nonzero) else 1e-12
+        claimed = tiny if alternative == "greater" else -tiny
+        d = np.where(d == 0, claimed if ties == "for" else -claimed, d)
     d = d[d != 0]
     n = len(d)
     name = "one-sided Wilcoxon signed-rank test"
@@ -266,6 +284,12 @@ def signed_rank(
     p = float(stats.wilcoxon(d, alternative=alternative).pvalue)
     q = float(stats.wilcoxon(d, alternative=opposite(alternative)).pvalue)
     return TestResult(name, p, q, n, 0.5**n, 0.5**n)
+
+
+def signed_rank_vs(diffs: Sequence[float], op: Op) -> TestResult:
+    """The signed-rank test of a claim ``value op threshold`` on (value - threshold) per
+    seed: its direction and its ties at the threshold both from ``op`` (``at_threshold``)."""
+    return signed_rank(diffs, direction(op), at_threshold(op))
 
 
 def binomial(successes: int, n: int, p0: float, alternative: Direction) -> TestResult:

@@ -336,10 +336,14 @@ def test_compare_ratio_is_tested_on_log_ratios():
     assert 3.6 <= v.measured <= 4.4
     assert "a / b" in v.summary
     assert judge(compare("ratio", "<", 2.0, paired=True), *a, *b).verdict == "not_reproduced"
-    # against 4: seed 1 is exactly 4 (a zero log-ratio, dropped); the other five log-
-    # ratios rank +1, -2, +3, +4, -5: T+ = 8 of 15, P(T+ >= 8) = 16/32
+    # against 4: seed 1 is exactly 4, a zero log-ratio: at the threshold of a strict claim
+    # it counts against it (suite.stats' tie rule) as the smallest difference, -1; the
+    # other five rank +2, -3, +4, +5, -6: T+ = 11 of 21, P(T+ >= 11) = 32/64
     v = judge(compare("ratio", ">", 4.0, paired=True), *a, *b)
-    assert v.verdict == "inconclusive" and v.n == 5 and v.p_value == pytest.approx(0.5)
+    assert v.verdict == "inconclusive" and v.n == 6 and v.p_value == pytest.approx(0.5)
+    assert v.p_against == pytest.approx(37 / 64)  # P(T+ <= 11): the tie on one side only
+    v = judge(compare("ratio", ">=", 4.0, paired=True), *a, *b)  # non-strict: it counts for
+    assert v.n == 6 and v.p_value == pytest.approx(27 / 64)  # T+ = 12, P(T+ >= 12)
 
 
 def test_compare_notes_unpaired_seeds():

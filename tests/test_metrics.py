@@ -165,6 +165,11 @@ def test_image_trial_scores_the_classifier_proxy(tmp_path):
     assert row["fd_classifier"] > 0 and row["fd_classifier_samples"] == 200
     assert 0 < row["diversity_ratio"] < 2 and 0 < row["classifier_accuracy"] <= 1
     assert 0 <= row["precision_classifier"] <= 1 and 0 <= row["recall_classifier"] <= 1
+    # every score carries the hash of the classifier that made it (trained per machine)
+    from suite.metrics.classifier import classifier_for
+
+    sha = classifier_for(cfg.data).sha256
+    assert len(sha) == 64 and row["classifier_sha256"] == initial["classifier_sha256"] == sha
 
 
 def _curves(n, rho_sign, seed):
@@ -235,6 +240,7 @@ def test_stacked_mnist_modes_are_counted_with_a_per_channel_digit_classifier(tmp
     )
     row = [r for r in run_trial(cfg, tmp_path) if r.get("at_checkpoint")][-1]
     assert 1 <= row["stacked_modes"] <= 300 and row["stacked_kl"] > 0
+    assert row["classifier_sha256"] == classifier_for(cfg.data).sha256
     # on real Stacked MNIST the classifier recovers most of the true modes
     clf = classifier_for(cfg.data)
     images, modes = build_source(cfg.data, "cpu", seed=0, batch_size=0).sample_with_labels(400)

@@ -118,6 +118,40 @@ def test_other_seeds_other_code_or_a_dirty_tree_are_exploratory():
     assert not v.confirmatory and v.exploratory_why == "no registration covers this claim"
 
 
+def test_scores_from_another_quality_classifier_are_exploratory():
+    """The classifier behind fd_classifier is trained once per machine: its hash goes
+    with every score (records -> trials table), and a registration may pin it."""
+    from suite.results import _distinct
+
+    mine, theirs = "a" * 64, "b" * 64
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials).model_copy(update={"classifier_sha256": mine})
+    (v,) = evaluate_claims(results, trials.assign(classifier_sha256=mine), [c], registrations=[reg])
+    assert v.confirmatory and v.exploratory_why == ""
+    (v,) = evaluate_claims(results, trials, [c], registrations=[reg])  # no classifier scores
+    assert v.confirmatory
+    other = trials.assign(classifier_sha256=theirs)
+    (v,) = evaluate_claims(results, other, [c], registrations=[reg])
+    assert v.verdict == "reproduced" and not v.confirmatory
+    assert "quality classifier other than the registered one" in v.exploratory_why
+    assert f"classifier sha256 {theirs[:12]}, registered {mine[:12]}" in v.exploratory_why
+    # a trial scored on two machines' classifiers carries both hashes
+    rows = [{"classifier_sha256": mine}, {"iteration": 1}, {"classifier_sha256": theirs}]
+    assert _distinct(rows, "classifier_sha256") == f"{mine},{theirs}"
+    assert _distinct([{"iteration": 1}], "classifier_sha256") is None
+    mixed = trials.assign(classifier_sha256=[mine] * 5 + [f"{mine},{theirs}"])
+    (v,) = evaluate_claims(results, mixed, [c], registrations=[reg])
+    assert not v.confirmatory and "other than the registered one" in v.exploratory_why
+    # unpinned (older registrations): scores from two classifiers are not one scale either
+    unpinned = registration_for(c, trials)
+    assert unpinned.classifier_sha256 is None
+    (v,) = evaluate_claims(results, mixed, [c], registrations=[unpinned])
+    assert not v.confirmatory and "2 different quality classifiers" in v.exploratory_why
+    (v,) = evaluate_claims(results, other, [c], registrations=[unpinned])
+    assert v.confirmatory
+
+
 def test_a_nested_part_edited_or_provenance_missing_or_a_trial_dropped_is_exploratory():
     """The referee's probes: an all_of's part edited must change the hash; tables without
     code provenance are not clean; a registered trial left out of the tables (one arm's

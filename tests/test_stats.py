@@ -344,14 +344,62 @@ def test_rate_interval_is_clopper_pearson():
 
 
 def test_ties_at_the_threshold_count_for_a_non_strict_claim():
-    """ ">= 23 modes" holds for seeds at exactly 23: with ties_count they are the smallest
+    """ ">= 23 modes" holds for seeds at exactly 23: with ties="for" they are the smallest
     differences on the claimed side instead of being dropped (no data to test)."""
-    at = stats.signed_rank([0.0] * 6, "greater", ties_count=True)
+    at = stats.signed_rank([0.0] * 6, "greater", ties="for")
     assert at.n == 6 and at.p == pytest.approx(1 / 64)
     dropped = stats.signed_rank([0.0] * 6, "greater")
     assert dropped.n == 0
-    mixed = stats.signed_rank([0.0, 0.0, -1.0, 2.0, 3.0, 4.0], "less", ties_count=True)
+    mixed = stats.signed_rank([0.0, 0.0, -1.0, 2.0, 3.0, 4.0], "less", ties="for")
     assert mixed.n == 6 and mixed.p_against < 0.5  # ties lean to the claim (less), not past it
+    with pytest.raises(ValueError, match="ties"):
+        stats.signed_rank([0.0], "greater", ties="both")
+
+
+@pytest.mark.parametrize("n", [6, 10, 25])
+def test_a_tie_at_the_threshold_counts_on_one_side_only(n):
+    """The module's tie rule: every seed exactly at 23 reproduces ">= 23" (and "<= 23")
+    and never also refutes it; it refutes "> 23" (and "< 23") and never also supports it.
+    The same seeds, the same rule, in the test for the claim and the test against it."""
+    from suite.claims.outcome import values_vs
+
+    seeds = {s: 23.0 for s in range(n)}
+    for op in (">=", "<="):
+        test = stats.signed_rank_vs([0.0] * n, op)
+        assert test.p <= stats.ALPHA and test.p_against > 0.5  # never both small
+        assert n > 10 or test.p == pytest.approx(0.5**n)  # exact at few seeds
+        out = values_vs(seeds, op, 23, 0.0, "modes", stats.ALPHA)
+        assert out.verdict == stats.Verdict.REPRODUCED and out.test.p_against > stats.ALPHA
+    for op in (">", "<"):
+        test = stats.signed_rank_vs([0.0] * n, op)
+        assert test.p > 0.5 and test.p_against <= stats.ALPHA
+        assert n > 10 or test.p_against == pytest.approx(0.5**n)
+        out = values_vs(seeds, op, 23, 0.0, "modes", stats.ALPHA)
+        assert out.verdict == stats.Verdict.NOT_REPRODUCED and out.test.p > stats.ALPHA
+    assert stats.at_threshold(">=") == stats.at_threshold("<=") == "for"
+    assert stats.at_threshold(">") == stats.at_threshold("<") == "against"
+
+
+def test_ties_follow_the_rule_with_other_seeds_and_in_paired_and_equivalence_tests():
+    """Mixed seeds: a tie is the smallest difference on its one side; for >= it can only
+    help the claim, for > only hurt it, and never both. Paired differences and the
+    equivalence bounds (within: non-strict) read ties by the same rule."""
+    from suite.claims.outcome import equivalence, paired_vs
+
+    d = [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, -0.5]
+    ge, gt = stats.signed_rank_vs(d, ">="), stats.signed_rank_vs(d, ">")
+    dropped = stats.signed_rank(d, "greater")
+    assert ge.n == gt.n == 7 and dropped.n == 4
+    assert ge.p < gt.p and ge.p_against > gt.p_against  # the ties moved to opposite sides
+    assert not (ge.p <= stats.ALPHA and ge.p_against <= stats.ALPHA)
+    a = {s: 1.0 for s in range(8)}
+    b = {s: 1.0 for s in range(8)}  # a - b exactly 0 for every seed
+    at_least, _ = paired_vs(a, b, "difference", ">=", 0.0, 0.0, "a - b", stats.ALPHA)
+    more, _ = paired_vs(a, b, "difference", ">", 0.0, 0.0, "a - b", stats.ALPHA)
+    assert at_least.verdict == stats.Verdict.REPRODUCED
+    assert more.verdict == stats.Verdict.NOT_REPRODUCED
+    on_bound = equivalence(np.full(8, 0.5), -0.5, 0.5)  # every effect exactly at hi
+    assert on_bound.p == pytest.approx(0.5**8) and on_bound.p_against == 1.0
 
 
 def test_holm_keeps_the_decisions_that_survive_the_family():

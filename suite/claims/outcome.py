@@ -90,13 +90,13 @@ def values_vs(
     limit = effective(op, threshold, tolerance)
     x = np.array([per_seed[s] for s in sorted(per_seed)], dtype=float)
     side = stats.direction(op)
-    ties = op in (">=", "<=")
-    test = stats.signed_rank(x - limit, side, ties_count=ties)
+    ties = stats.at_threshold(op)  # a seed at the threshold: for >=, <=; against >, <
+    test = stats.signed_rank(x - limit, side, ties)
     against = f"{op} {limit:.4g}"
     if indifference:
         step = indifference if side == "greater" else -indifference
-        claim = stats.signed_rank(x - (limit + step), side, ties_count=ties)
-        refute = stats.signed_rank(x - (limit - step), side, ties_count=ties)
+        claim = stats.signed_rank(x - (limit + step), side, ties)
+        refute = stats.signed_rank(x - (limit - step), side, ties)
         test = replace(
             test,
             name=f"{test.name} outside an indifference band of +-{indifference:g}",
@@ -150,7 +150,7 @@ def paired_vs(
         why = f"ratio margin {margin:g} with tolerance {tolerance:g} leaves {limit:g}"
         return inconclusive(f"{what}: {why}; a ratio can only be tested against a bound > 0"), notes
     centre = math.log(limit) if kind == "ratio" else limit
-    test = stats.signed_rank(effect - centre, stats.direction(op))
+    test = stats.signed_rank_vs(effect - centre, op)  # ties at the margin: stats' rule
     return _finish(what, interval, test, f"{op} {limit:.4g}", limit, alpha), notes
 
 
@@ -227,8 +227,8 @@ def equivalence(effect: np.ndarray, lo: float, hi: float) -> TestResult:
     plus the chance of landing above hi, which approaches alpha when the margin is
     narrow against the seed-to-seed spread: up to 2 alpha without it. This is the
     suite's ``all_of`` of the two one-sided claims."""
-    above_lo = stats.signed_rank(effect - lo, "greater")
-    below_hi = stats.signed_rank(effect - hi, "less")
+    above_lo = stats.signed_rank_vs(effect - lo, ">=")  # "within" is non-strict: an
+    below_hi = stats.signed_rank_vs(effect - hi, "<=")  # effect at a bound counts for it
     both = stats.all_of([above_lo, below_hi])
     return replace(
         both,

@@ -11,7 +11,11 @@ can reach with them against its family's Holm bound.
 
 A verdict is **confirmatory** only when all of that still matches: the same check and
 analysis code, read on exactly the registered trials, from clean trees of the registered
-training code. Anything else is **exploratory**, and says why. A registration whose
+training code, with scores from the registered quality classifier where it pins one
+(``classifier_sha256``: the network behind ``fd_classifier`` and ``stacked_modes`` is
+trained once per machine, and scores from another network are on another scale; the
+trials table carries the hashes each trial's records hold). Anything else is
+**exploratory**, and says why. A registration whose
 trials exist cannot be rewritten: a revised check is registered anew, with a new block
 of seeds (as registered reports do it: the analysis plan is fixed before the data).
 """
@@ -95,6 +99,11 @@ class Registration(Options):
         "need to reach their Holm bound, plus MARGIN (a seed or two may disagree)"
     )
     trials: dict[str, tuple[str, ...]] = Field(description="ablation -> registered trial ids")
+    classifier_sha256: str | None = Field(
+        None,
+        description="SHA-256 of the quality classifier (fd_classifier, stacked_modes) whose "
+        "scores its verdicts may read; None: not pinned (scores must still share one)",
+    )
     exploratory: dict[str, str] = Field(
         default_factory=dict,
         description="claim -> why the registered run reads it as exploratory only (below "
@@ -393,4 +402,22 @@ def _trial_reasons(
         why.append(f"{what}the trials do not say whether their tree was clean")
     elif read["git_dirty"].fillna(True).astype(bool).any():
         why.append(f"{what}trials from a tree with uncommitted changes")
-    return why
+    return why + _classifier_reasons(reg, read, what)
+
+
+def _classifier_reasons(reg: Registration, read: pd.DataFrame, what: str) -> list[str]:
+    """The quality classifier is trained once per machine: scores made with another
+    network than the registered one (or, unpinned, with several) are on another scale."""
+    cells = read["classifier_sha256"].dropna() if "classifier_sha256" in read else []
+    seen = {h for cell in cells for h in str(cell).split(",") if h}
+    pinned = reg.classifier_sha256
+    if pinned is not None and seen - {pinned}:
+        other = ", ".join(h[:12] for h in sorted(seen - {pinned}))
+        return [
+            f"{what}scores from a quality classifier other than the registered one "
+            f"(classifier sha256 {other}, registered {pinned[:12]})"
+        ]
+    if pinned is None and len(seen) > 1:
+        shown = ", ".join(h[:12] for h in sorted(seen))
+        return [f"{what}scores from {len(seen)} different quality classifiers (sha256 {shown})"]
+    return []

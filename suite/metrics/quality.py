@@ -60,6 +60,14 @@ def _labelled(config) -> None:
         )
 
 
+# The classifier is trained once per machine (suite.metrics.classifier): its weights file's
+# hash goes with every score made in its features, so scores from different networks, on
+# different quality scales, can be told apart (trials table; a registration pins it).
+CLASSIFIER_SHA = Column(
+    "SHA-256 of the classifier's weights file whose features or predictions made the scores"
+)
+
+
 class ProxyOptions(SampledOptions):
     samples: int = 1000
 
@@ -93,6 +101,7 @@ class FDClassifier(Metric):
         ),
         "classifier_accuracy": Column("held-out accuracy of that classifier"),
         "fd_classifier_samples": Column("generated samples the proxy used", role="count"),
+        "classifier_sha256": CLASSIFIER_SHA,
     }
 
     @staticmethod
@@ -115,6 +124,7 @@ class FDClassifier(Metric):
             "recall_classifier": recall,
             "classifier_accuracy": clf.accuracy,
             "fd_classifier_samples": options.samples,
+            "classifier_sha256": clf.sha256,
         }
 
 
@@ -137,6 +147,7 @@ class StackedModes(Metric):
             role="diversity",
         ),
         "stacked_modes_samples": Column("generated samples classified", role="count"),
+        "classifier_sha256": CLASSIFIER_SHA,
     }
 
     @staticmethod
@@ -148,7 +159,11 @@ class StackedModes(Metric):
     def compute(ctx, options) -> dict[str, Any]:
         clf = classifier_for(ctx.config.data)
         modes = clf.predict(ctx.fake(options.samples)).cpu()
-        return {**mode_histogram_stats(modes, 1000), "stacked_modes_samples": options.samples}
+        return {
+            **mode_histogram_stats(modes, 1000),
+            "stacked_modes_samples": options.samples,
+            "classifier_sha256": clf.sha256,
+        }
 
 
 def mode_histogram_stats(modes: torch.Tensor, n_modes: int) -> dict[str, float]:

@@ -6,7 +6,9 @@ Thresholds are the suite's: a sample is "high quality" within
 3 standard deviations of a centre; a mode is covered with >= 1 % of the samples, counted
 within 3 std (``modes_covered``) and by nearest centre (``modes_nearest``, suite.metrics.modes);
 ``modes_dense`` counts only modes with a cluster of their own (>= half a fair share of the
-samples within 10 std, denser there than around), which a fit to no mode at all scores 0.
+samples within 10 std, denser there than around), which a fit to no mode at all scores 0;
+``modes_dense_rNN`` is the same count at NN std (01 .. 16), a coverage profile over the
+radius, and ``modes_dense_auc`` its mean (suite.metrics.modes).
 """
 
 from __future__ import annotations
@@ -67,6 +69,21 @@ class ToyFit(Metric):
             " distance between centres) holds >= 0.5 / K of the samples and >= 3/4 of"
             " those within twice that radius: off-centre clusters count, a diffuse fit"
             " (one Gaussian, uniform noise) does not (collapse vs no fit)",
+            better="higher",
+            role="diversity",
+        ),
+        "modes_dense_rNN": Column(
+            "modes_dense's count at a radius of NN std (01 .. 16; capped at 0.8 x half the"
+            " smallest distance between centres, the 2r disc counting only samples nearest"
+            " the centre), a mode covered at one radius counting at every larger one:"
+            " the coverage profile over the radius; modes_dense_r10 is modes_dense",
+            better="higher",
+            role="diversity",
+        ),
+        "modes_dense_auc": Column(
+            "mean of modes_dense_r01 .. modes_dense_r16, in modes: the area under the"
+            " coverage profile, falling gradually as the clusters widen (no cliff at"
+            " one radius)",
             better="higher",
             role="diversity",
         ),

@@ -230,7 +230,9 @@ def _col_name(axis: str, value: Any) -> str:
 
 # the toy table's score columns (modes_total is its "of" column; sample counts are not shown)
 TOY_TABLE = tuple(
-    c for c, info in METRICS.get("toy_fit").columns.items() if info.role in ("quality", "diversity")
+    c
+    for c, info in METRICS.get("toy_fit").columns.items()
+    if info.role in ("quality", "diversity") and not is_pattern(c)
 )
 
 

@@ -140,3 +140,24 @@ def test_replace_cannot_be_pointed_at_an_empty_tables_directory(tmp_path, capsys
     )
     assert code == 2 and "cannot be rewritten" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+def test_a_later_registration_never_hides_an_earlier_ones_result():
+    """(d): with R2 added, R1's confirmatory 'not reproduced' disappeared on 031cc00 and
+    the claim read 'reproduced, confirmatory, registration R2'. Both are shown now, each
+    under its own Holm family."""
+    import pandas as pd
+
+    from suite.claims.verdicts import evaluate_claims
+
+    c = claim(threshold("<", 10.0))
+    r1_results, r1_trials = registered_tables([20.0] * 6, block=range(1000, 1006))  # against
+    r2_results, r2_trials = registered_tables([1.0] * 6, block=range(2000, 2006))  # for
+    r1 = registration_for(c, r1_trials, name="R1", block=tuple(range(1000, 1006)))
+    r2 = registration_for(c, r2_trials, name="R2", block=tuple(range(2000, 2006)))
+    r2 = r2.model_copy(update={"created": "2026-12-05T00:00:00Z"})
+    results = pd.concat([r1_results, r2_results], ignore_index=True)
+    trials = pd.concat([r1_trials, r2_trials], ignore_index=True)
+    [v] = evaluate_claims(results, trials, [c], "cpu", [r1, r2])
+    assert v.registration == "R2" and v.verdict == "reproduced" and v.confirmatory
+    assert v.earlier.startswith("R1: not_reproduced, confirmatory"), v.earlier

@@ -88,6 +88,7 @@ class Verdict:
     below_scale: bool = False  # read below the claim's scale: exploratory in both directions
     refutable: bool = False  # at the claim's scale: a confirmatory reading could go either way
     registered_family_size: int | None = None  # Holm's m as registered (not as the file holds)
+    earlier: str = ""  # what other registrations concluded (suite.claims.verdicts.earlier_readings)
 
 
 def evaluate_claims(
@@ -110,7 +111,41 @@ def evaluate_claims(
         )
         for c in claims
     ]
-    return with_family_holm(out)
+    out = with_family_holm(out)
+    earlier = earlier_readings(claims, results, trials, budget, registrations, current, out)
+    return [replace(v, earlier=earlier.get(v.claim_id, "")) for v in out]
+
+
+def earlier_readings(
+    claims: Sequence[Claim],
+    results: pd.DataFrame,
+    trials: pd.DataFrame,
+    budget: str | None,
+    registrations: Sequence[Registration],
+    current: str,
+    shown: Sequence[Verdict],
+) -> dict[str, str]:
+    """claim -> what every registration other than the one shown concluded about it,
+    each under its own Holm family (``R1: not_reproduced, confirmatory, Holm p 0.004``):
+    a later registration never hides an earlier one's result."""
+    used = {v.claim_id: v.registration for v in shown}
+    found: dict[str, list[str]] = {}
+    for reg in registrations:
+        mine = [c for c in claims if c.id in reg.claims and used.get(c.id) != reg.registration]
+        if not mine:
+            continue
+        everyone = [c for c in claims if c.id in reg.claims]  # its own family, whole
+        read = with_family_holm(
+            [evaluate_registered(c, results, trials, budget, [reg], current) for c in everyone]
+        )
+        for v in read:
+            if any(c.id == v.claim_id for c in mine):
+                label = "confirmatory" if v.confirmatory else "exploratory"
+                found.setdefault(v.claim_id, []).append(
+                    f"{reg.registration}: {v.holm_verdict if v.confirmatory else v.verdict}, "
+                    f"{label}, Holm p {v.p_holm:.3g}"
+                )
+    return {k: "; ".join(v) for k, v in found.items()}
 
 
 def evaluate_registered(

@@ -65,7 +65,7 @@ VERDICT_COLUMNS = (
     "p_value", "p_against", "p_decision", "p_holm", "family_size", "min_p", "min_p_against",
     "seeds_needed", "n", "seeds", "premises", "premise_failed", "sensitivity", "registration",
     "exploratory_why", "check_hash", "budget_note", "made_at", "scale", "below_scale",
-    "refutable", "summary",
+    "refutable", "earlier", "summary",
 )  # fmt: skip
 # Which code computed the verdicts (the same for every row of one report).
 CODE_COLUMNS = ("analysis_hash", "code_commit", "dirty")

@@ -73,6 +73,7 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "scale": "",
     "below_scale": False,
     "refutable": False,
+    "earlier": "",
 }
 
 

@@ -122,7 +122,7 @@ def build_registration(
                 exploratory[c.id] = (
                     f"no effect seen to size its seeds ({why})"
                     if not parts
-                    else f"power {pw:.2f} < {TARGET} with {min(len(seeds), MAX_SEEDS)} seeds "
+                    else f"power {pw:.3f} < {TARGET} with {min(len(seeds), MAX_SEEDS)} seeds "
                     f"at Holm's first step ({level * 2:.3g}) for the effect seen: {text}"
                 )
                 dropped = True

@@ -161,3 +161,23 @@ def test_a_later_registration_never_hides_an_earlier_ones_result():
     [v] = evaluate_claims(results, trials, [c], "cpu", [r1, r2])
     assert v.registration == "R2" and v.verdict == "reproduced" and v.confirmatory
     assert v.earlier.startswith("R1: not_reproduced, confirmatory"), v.earlier
+
+
+def test_the_analysis_identity_follows_the_imports(tmp_path):
+    """(c): on 031cc00 the constant that defines "unstable" for W-09/W-09b (WORSE in
+    suite/analysis.py, applied at collect time) was in neither hash. The analysis files
+    are now found by reading the imports from the claims, results and report entry points."""
+    import shutil
+
+    from suite.claims.registration import PACKAGE, analysis_files, analysis_hash
+
+    names = {p.relative_to(PACKAGE).as_posix() for p in analysis_files()}
+    assert {"analysis.py", "stats.py", "results.py", "claims/verdicts.py"} <= names
+    copy = tmp_path / "suite"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = analysis_hash(copy)
+    source = copy / "analysis.py"
+    text = source.read_text()
+    assert "\nWORSE = " in text
+    source.write_text(text.replace("\nWORSE = ", "\nWORSE = 2.5 * ", 1))
+    assert analysis_hash(copy) != before

@@ -54,7 +54,10 @@ def test_wgan_clip_covers_the_8_gaussians(tmp_path):
         samples = state.generator(z)
     cov = mode_coverage(samples, EightGaussians.centres(cfg.data), std=0.02 / 1.414)
     assert cov["modes_dense"] == 8  # no mode collapse
-    assert cov["high_quality_frac"] > 0.2  # and the samples lie at the modes, not between
+    # and the samples lie at the modes, not between: 27-30% within 3 std on one VM kind,
+    # 16% on the AMD EPYC one (2026-12-07, floating-point order); uniform noise over the
+    # square puts well under 1% there, so 10% still tells clustering from spread
+    assert cov["high_quality_frac"] > 0.1
     assert rows[-1]["w_estimate"] < rows[1]["w_estimate"]  # the W estimate falls as G improves
 
 

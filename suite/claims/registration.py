@@ -22,6 +22,7 @@ of seeds (as registered reports do it: the analysis plan is fixed before the dat
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import subprocess
@@ -42,7 +43,10 @@ from suite.options import Options
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # under the package: what turns the trials' records into tables and tables into verdicts
-ANALYSIS_SOURCES = ("stats.py", "claims", "results.py", "report/__init__.py")
+# the entry points from a trial's records to a verdict; every module they import, in the
+# package, is found by reading the imports (analysis_files), so a constant that decides
+# a verdict at collect time (suite/analysis.py's WORSE) is hashed with the rest
+ANALYSIS_ROOTS = ("claims", "results.py", "report/__init__.py")
 REGISTRATIONS = "registrations"  # the folder beside the claims files
 MARGIN = 2  # seeds beyond the fewest that reach the bound: room for a seed that disagrees
 DECISION = (
@@ -146,16 +150,51 @@ def check_hash(claim: Claim) -> str:
     return _sha(json.dumps(frozen, sort_keys=True, separators=(",", ":")).encode())
 
 
+def _imports(path: Path, root: Path) -> set[Path]:
+    """The package's own modules ``path`` imports (absolute ``suite.x`` imports, anywhere
+    in the file: function-local ones included), as files under ``root``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    found = set()
+    for name in names:
+        if not name.startswith("suite.") and name != "suite":
+            continue
+        parts = name.split(".")[1:]
+        if not parts:  # `import suite`: the package's __init__
+            found.add(root / "__init__.py")
+            continue
+        rel = Path(*parts)
+        for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+            if candidate.is_file():
+                found.add(candidate)
+    return found
+
+
 def analysis_files(root: Path = PACKAGE) -> list[Path]:
-    found: list[Path] = []
-    for name in ANALYSIS_SOURCES:
+    """Every module on the path from a trial's records to a verdict: the entry points
+    (ANALYSIS_ROOTS) and, transitively, every package module they import."""
+    todo: list[Path] = []
+    for name in ANALYSIS_ROOTS:
         path = root / name
-        found += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    return [p for p in found if "__pycache__" not in p.parts]
+        todo += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or "__pycache__" in path.parts:
+            continue
+        seen.add(path)
+        todo += sorted(_imports(path, root) - seen)
+    return sorted(seen)
 
 
 def analysis_hash(root: Path = PACKAGE) -> str:
-    """SHA-256 over the statistics and claims code: the code that computes a verdict."""
+    """SHA-256 over every module on the path from records to verdicts (analysis_files)."""
     h = hashlib.sha256()
     for path in analysis_files(root):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")

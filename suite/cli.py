@@ -388,7 +388,7 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         f"registered {len(reg.claims)} claims as confirmatory at budget {reg.budget} on "
         f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
         f"{sum(len(v) for v in reg.trials.values())} trials: {path}; "
-        f"{len(reg.exploratory)} exploratory (below their scale at {reg.budget})"
+        f"{len(reg.exploratory)} exploratory, each with why (below its scale, or no power)"
     )
     for cid, e in reg.claims.items():
         print(

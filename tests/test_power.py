@@ -114,7 +114,7 @@ def test_the_registration_sizes_seeds_by_power_and_drops_what_cannot_reach_it():
         "T", claims, "cpu", range(1000, 1016), ablations, "code", effects=effects
     )
     assert set(reg.claims) == {"W-14"}
-    assert reg.exploratory["G-02"].startswith("power 0.0")
+    assert reg.exploratory["G-02"].startswith("power 0.0")  # d = 0: never, at any n
     assert "for the effect seen: 0.3 [-0.1, 0.7]" in reg.exploratory["G-02"]
     w14 = reg.claims["W-14"]
     assert w14.power_seeds == 6 and w14.planned_power >= 0.8  # 2^-6 <= 0.025: m = 1

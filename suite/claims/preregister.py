@@ -119,11 +119,17 @@ def build_registration(
             n, pw = plan(parts, level) if parts else (None, 0.0)
             text = "; ".join(e.text() for e in parts)
             if n is None or n > len(seeds):
+                if not parts:
+                    short = f"no effect seen to size its seeds ({why})"
+                elif n is None:
+                    short = f"power {pw:.3f} < {TARGET} even with {MAX_SEEDS} seeds"
+                else:
+                    short = f"power {TARGET} needs {n} seeds; the block has {len(seeds)}"
                 exploratory[c.id] = (
-                    f"no effect seen to size its seeds ({why})"
+                    short
                     if not parts
-                    else f"power {pw:.3f} < {TARGET} with {min(len(seeds), MAX_SEEDS)} seeds "
-                    f"at Holm's first step ({level * 2:.3g}) for the effect seen: {text}"
+                    else f"{short}, at Holm's first step ({level * 2:.3g}) for the effect "
+                    f"seen: {text}"
                 )
                 dropped = True
             else:

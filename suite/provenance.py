@@ -99,10 +99,12 @@ def _is_docstring(statement: ast.stmt) -> bool:
     )
 
 
-def _git(root: Path, *args: str) -> str | None:
+def git_output(root: Path, *args: str, text: bool = True) -> str | bytes | None:
+    """What ``git -C root ARGS`` prints (bytes with ``text=False``: a blob compared
+    byte for byte); None where git is missing or the command fails."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10
+            ["git", "-C", str(root), *args], capture_output=True, text=text, timeout=10
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -116,10 +118,10 @@ def git_state(root: Path = PACKAGE) -> tuple[str | None, bool | None]:
     The package's own ``__init__.py`` must be tracked there: an installed copy inside
     some unrelated repository (a venv in a checkout) is not that repository's code.
     """
-    if _git(root, "ls-files", "--error-unmatch", "__init__.py") is None:
+    if git_output(root, "ls-files", "--error-unmatch", "__init__.py") is None:
         return None, None
-    commit = _git(root, "rev-parse", "HEAD")
-    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    commit = git_output(root, "rev-parse", "HEAD")
+    status = git_output(root, "status", "--porcelain", "--untracked-files=no")
     if commit is None or status is None:
         return None, None
     return commit.strip(), bool(status.strip())

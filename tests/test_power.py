@@ -131,3 +131,15 @@ def test_the_registration_sizes_seeds_by_power_and_drops_what_cannot_reach_it():
         effects={"W-14": ([], "not run in the pilot")},
     )
     assert not reg.claims and "no effect seen to size its seeds (not run" in reg.exploratory["W-14"]
+
+
+def test_a_rate_whose_interval_reaches_p0_plans_no_power():
+    """The pessimistic end of an interval that reaches the threshold is the threshold
+    itself, for a rate as for a mean: an exact binomial part then has the test's size
+    as power, never the power of the opposite direction (its far end)."""
+    from suite.claims.power import part_power
+
+    rate = Effect(0.7, 0.35, 0.93, 10, 0.5, "test", "binomial")
+    assert rate.pessimistic() == 0.5 and rate.d() == 0.0
+    assert part_power(rate, 13, LEVEL) <= LEVEL
+    assert plan([rate], LEVEL)[0] is None

@@ -68,22 +68,21 @@ def _case_data_missing(tmp_path):
     return ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")], "root"
 
 
+def _smoke_run(tmp_path) -> list[str]:
+    """``run`` of a valid one-file ablation at the smoke budget into tmp_path/runs."""
+    return ["run", str(_ablation(tmp_path)), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
+
+
 def _case_registration(tmp_path):
-    path = _ablation(tmp_path)
-    argv = ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
-    return [*argv, "--registration", "NOPE"], "no such registration"
+    return [*_smoke_run(tmp_path), "--registration", "NOPE"], "no such registration"
 
 
 def _case_weights(tmp_path):
-    path = _ablation(tmp_path)
-    argv = ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
-    return [*argv, "--inception-weights", str(tmp_path / "none.pt")], "no such file"
+    return [*_smoke_run(tmp_path), "--inception-weights", str(tmp_path / "none.pt")], "no such file"
 
 
 def _case_address(tmp_path):
-    path = _ablation(tmp_path)
-    argv = ["run", str(path), "--budget", "smoke", "--runs", str(tmp_path / "runs")]
-    return [*argv, "--address", "127.0.0.1:9"], "no Ray cluster answers"
+    return [*_smoke_run(tmp_path), "--address", "127.0.0.1:9"], "no Ray cluster answers"
 
 
 def _case_typo_runs(tmp_path):

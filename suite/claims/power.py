@@ -57,9 +57,9 @@ class Effect:
         does not)."""
         if not all(map(math.isfinite, (self.low, self.high, self.threshold))) or self.n < 2:
             return 0.0
-        if self.low <= self.threshold <= self.high:
+        end = self.pessimistic()
+        if end == self.threshold:
             return 0.0
-        end = self.low if self.low > self.threshold else self.high
         half = (self.high - self.low) / 2
         if half <= 0:
             return math.inf
@@ -68,8 +68,11 @@ class Effect:
         return abs(end - self.threshold) / sd
 
     def pessimistic(self) -> float:
-        """The end of the interval nearer the threshold (a rate's for the binomial)."""
-        return self.low if self.estimate >= self.threshold else self.high
+        """The end of the interval nearer the threshold; the threshold itself when the
+        interval reaches it (no effect can be counted on, for a rate as for a mean)."""
+        if self.low <= self.threshold <= self.high:
+            return self.threshold
+        return self.low if self.low > self.threshold else self.high
 
     def text(self) -> str:
         return (
@@ -142,19 +145,6 @@ def power(design: Design, d: float, n: int, level: float, parts: int = 1) -> flo
     return one**parts
 
 
-def seeds_for(
-    design: Design, d: float, level: float, parts: int = 1, target: float = TARGET
-) -> tuple[int | None, float]:
-    """(fewest seeds reaching ``target`` power, that power); (None, power at MAX_SEEDS)
-    when no number up to MAX_SEEDS does."""
-    last = 0.0
-    for n in range(3, MAX_SEEDS + 1):
-        last = power(design, d, n, level, parts)
-        if last >= target:
-            return n, last
-    return None, last
-
-
 def part_power(effect: Effect, n: int, level: float) -> float:
     """Power of one part's test at n seeds, at its pessimistic effect."""
     if effect.design == "binomial":
@@ -162,15 +152,18 @@ def part_power(effect: Effect, n: int, level: float) -> float:
     return power(effect.design, effect.d(), n, level)
 
 
+def claim_power(effects: list[Effect], n: int, level: float) -> float:
+    """Power of a claim at n seeds: the product of its parts' powers (an all-of claim
+    needs every part); 0 without any effect seen."""
+    return float(np.prod([part_power(e, n, level) for e in effects])) if effects else 0.0
+
+
 def plan(effects: list[Effect], level: float, target: float = TARGET) -> tuple[int | None, float]:
-    """(fewest seeds at which every part decides with probability >= ``target``
-    together, that power): the product of the parts' powers (an all-of claim needs every
-    part); (None, the power at MAX_SEEDS) when no n up to MAX_SEEDS reaches it."""
+    """(fewest seeds at which the claim decides with probability >= ``target``, that
+    power); (None, the power at MAX_SEEDS) when no n up to MAX_SEEDS reaches it."""
     last = 0.0
-    if not effects:
-        return None, 0.0
-    for n in range(3, MAX_SEEDS + 1):
-        last = float(np.prod([part_power(e, n, level) for e in effects]))
+    for n in range(3, MAX_SEEDS + 1) if effects else ():
+        last = claim_power(effects, n, level)
         if last >= target:
             return n, last
     return None, last

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from suite.claims.context import matches
 from suite.claims.coverage import smallest_p, trial_configs
 from suite.claims.families import Family
-from suite.claims.power import MAX_SEEDS, TARGET, Effect, part_power, plan
+from suite.claims.power import MAX_SEEDS, TARGET, Effect, claim_power, plan
 from suite.claims.registration import (
     DECISION,
     MARGIN,
@@ -110,30 +109,32 @@ def build_registration(
             exploratory[c.id] = "below its scale at " + budget + ": " + "; ".join(below)
     chosen = [c for c in decided if c.id not in exploratory]
     planned: dict[str, tuple[int, float, str]] = {}
+
+    def level(claim: Claim) -> float:  # a two-sided decision p at Holm's first step
+        return alpha / sizes[claim.family] / 2
+
     while effects is not None:  # dropping a claim shrinks m and loosens the others' bound
         sizes = {f: sum(c.family == f for c in chosen) for f in Family}
         dropped = False
         for c in chosen:
-            level = alpha / sizes[c.family] / 2  # a two-sided decision p at Holm's first step
             parts, why = effects.get(c.id, ([], "no exploratory run of this claim"))
-            n, pw = plan(parts, level) if parts else (None, 0.0)
+            n, pw = plan(parts, level(c))
             text = "; ".join(e.text() for e in parts)
-            if n is None or n > len(seeds):
-                if not parts:
-                    short = f"no effect seen to size its seeds ({why})"
-                elif n is None:
-                    short = f"power {pw:.3f} < {TARGET} even with {MAX_SEEDS} seeds"
-                else:
-                    short = f"power {TARGET} needs {n} seeds; the block has {len(seeds)}"
-                exploratory[c.id] = (
-                    short
-                    if not parts
-                    else f"{short}, at Holm's first step ({level * 2:.3g}) for the effect "
-                    f"seen: {text}"
-                )
-                dropped = True
-            else:
+            if n is not None and n <= len(seeds):
                 planned[c.id] = (n, pw, text)
+                continue
+            dropped = True
+            if not parts:
+                exploratory[c.id] = f"no effect seen to size its seeds ({why})"
+                continue
+            short = (
+                f"power {pw:.3f} < {TARGET} even with {MAX_SEEDS} seeds"
+                if n is None
+                else f"power {TARGET} needs {n} seeds; the block has {len(seeds)}"
+            )
+            exploratory[c.id] = (
+                f"{short}, at Holm's first step ({level(c) * 2:.3g}) for the effect seen: {text}"
+            )
         chosen = [c for c in chosen if c.id not in exploratory]
         if not dropped:
             break
@@ -177,15 +178,8 @@ def build_registration(
         ablation = ablations[claim.ablation].with_seeds(runs)
         update: dict[str, Any] = {"trials": selected_trials(claim, ablation, budget)}
         if claim.id in planned:
-            n, pw, text = planned[claim.id]
-            at_runs = float(
-                np.prod(
-                    [
-                        part_power(e, len(runs), alpha / sizes[claim.family] / 2)
-                        for e in effects[claim.id][0]
-                    ]
-                )
-            )
+            n, _, text = planned[claim.id]
+            at_runs = claim_power(effects[claim.id][0], len(runs), level(claim))
             update |= {"power_seeds": n, "planned_power": round(at_runs, 3), "effect": text}
         entries[claim.id] = entry.model_copy(update=update)
     return Registration(

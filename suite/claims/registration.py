@@ -25,7 +25,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import subprocess
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from suite.claims.selection import ClaimError
 from suite.errors import InputError
 from suite.locations import COMMAND
 from suite.options import Options
+from suite.provenance import git_output
 
 PACKAGE = Path(__file__).resolve().parents[1]
 # under the package: what turns the trials' records into tables and tables into verdicts
@@ -208,15 +208,6 @@ def registrations_dir(claims_dir: Path = CLAIMS_DIR) -> Path:
     return Path(claims_dir) / REGISTRATIONS
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess | None:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(cwd), *args], capture_output=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def committed_state(path: Path) -> str:
     """ "" when ``path`` is byte-identical to its version in the checkout's HEAD and the
     claims beside it have no uncommitted changes; else why not (a registration edited in
@@ -225,19 +216,19 @@ def committed_state(path: Path) -> str:
     A registration is evidence of its own date and content only as git holds it: a
     hand-edited hash in the working tree must not make a verdict confirmatory."""
     path = Path(path).resolve()
-    top = _git(path.parent, "rev-parse", "--show-toplevel")
-    if top is None or top.returncode != 0:
+    top = git_output(path.parent, "rev-parse", "--show-toplevel")
+    if top is None:
         return "is not in a git checkout: its date and content cannot be checked"
-    root = Path(top.stdout.decode().strip())
+    root = Path(top.strip())
     rel = path.relative_to(root).as_posix()
-    blob = _git(root, "show", f"HEAD:{rel}")
-    if blob is None or blob.returncode != 0:
+    blob = git_output(root, "show", f"HEAD:{rel}", text=False)
+    if blob is None:
         return "is not committed"
-    if blob.stdout != path.read_bytes():
+    if blob != path.read_bytes():
         return "differs from its committed version"
     claims = path.parent.parent.relative_to(root).as_posix()
-    status = _git(root, "status", "--porcelain", "--", claims)
-    if status is None or status.returncode != 0 or status.stdout.strip():
+    status = git_output(root, "status", "--porcelain", "--", claims)
+    if status is None or status.strip():
         return f"was read beside uncommitted changes in {claims}/"
     return ""
 
@@ -262,10 +253,10 @@ def registration_tag(name: str, path: Path) -> str:
 def commit_time(path: Path) -> str | None:
     """The UTC time of the last commit that touched ``path`` (None outside git)."""
     path = Path(path).resolve()
-    done = _git(path.parent, "log", "-1", "--format=%ct", "--", path.name)
-    if done is None or done.returncode != 0 or not done.stdout.strip():
+    done = git_output(path.parent, "log", "-1", "--format=%ct", "--", path.name)
+    if not done or not done.strip():
         return None
-    stamp = int(done.stdout.decode().strip())
+    stamp = int(done.strip())
     return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -185,13 +185,12 @@ class ScaleReading:
         return f"{BELOW}: " + "; ".join(self.below)
 
 
-def apply(verdict: Verdict, reading: ScaleReading) -> tuple[str, str] | None:
-    """(reason head, summary head) of a decisive verdict read below the claim's scale:
-    the same words for both directions, ``not reproduced at 16 px / width 16
-    (exploratory: below the claim's scale: ...)``; None when the verdict needs no
-    qualifier (at the claim's scale, or nothing decided)."""
+def apply(verdict: Verdict, reading: ScaleReading) -> str | None:
+    """The words that lead a decisive verdict read below the claim's scale, the same for
+    both directions: ``not reproduced at 16 px / width 16 (exploratory: below the
+    claim's scale: ...)``; None when the verdict needs no qualifier (at the claim's
+    scale, or nothing decided)."""
     if verdict == Verdict.INCONCLUSIVE or not reading.below:
         return None
     said = str(verdict).replace("_", " ")
-    head = f"{said} at {reading.run_at} (exploratory: {reading.text()})"
-    return head, head
+    return f"{said} at {reading.run_at} (exploratory: {reading.text()})"

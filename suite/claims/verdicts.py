@@ -167,8 +167,9 @@ def evaluate_registered(
     v = evaluate_claim(claim, res, tri, budget)
     read = _only(tri, set(v.trial_ids))
     why = exploratory_reasons(claim, reg, v.budget, read, current_analysis)
-    if reg is None and registered_exploratory(registrations, claim.id):
-        why = [registered_exploratory(registrations, claim.id)]
+    left_out = registered_exploratory(registrations, claim.id) if reg is None else ""
+    if left_out:
+        why = [left_out]
     if v.below_scale:
         why.append(f"read {v.scale} (exploratory in either direction)")
     return replace(
@@ -246,14 +247,13 @@ def _scale_rule(claim: Claim, outcome: Outcome, read: pd.DataFrame) -> tuple[Out
     and exploratory."""
     below = below_by_dimension(claim.scale.made_at, read) if outcome.test is not None else {}
     reading = ScaleReading(tuple(below.values()), run_scale(read))
-    ruled = apply(outcome.verdict, reading)
-    if ruled is None:
+    head = apply(outcome.verdict, reading)
+    if head is None:
         return outcome, reading
-    head, short = ruled
     return replace(
         outcome,
         reason=f"{head}; the check read: {outcome.reason}",
-        summary=f"{short}; the check read: {outcome.summary}",
+        summary=f"{head}; the check read: {outcome.summary}",
     ), reading
 
 

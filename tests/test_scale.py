@@ -184,6 +184,13 @@ def test_holm_counts_the_registered_family_not_the_claims_file():
     [counted] = with_family_holm([replace(v, registered_family_size=12)])
     assert alone.p_holm == pytest.approx(0.008) and alone.holm_verdict == "reproduced"
     assert counted.p_holm == pytest.approx(0.096) and counted.holm_verdict == "inconclusive"
+    # the claims a registration left exploratory (below scale) are not in the family it
+    # planned for: R1 registers 6 of wgan-cpu's 25, and its first Holm bound is 0.05 / 6
+    others = [replace(v, claim_id=f"X-{i}", confirmatory=False) for i in range(19)]
+    mine = replace(v, registered_family_size=6)
+    [planned, *_] = with_family_holm([mine, *others])
+    assert planned.p_holm == pytest.approx(0.048) and planned.family_size == 6  # not 20 x 0.008
+    assert planned.holm_verdict == "reproduced"
 
 
 def test_unknown_scale_keys_are_refused():

@@ -41,16 +41,17 @@ def direction(v: Any) -> str:
     return Verdict.REPRODUCED if v.p_value <= v.p_against else Verdict.NOT_REPRODUCED
 
 
-def _unread(verdicts: Sequence[Any], members: list[int]) -> int:
-    """Registered confirmatory claims of the family that the claims file no longer holds
-    (Holm's m is the registration's: deleting a claim cannot loosen the others' bound);
-    each counts as p = 1."""
-    registered = [
-        verdicts[i].registered_family_size
-        for i in members
-        if getattr(verdicts[i], "registered_family_size", None)
-    ]
-    return max(0, max(registered, default=0) - len(registered))
+def _confirmatory_pool(verdicts: Sequence[Any], members: list[int]) -> tuple[list[int], int]:
+    """The members Holm's confirmatory correction runs over, and its m: the claims a
+    registration covers, with the registration's m (a registered claim the claims file no
+    longer holds counts as p = 1, so deleting one cannot loosen the others' bound; a claim
+    the registration left exploratory is not in the family it planned for). Without any
+    registration, every member, as before."""
+    registered = [i for i in members if getattr(verdicts[i], "registered_family_size", None)]
+    if not registered:
+        return members, len(members)
+    m = max(verdicts[i].registered_family_size for i in registered)
+    return registered, max(m, len(registered))
 
 
 def with_family_holm(verdicts: Sequence[V]) -> list[V]:
@@ -61,20 +62,21 @@ def with_family_holm(verdicts: Sequence[V]) -> list[V]:
         families.setdefault(v.family, []).append(i)
     for members in families.values():
         p = [decision_p(out[i]) for i in members]
-        confirmed = holm_adjusted(
-            [p_i if out[i].confirmatory else 1.0 for i, p_i in zip(members, p, strict=True)]
-            + [1.0] * _unread(out, members)
-        )[: len(members)]
+        pool, m = _confirmatory_pool(out, members)
+        in_pool = [decision_p(out[i]) if out[i].confirmatory else 1.0 for i in pool]
+        confirmed = dict(
+            zip(pool, holm_adjusted(in_pool + [1.0] * (m - len(pool)))[: len(pool)], strict=True)
+        )
         explored = holm_adjusted(p)
         for k, i in enumerate(members):
             v = out[i]
-            adjusted = confirmed[k] if v.confirmatory else explored[k]
+            adjusted = confirmed[i] if v.confirmatory and i in confirmed else explored[k]
             decided = adjusted <= v.alpha and not withheld(v)
             out[i] = replace(
                 v,
                 p_decision=p[k],
                 p_holm=adjusted,
-                family_size=len(members),
+                family_size=m if i in confirmed else len(members),
                 holm_verdict=direction(v) if decided else Verdict.INCONCLUSIVE,
             )
     return out

@@ -74,6 +74,7 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "below_scale": False,
     "refutable": False,
     "earlier": "",
+    "registered_family_size": None,
 }
 
 

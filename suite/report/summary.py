@@ -154,9 +154,10 @@ def scope(rows: list[dict]) -> str:
     at = sum(bool(r.get("refutable")) for r in rows)
     below = sum(bool(r.get("below_scale")) for r in rows)
     rest = len(rows) - at - below
+    were, their = ("was", "its") if below == 1 else ("were", "their")
     return (
         f"Of {len(rows)} claims, {at} were read at the scale the paper made them at and can "
-        f"be confirmed or refuted here; {below} were read below their scale, where "
+        f"be confirmed or refuted here; {below} {were} read below {their} scale, where "
         f"'reproduced' and 'not reproduced' alike are exploratory; {rest} were not tested."
     )
 
@@ -170,13 +171,17 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
         if not members:
             continue
         confirmed = [r for r in members if r.get("confirmatory")]
+        # Holm's m: the registration's where one covers the family (family_wise), else all
+        holm_m = max((int(r.get("registered_family_size") or 0) for r in members), default=0)
+        holm_m = holm_m or len(members)
         explored = [r for r in members if not r.get("confirmatory")]
         out.append(
             {
                 "family": str(family),
                 "about": FAMILY_DESCRIPTION[family],
-                "m": len(members),
-                "bound": min(float(r.get("alpha") or ALPHA) for r in members) / len(members),
+                "claims": len(members),
+                "m": holm_m,
+                "bound": min(float(r.get("alpha") or ALPHA) for r in members) / holm_m,
                 "confirmatory": {
                     v: [r["claim_id"] for r in confirmed if r["holm_verdict"] == v]
                     for v in VERDICTS

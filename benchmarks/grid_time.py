@@ -5,7 +5,7 @@ each trial's ``wall_time`` (its own training time, summed over resumes) still sa
 the grid costs. This script sums them per ablation and replays the schedule the driver
 uses (trials in command-line order, each started on the first free slot), giving the
 wall time the grid would take with ``--slots`` trials at a time and no harness overhead
-(about 11 s to start Ray and 1 s per trial, README "Speed"). A second replay gives every
+(about 11 s to start Ray and 1 s per trial, docs/speed.md). A second replay gives every
 trial its cell's median time over seeds: one run's figure that a trial slowed by other
 work on the machine (or a lucky one) cannot move, the nearest to a median of runs that a
 grid longer than a working session allows.

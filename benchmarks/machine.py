@@ -1,4 +1,4 @@
-"""The machine a timing was taken on, printed with every figure the README quotes.
+"""The machine a timing was taken on, printed with every figure docs/speed.md quotes.
 
 VM kinds differ by 3.5-5x on the same grid (with and without AVX-512), so a time without
 its machine says little. The facts are the ones every trial records in its provenance

@@ -4,7 +4,7 @@
     python benchmarks/test_time.py --full --runs 1 # the whole suite too
 
 Prints the machine facts (``benchmarks/machine.py``), then per lane the number of tests
-and the pytest wall time of every run with their median: the README's "Tests" figures
+and the pytest wall time of every run with their median: the test times in docs/speed.md
 come from here, one line per VM kind. Run it in the environment ``nox -s tests`` made
 (``.nox/tests/bin/python benchmarks/test_time.py``) on an otherwise idle machine.
 """

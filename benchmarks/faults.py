@@ -1,8 +1,8 @@
 """Fault injection: kill, corrupt and race the suite, then check nothing was lost (not a test).
 
 Every scenario starts from an empty runs directory, injects one fault while or after
-``python -m suite run`` trains a small grid at its smoke budget, then runs
-``python -m suite run`` again (the recovery) and compares every trial with a clean
+``python -m wgan_suite run`` trains a small grid at its smoke budget, then runs
+``python -m wgan_suite run`` again (the recovery) and compares every trial with a clean
 reference run:
 
   lost        trials of the grid that did not end up finished
@@ -35,9 +35,9 @@ from pathlib import Path
 
 import yaml
 
-from suite import files
-from suite.env import OFFLINE, RAY_ENV
-from suite.trial_status import current_status, read_status
+from wgan_suite.core import files
+from wgan_suite.core.env import OFFLINE, RAY_ENV
+from wgan_suite.trial.trial_status import current_status, read_status
 
 ENV = {**os.environ, **RAY_ENV, "PYTHONUNBUFFERED": "1", OFFLINE: "1"}
 NET = {"name": "mlp", "width": 32, "init": "he"}
@@ -63,7 +63,7 @@ TIMING = ("wall_time", "eval_seconds", "checkpoint")
 
 
 def command(ablation: Path, runs: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "suite", "run", str(ablation), "--budget", "smoke",
+    return [sys.executable, "-m", "wgan_suite", "run", str(ablation), "--budget", "smoke",
             "--runs", str(runs), *extra]  # fmt: skip
 
 
@@ -259,7 +259,7 @@ def stale_lock(ab: Path, runs: Path) -> set[str]:
     """The runs lock's holder was killed: the next run must take it over, not wait."""
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from suite.lock import runs_lock; "
+         "from wgan_suite.harness.lock import runs_lock; "
          "ctx = runs_lock(Path(sys.argv[1]), 'run'); ctx.__enter__(); print('x', flush=True); "
          "time.sleep(600)", str(runs)],
         env=ENV, stdout=subprocess.PIPE, start_new_session=True,

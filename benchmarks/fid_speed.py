@@ -19,11 +19,11 @@ import time
 import torch
 import torch_fidelity
 
-from suite.config import load_trial_config
-from suite.metrics.context import EvalContext
-from suite.metrics.inception import FID
-from suite.metrics.inception_weights import resolve
-from suite.train.state import build_state
+from wgan_suite.trial.config import load_trial_config
+from wgan_suite.trial.metrics.context import EvalContext
+from wgan_suite.trial.metrics.inception import FID
+from wgan_suite.trial.metrics.inception_weights import resolve
+from wgan_suite.trial.train.state import build_state
 
 
 def machine(device: torch.device) -> str:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from suite.ablation import find_ablation, load_ablation
-from suite.statuses import TrialStatus
+from wgan_suite.core.statuses import TrialStatus
+from wgan_suite.harness.ablation import find_ablation, load_ablation
 
 
 def schedule(times: list[float], slots: int) -> float:

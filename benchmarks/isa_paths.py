@@ -54,7 +54,7 @@ def child(iterations: int) -> dict[str, object]:
     import torch
     from profile_cells import PAST_WARMUP, cell_config, per_call, step_module
 
-    from suite.train.state import build_state
+    from wgan_suite.trial.train.state import build_state
 
     torch.set_num_threads(1)
     out: dict[str, object] = {"capability": torch.backends.cpu.get_cpu_capability()}

@@ -2,7 +2,7 @@
 
 VM kinds differ by 3.5-5x on the same grid (with and without AVX-512), so a time without
 its machine says little. The facts are the ones every trial records in its provenance
-(``suite.machine``): CPU model and flags, torch's CPU capability, its BLAS and oneDNN
+(``wgan_suite.core.machine``): CPU model and flags, torch's CPU capability, its BLAS and oneDNN
 builds, thread settings and the environment variables that change them.
 ``python benchmarks/machine.py``.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from suite import machine
+from wgan_suite.core import machine
 
 
 def facts() -> dict[str, str]:

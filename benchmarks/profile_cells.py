@@ -50,11 +50,11 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe
 
-from suite.ablation import load_ablation
-from suite.metrics import EvalContext, evaluate
-from suite.train import step as step_module
-from suite.train.state import TrainState, build_state, fixed_noise
-from suite.train.trial import _checkpoint, _record
+from wgan_suite.harness.ablation import load_ablation
+from wgan_suite.trial.metrics import EvalContext, evaluate
+from wgan_suite.trial.train import step as step_module
+from wgan_suite.trial.train.state import TrainState, build_state, fixed_noise
+from wgan_suite.trial.train.trial import _checkpoint, _record
 
 ROOT = Path(__file__).resolve().parents[1]
 # cell kind -> (ablation, the cell's axis values); WGAN rows of the cpu image grid

@@ -4,7 +4,7 @@ the levers left to pull (bf16 autocast, evaluation per checkpoint, the harness p
     python benchmarks/train_speed.py                     # 16 px, width 16 (the cpu budget)
     python benchmarks/train_speed.py --size 32 --width 32 --repeats 7
 
-1. Suite vs authors: ``suite.train.step.train_step`` (the step every trial runs) against
+1. Suite vs authors: ``wgan_suite.trial.train.step.train_step`` (the step every trial runs) against
    a faithful re-implementation of the loop of martinarjovsky/WassersteinGAN main.py
    (clamp at the top of each critic step, backward(one) / backward(mone) on the batch
    means, the generator step with the critic frozen, the 100-step warm-up), on the same
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import torch
 
-from suite.config import TrialConfig, load_trial_config
-from suite.metrics import EvalContext, evaluate
-from suite.train.state import TrainState, build_state
-from suite.train.step import train_step
+from wgan_suite.trial.config import TrialConfig, load_trial_config
+from wgan_suite.trial.metrics import EvalContext, evaluate
+from wgan_suite.trial.train.state import TrainState, build_state
+from wgan_suite.trial.train.step import train_step
 
 
 def config(size: int, width: int, **extra) -> TrialConfig:
@@ -159,9 +159,9 @@ def eval_cost(args: argparse.Namespace) -> None:
 def harness_overhead(args: argparse.Namespace) -> None:
     """Grids of 1 and of k one-iteration trials through Ray Tune, against run_trial alone:
     the start-up of a local Ray per grid, and the scheduling cost per trial."""
-    from suite.ablation import Resources, TrialSpec
-    from suite.train import run_trial
-    from suite.tune import run_grid
+    from wgan_suite.harness.ablation import Resources, TrialSpec
+    from wgan_suite.harness.tune import run_grid
+    from wgan_suite.trial.train import run_trial
 
     cfg = config(args.size, args.width, iterations=1, checkpoint_every=1)
     k = 4

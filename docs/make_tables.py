@@ -24,8 +24,8 @@ def _cell(text: object) -> str:
 def metrics_table() -> str:
     """One row per column each shipped metric writes, with the metric's options."""
     sys.path.insert(0, str(ROOT))
-    import suite.config  # noqa: F401  (imports every registry entry)
-    from suite.metrics.registry import METRICS
+    import wgan_suite.trial.config  # noqa: F401  (imports every registry entry)
+    from wgan_suite.trial.metrics.registry import METRICS
 
     lines = [
         "| metric | options (default) | column | meaning | better | role |",
@@ -33,7 +33,7 @@ def metrics_table() -> str:
     ]
     for name in METRICS.names():
         entry = METRICS.get(name)
-        if not entry.__module__.startswith("suite."):
+        if not entry.__module__.startswith("wgan_suite."):
             continue  # a plugin's entry
         fields = entry.Options.model_fields
         options = ", ".join(

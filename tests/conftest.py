@@ -61,7 +61,7 @@ def ray_local():
 def records_without_timing(runs):
     """Every trial's records under ``runs``, minus what depends on the clock: what two
     runs of the same grid must agree on."""
-    from suite import files
+    from wgan_suite.core import files
 
     timing = ("wall_time", "eval_seconds", "checkpoint")
     return {

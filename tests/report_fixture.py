@@ -1,11 +1,13 @@
 """Fake-but-real-format runs for the report tests.
 
 Trial directories with real PNGs and ``config.json``, and the two tables in the shape
-``suite.results.collect`` writes: identity and ``axis.*`` columns, the flattened resolved
+``wgan_suite.harness.results.collect`` writes: identity and ``axis.*`` columns, the flattened
+resolved
 config as ``config.<path>`` columns, an iteration-0 checkpoint row per trial (the
 untrained networks' scores), ``budget`` on both tables and ``budget_note`` on the trials,
-``updates``, the smoothed estimates and ``unstable`` from ``suite.analysis``. Verdicts come
-from the real claims engine (``suite.claims.evaluate_claims``) run on these tables with
+``updates``, the smoothed estimates and ``unstable`` from ``wgan_suite.analysis.summaries``.
+Verdicts come
+from the real claims engine (``wgan_suite.claims.evaluate_claims``) run on these tables with
 real claims of ``claims/``, so the report is tested on what it will really be shown.
 
 paper_stability runs at two budgets: ``quick`` (3 seeds, too short: WGAN has not learnt,
@@ -25,8 +27,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw
 
-from suite.analysis import add_smoothed, add_updates, mark_instability
-from suite.claims import evaluate_claims, load_claims
+from wgan_suite.analysis.summaries import add_smoothed, add_updates, mark_instability
+from wgan_suite.claims import evaluate_claims, load_claims
 
 ITERATIONS = 300
 LOG_EVERY = 10
@@ -292,7 +294,7 @@ def fixture_claims() -> list:
 
 def verdicts(results: pd.DataFrame, trials: pd.DataFrame) -> tuple[list, dict[str, list]]:
     """(verdict per claim at its default budget, budget -> verdicts) from the real engine,
-    as ``suite.report.report_from_runs`` computes them."""
+    as ``wgan_suite.report.report_from_runs`` computes them."""
     claims = fixture_claims()
     primary = evaluate_claims(results, trials, claims)
     by_budget = {b: evaluate_claims(results, trials, claims, budget=b) for b in ("quick", "cpu")}

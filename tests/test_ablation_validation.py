@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from suite.ablation import AblationError, load_ablation
-from suite.cli import main
+from wgan_suite.cli import main
+from wgan_suite.harness.ablation import AblationError, load_ablation
 
 VALID: dict[str, Any] = {
     "name": "toy_validation",

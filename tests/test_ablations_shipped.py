@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from suite.ablation import discover, load_ablation
-from suite.budgets import REQUIRED
-from suite.cli import reproducible
-from suite.train import run_trial
+from wgan_suite.cli import reproducible
+from wgan_suite.core.budgets import REQUIRED
+from wgan_suite.harness.ablation import discover, load_ablation
+from wgan_suite.trial.train import run_trial
 
 ROOT = Path(__file__).resolve().parents[1] / "ablations"
 SHIPPED = discover(ROOT)

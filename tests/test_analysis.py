@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suite.analysis import (
+from wgan_suite.analysis.summaries import (
     add_smoothed,
     add_updates,
     kernel_records,

@@ -1,7 +1,7 @@
 """Claims: selections by config value, every check kind with its test and p-value, the
 reductions, budget gating and claim-file validation, on small hand-built tables.
 
-Tables are built as ``suite.results.collect`` writes them: one trials row per trial
+Tables are built as ``wgan_suite.harness.results.collect`` writes them: one trials row per trial
 (``config.<path>`` columns, ``seed``, ``status``) and one results row per logged
 iteration. p-values are worked out by hand in the comments (exact one-sided tests).
 """
@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from suite.claims import (
+from wgan_suite.analysis.columns import undeclared
+from wgan_suite.claims import (
     CHECKS,
     REDUCTIONS,
     ClaimError,
@@ -25,11 +26,11 @@ from suite.claims import (
     load_claims,
     verdicts_frame,
 )
-from suite.claims.context import Context
-from suite.claims.reductions import EXAMPLE_ITERATIONS, reduce_trial
-from suite.claims.schema import CLAIMS_DIR, named_columns, parse_claim
-from suite.columns import Column, undeclared
-from suite.locations import COMMAND
+from wgan_suite.claims.context import Context
+from wgan_suite.claims.reductions import EXAMPLE_ITERATIONS, reduce_trial
+from wgan_suite.claims.schema import CLAIMS_DIR, named_columns, parse_claim
+from wgan_suite.core.columns import Column
+from wgan_suite.core.locations import COMMAND
 
 SECTIONS = {"data", "generator", "critic", "loss", "lipschitz", "c_optimizer", "schedule"}
 SIX = range(6)  # six seeds: one-sided exact tests reach p = 1/64
@@ -337,7 +338,7 @@ def test_compare_ratio_is_tested_on_log_ratios():
     assert "a / b" in v.summary
     assert judge(compare("ratio", "<", 2.0, paired=True), *a, *b).verdict == "not_reproduced"
     # against 4: seed 1 is exactly 4, a zero log-ratio: at the threshold of a strict claim
-    # it counts against it (suite.stats' tie rule) as the smallest difference, -1; the
+    # it counts against it (wgan_suite.analysis.stats' tie rule) as the smallest difference, -1; the
     # other five rank +2, -3, +4, +5, -6: T+ = 11 of 21, P(T+ >= 11) = 32/64
     v = judge(compare("ratio", ">", 4.0, paired=True), *a, *b)
     assert v.verdict == "inconclusive" and v.n == 6 and v.p_value == pytest.approx(0.5)
@@ -1194,7 +1195,7 @@ def test_every_shipped_claim_names_declared_columns():
 def test_a_plugin_metrics_columns_may_be_named(tmp_path, monkeypatch):
     """A metric registered from outside the package (tests/test_plugins.py end to end)
     declares the columns a plugin's claim names."""
-    from suite.metrics.registry import METRICS, Metric
+    from wgan_suite.trial.metrics.registry import METRICS, Metric
 
     raw = shipped_raw("W-13")
     put(raw, "check.checks.0.value.metric", "plugin_gap")

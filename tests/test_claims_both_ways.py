@@ -2,7 +2,7 @@
 
 A check that cannot fail is a defect: for each claim in ``claims/wgan.yaml`` and each
 budget in its ``budgets`` that its ablation defines, synthetic data for the claim must
-read "reproduced" and data against it "not reproduced" (``suite.claims.coverage``).
+read "reproduced" and data against it "not reproduced" (``wgan_suite.claims.coverage``).
 Ablations still being written are skipped with the reason, never silently. The last
 tests show that the synthetic tables cannot make a broken claim pass by accident.
 """
@@ -14,19 +14,19 @@ from pathlib import Path
 
 import pytest
 
-from suite.ablation import Ablation, load_ablation
-from suite.claims import load_claims
-from suite.claims.combinators import _Combinator
-from suite.claims.context import matches
-from suite.claims.coverage import (
+from wgan_suite.claims import load_claims
+from wgan_suite.claims.combinators import _Combinator
+from wgan_suite.claims.context import matches
+from wgan_suite.claims.coverage import (
     decidable,
     example_tables,
     problems,
     refutable,
     trial_configs,
 )
-from suite.claims.schema import Claim, parse_claim
-from suite.claims.verdicts import evaluate_claim
+from wgan_suite.claims.schema import Claim, parse_claim
+from wgan_suite.claims.verdicts import evaluate_claim
+from wgan_suite.harness.ablation import Ablation, load_ablation
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = load_claims(REPO / "claims")
@@ -64,7 +64,7 @@ PARTS = [
 def read_both_ways(claim: Claim, found: Ablation, budget: str) -> None:
     """Data for the claim read reproduced and data against it not reproduced, at and
     below the claim's scale alike; below it both are qualified "at <the run's scale>
-    (exploratory: below the claim's scale ...)" (suite.claims.scale)."""
+    (exploratory: below the claim's scale ...)" (wgan_suite.claims.scale)."""
     seeds = set(found.seeds(budget))
     at_scale = refutable(claim, found, budget)
     for holds, wanted in ((True, "reproduced"), (False, "not_reproduced")):
@@ -190,7 +190,7 @@ def test_a_threshold_no_value_can_cross_is_reported():
     found = problems([broken(check, "paper_stability")], needs("paper_stability"))
     assert len(found) == 1
     # every value at most 1: the claim's "for" data sit at the threshold, which a strict
-    # claim's tie rule counts against it (suite/stats.py), so they read not reproduced
+    # claim's tie rule counts against it (wgan_suite/analysis/stats.py), so they read not reproduced
     assert "data for the claim reads not_reproduced, not reproduced" in found[0]
 
 

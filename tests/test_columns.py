@@ -1,22 +1,21 @@
-"""Column metadata declared once on the metric and loss entries (suite.columns)."""
+"""Column metadata declared once on the metric and loss entries (wgan_suite.analysis.columns)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from suite.columns import (
-    Column,
+from wgan_suite.analysis.columns import (
     column_info,
     columns_with_role,
     declared,
     estimate_columns,
-    is_pattern,
     quality_columns,
 )
-from suite.losses import LOSSES
-from suite.metrics import METRICS
-from suite.registry import Registry
+from wgan_suite.core.columns import Column, is_pattern
+from wgan_suite.core.registry import Registry
+from wgan_suite.trial.losses import LOSSES
+from wgan_suite.trial.metrics import METRICS
 
 
 def test_every_metric_and_loss_declares_its_columns_as_column_objects():
@@ -58,10 +57,11 @@ def test_a_column_declared_twice_must_mean_the_same():
 def test_every_column_a_training_record_holds_is_declared(tmp_path, loss):
     """Losses, the step's diagnostics (step_cos_critic), the clipping stats
     (clip_frac_at_bound) and the clocks: claims name them (W-09b, G-03), so they are
-    declared like a metric's (suite.train.trial.RECORD_COLUMNS, the Lipschitz entries)."""
-    from suite.config import load_trial_config
-    from suite.train import run_trial
+    declared like a metric's (wgan_suite.trial.train.trial.RECORD_COLUMNS, the Lipschitz
+    entries)."""
     from tests.conftest import toy_config
+    from wgan_suite.trial.config import load_trial_config
+    from wgan_suite.trial.train import run_trial
 
     cfg = toy_config(iterations=3, loss=loss)
     rows = list(run_trial(load_trial_config(cfg), tmp_path))
@@ -72,7 +72,7 @@ def test_every_column_a_training_record_holds_is_declared(tmp_path, loss):
 
 
 def test_the_columns_collect_adds_are_declared():
-    from suite.analysis import add_smoothed, add_updates, mark_instability
+    from wgan_suite.analysis.summaries import add_smoothed, add_updates, mark_instability
 
     frame = pd.DataFrame(
         {

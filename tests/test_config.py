@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from suite.config import ConfigError, load_trial_config
 from tests.conftest import toy_config
+from wgan_suite.trial.config import ConfigError, load_trial_config
 
 
 def error(**overrides) -> str:

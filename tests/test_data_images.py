@@ -15,9 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from suite.data import DATASETS, TensorSource, build_source, data_shape, lsun, mnist
-from suite.data.images import find_root, to_uint8_nchw
-from suite.data.stream import StreamSource
+from wgan_suite.trial.data import DATASETS, TensorSource, build_source, data_shape, lsun, mnist
+from wgan_suite.trial.data.images import find_root, to_uint8_nchw
+from wgan_suite.trial.data.stream import StreamSource
 
 CPU = torch.device("cpu")
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from suite.env import PLUGINS, RAY_ENV
+from wgan_suite.core.env import PLUGINS, RAY_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -42,14 +42,14 @@ def test_the_generated_tables_of_docs_are_current():
 
 
 def test_the_metrics_page_says_what_every_shipped_metric_applies_to():
-    from suite.metrics.registry import METRICS
+    from wgan_suite.trial.metrics.registry import METRICS
 
     text = (DOCS / "metrics.md").read_text(encoding="utf-8")
     table = text.split("| metric | applies to | note |", 1)[1].split("\n\n", 1)[0]
     listed = set()
     for row in table.splitlines()[2:]:
         listed |= set(re.findall(r"`(\w+)`", row.split("|")[1]))
-    shipped = {n for n in METRICS.names() if METRICS.get(n).__module__.startswith("suite.")}
+    shipped = {n for n in METRICS.names() if METRICS.get(n).__module__.startswith("wgan_suite.")}
     assert listed == shipped
 
 
@@ -129,7 +129,7 @@ def test_the_readme_recipes_validate(tmp_path):
     env = {**os.environ, **RAY_ENV, PLUGINS: str(plugin)}
 
     def validate(name: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "suite", "validate", str(tmp_path / f"{name}.yaml")]
+        cmd = [sys.executable, "-m", "wgan_suite", "validate", str(tmp_path / f"{name}.yaml")]
         return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
 
     done = validate("clip_range")

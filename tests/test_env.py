@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from suite import env
-from suite.data import mnist
-from suite.metrics import inception_weights
+from wgan_suite.core import env
+from wgan_suite.trial.data import mnist
+from wgan_suite.trial.metrics import inception_weights
 
 
 @pytest.mark.parametrize(

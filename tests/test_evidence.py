@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from suite.report import read_runs, report_from_runs
-from suite.report.evidence import shown_trials
 from tests.report_fixture import build_runs, fixture_claims
+from wgan_suite.report import read_runs, report_from_runs
+from wgan_suite.report.evidence import shown_trials
 
 
 def _write_tables(runs: Path, results: pd.DataFrame, trials: pd.DataFrame) -> None:
@@ -112,7 +112,7 @@ def test_a_failed_rebuild_leaves_the_old_bundle(tmp_path, first, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
-    from suite.report.evidence import write_evidence
+    from wgan_suite.report.evidence import write_evidence
 
     with pytest.raises(OSError, match="disk full"):
         write_evidence(results, trials, out)
@@ -120,7 +120,7 @@ def test_a_failed_rebuild_leaves_the_old_bundle(tmp_path, first, monkeypatch):
 
 
 def test_rebuilt_in_place_from_its_own_evidence(tmp_path, first):
-    """``python -m suite report reports/data`` into reports/: reads the bundle, then
+    """``python -m wgan_suite report reports/data`` into reports/: reads the bundle, then
     replaces it with the same evidence."""
     root, _, claims, *_ = first
     out = tmp_path / "reports"
@@ -139,7 +139,7 @@ def test_an_unreadable_picture_is_left_out_not_fatal(tmp_path, first):
     pngs = sorted(source.rglob("*.png"))
     pngs[0].write_bytes(b"not a png")
     results, trials = read_runs([source])
-    from suite.report.evidence import write_evidence
+    from wgan_suite.report.evidence import write_evidence
 
     out = write_evidence(results, trials, tmp_path / "out")
     kept = sorted(p.relative_to(out) for p in out.rglob("*.png"))

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from suite.ablation import AblationError, load_ablation
-from suite.cli import main
-from suite.config import ConfigError, load_trial_config
 from tests.conftest import toy_config
 from tests.test_ablation_validation import VALID, mutated
+from wgan_suite.cli import main
+from wgan_suite.harness.ablation import AblationError, load_ablation
+from wgan_suite.trial.config import ConfigError, load_trial_config
 
 SECRET = "s3cr3t-token-do-not-print"
 

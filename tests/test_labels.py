@@ -3,7 +3,7 @@ generator iterations", inherited from ablations/_base/toy.yaml, while n_critic r
 
 Every count of iterations or updates in an ablation's description and budget notes, and in
 a claim's ``budgets`` texts, ``testable_as`` and ``setting``, is read from the text and
-compared with the resolved trial configs (``suite.labels``). Iterations must equal a
+compared with the resolved trial configs (``wgan_suite.harness.labels``). Iterations must equal a
 trial's ``iterations`` at that budget; updates (critic + generator steps, computed from the
 schedule) must be reached by every trial, and equal the claim's ``at_updates`` where the
 sentence names the claim.
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from suite import labels
-from suite.ablation import discover, load_ablation
-from suite.claims import load_claims
+from wgan_suite.claims import load_claims
+from wgan_suite.harness import labels
+from wgan_suite.harness.ablation import discover, load_ablation
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = discover(ROOT / "ablations")

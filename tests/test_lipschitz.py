@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from suite.lipschitz import LIPSCHITZ
-from suite.options import resolve
+from wgan_suite.core.options import resolve
+from wgan_suite.trial.lipschitz import LIPSCHITZ
 
 
 def method(name, **options):

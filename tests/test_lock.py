@@ -17,14 +17,14 @@ import time
 import pytest
 import yaml
 
-from suite.cli import EXIT_BUSY, main
-from suite.lock import INFO_FILE, RunsBusy, holder, runs_lock
 from tests.test_ablation_validation import VALID
+from wgan_suite.cli import EXIT_BUSY, main
+from wgan_suite.harness.lock import INFO_FILE, RunsBusy, holder, runs_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from suite.lock import runs_lock
+from wgan_suite.harness.lock import runs_lock
 with runs_lock(Path(sys.argv[1]), "run"):
     print("locked", flush=True)
     time.sleep(600)

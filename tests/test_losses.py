@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from suite.losses import LOSSES
+from wgan_suite.trial.losses import LOSSES
 
 REAL = torch.tensor([1.0, 3.0])  # mean 2
 FAKE = torch.tensor([-1.0, 0.0])  # mean -0.5

@@ -1,11 +1,11 @@
-"""The machine facts a trial records with its time (``suite.machine``)."""
+"""The machine facts a trial records with its time (``wgan_suite.core.machine``)."""
 
 from __future__ import annotations
 
 import torch
 
-from suite import machine
-from suite.trial_status import provenance
+from wgan_suite.core import machine
+from wgan_suite.trial.trial_status import provenance
 
 
 def test_facts_name_the_kernels_code_path(monkeypatch):

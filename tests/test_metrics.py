@@ -11,24 +11,25 @@ import pandas as pd
 import pytest
 import torch
 
-from suite.analysis import aggregate_correlation, loss_quality_correlation, smooth
-from suite.columns import Column, column_info
-from suite.config import ConfigError, load_trial_config
-from suite.data import DATASETS
-from suite.data.base import to_float, to_uint8
-from suite.losses import LOSSES
-from suite.metrics import METRICS, EvalContext, evaluate
-from suite.metrics.context import REFERENCE
-from suite.metrics.critic import CriticProfile
-from suite.metrics.gradients import grad_slope
-from suite.metrics.inception import real_name
-from suite.metrics.modes import half_separation, mode_coverage
-from suite.metrics.quality import frechet, mode_histogram_stats, precision_recall
-from suite.metrics.toy import exact_w1
-from suite.seeding import stream_seed
-from suite.train import run_trial
-from suite.train.state import build_state
 from tests.conftest import toy_config
+from wgan_suite.analysis.columns import column_info
+from wgan_suite.analysis.summaries import aggregate_correlation, loss_quality_correlation, smooth
+from wgan_suite.core.columns import Column
+from wgan_suite.core.seeding import stream_seed
+from wgan_suite.trial.config import ConfigError, load_trial_config
+from wgan_suite.trial.data import DATASETS
+from wgan_suite.trial.data.base import to_float, to_uint8
+from wgan_suite.trial.losses import LOSSES
+from wgan_suite.trial.metrics import METRICS, EvalContext, evaluate
+from wgan_suite.trial.metrics.context import REFERENCE
+from wgan_suite.trial.metrics.critic import CriticProfile
+from wgan_suite.trial.metrics.gradients import grad_slope
+from wgan_suite.trial.metrics.inception import real_name
+from wgan_suite.trial.metrics.modes import half_separation, mode_coverage
+from wgan_suite.trial.metrics.quality import frechet, mode_histogram_stats, precision_recall
+from wgan_suite.trial.metrics.toy import exact_w1
+from wgan_suite.trial.train import run_trial
+from wgan_suite.trial.train.state import build_state
 
 
 def test_every_metric_declares_options_columns_check_and_compute():
@@ -166,7 +167,7 @@ def test_image_trial_scores_the_classifier_proxy(tmp_path):
     assert 0 < row["diversity_ratio"] < 2 and 0 < row["classifier_accuracy"] <= 1
     assert 0 <= row["precision_classifier"] <= 1 and 0 <= row["recall_classifier"] <= 1
     # every score carries the hash of the classifier that made it (trained per machine)
-    from suite.metrics.classifier import classifier_for
+    from wgan_suite.trial.metrics.classifier import classifier_for
 
     sha = classifier_for(cfg.data).sha256
     assert len(sha) == 64 and row["classifier_sha256"] == initial["classifier_sha256"] == sha
@@ -210,7 +211,8 @@ def test_loss_quality_correlation_on_synthetic_curves_with_known_rank_order():
     assert (per_trial[per_trial["axis.loss"] == "inverse"]["spearman"] == -1.0).all()
     agg = aggregate_correlation(per_trial, ["axis.loss"]).set_index("axis.loss")
     assert agg.loc["tracks", "spearman"] == 1.0 and agg.loc["tracks", "n_seeds"] == 3
-    # the interval over seeds is suite.stats' (one statistics module): equal seeds, no width
+    # the interval over seeds is wgan_suite.analysis.stats' (one statistics module): equal seeds,
+    # no width
     assert agg.loc["inverse", "spearman_lo"] == agg.loc["inverse", "spearman_hi"] == -1.0
 
 
@@ -223,8 +225,8 @@ def test_median_filter_removes_spikes_and_keeps_length():
 
 
 def test_stacked_mnist_modes_are_counted_with_a_per_channel_digit_classifier(tmp_path):
-    from suite.data import build_source
-    from suite.metrics.classifier import classifier_for
+    from wgan_suite.trial.data import build_source
+    from wgan_suite.trial.metrics.classifier import classifier_for
 
     data = {"name": "stacked_mnist", "image_size": 16, "limit": 1000}
     cfg = load_trial_config(

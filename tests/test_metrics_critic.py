@@ -13,18 +13,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from suite.columns import Column
-from suite.config import ConfigError, load_trial_config
-from suite.data.base import to_uint8
-from suite.lipschitz import LIPSCHITZ
-from suite.losses import LOSSES
-from suite.metrics.context import EvalContext
-from suite.metrics.critic import CriticGap, WEstimate
-from suite.metrics.gradients import activation_grad_norms, grad_slope
-from suite.models import build_critic
-from suite.models.registry import CRITICS
-from suite.options import resolve
-from suite.train.state import build_state
+from wgan_suite.core.columns import Column
+from wgan_suite.core.options import resolve
+from wgan_suite.trial.config import ConfigError, load_trial_config
+from wgan_suite.trial.data.base import to_uint8
+from wgan_suite.trial.lipschitz import LIPSCHITZ
+from wgan_suite.trial.losses import LOSSES
+from wgan_suite.trial.metrics.context import EvalContext
+from wgan_suite.trial.metrics.critic import CriticGap, WEstimate
+from wgan_suite.trial.metrics.gradients import activation_grad_norms, grad_slope
+from wgan_suite.trial.models import build_critic
+from wgan_suite.trial.models.registry import CRITICS
+from wgan_suite.trial.train.state import build_state
 
 
 def _mlp(widths: list[int], seed: int) -> nn.Sequential:

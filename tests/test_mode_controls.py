@@ -1,4 +1,4 @@
-"""Controls for the toy mode counts (suite.metrics.modes) on both WGAN-GP mixtures.
+"""Controls for the toy mode counts (wgan_suite.trial.metrics.modes) on both WGAN-GP mixtures.
 
 ``modes_dense`` must tell collapse from no fit: all modes for real data, (almost) none
 for a Gaussian fitted to the data's mean and covariance or for uniform noise over its
@@ -24,9 +24,14 @@ import numpy as np
 import pytest
 import torch
 
-from suite.data import DATASETS
-from suite.metrics.modes import DENSE_RADII, mode_assignment, mode_coverage, profile_column
-from suite.metrics.toy import mode_std
+from wgan_suite.trial.data import DATASETS
+from wgan_suite.trial.metrics.modes import (
+    DENSE_RADII,
+    mode_assignment,
+    mode_coverage,
+    profile_column,
+)
+from wgan_suite.trial.metrics.toy import mode_std
 
 N = 2000
 MIXTURES = ["8gaussians", "25gaussians"]

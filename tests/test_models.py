@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from suite.models import CRITICS, GENERATORS, build_critic, build_generator
-from suite.options import resolve
+from wgan_suite.core.options import resolve
+from wgan_suite.trial.models import CRITICS, GENERATORS, build_critic, build_generator
 
 
 def spec(registry, name, **options):
@@ -129,8 +129,8 @@ def test_layer_norm_critic_normalises_each_sample_without_batch_statistics():
     depend on the rest of the batch (the gradient penalty is per sample)."""
     import torch
 
-    from suite.models import build_critic
-    from suite.options import resolve
+    from wgan_suite.core.options import resolve
+    from wgan_suite.trial.models import build_critic
 
     opts = resolve(CRITICS, {"name": "dcgan_ln", "width": 8})
     critic = build_critic(opts, (1, 16, 16), seed=0)
@@ -145,7 +145,7 @@ def test_layer_norm_critic_normalises_each_sample_without_batch_statistics():
 def test_the_successors_grid_gives_wgan_gp_the_layer_norm_critic():
     from pathlib import Path
 
-    from suite.ablation import load_ablation
+    from wgan_suite.harness.ablation import load_ablation
 
     root = Path(__file__).resolve().parents[1] / "ablations"
     for t in load_ablation(root / "successors.yaml").trials("paper"):

@@ -7,10 +7,10 @@ import torch
 from pydantic import ValidationError
 from torch import nn
 
-from suite.config import ConfigError, load_trial_config
-from suite.models import CRITICS, GENERATORS, build_critic, build_generator
-from suite.models.sampled import ShiftedSoftplus, draw
-from suite.options import resolve
+from wgan_suite.core.options import resolve
+from wgan_suite.trial.config import ConfigError, load_trial_config
+from wgan_suite.trial.models import CRITICS, GENERATORS, build_critic, build_generator
+from wgan_suite.trial.models.sampled import ShiftedSoftplus, draw
 
 SHAPE = (1, 16, 16)
 NZ = 8

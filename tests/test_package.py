@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.env import RAY_ENV
+from wgan_suite.core.env import RAY_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,12 +51,16 @@ def test_the_wheel_runs_from_another_directory(tmp_path):
 
     def suite(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(python), "-m", "suite", *args], cwd=work, env=env, capture_output=True, text=True
+            [str(python), "-m", "wgan_suite", *args],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
         )
 
     where = suite("list", "fig2_gradients", "--budget", "smoke")
     assert where.returncode == 0, where.stderr[-2000:]
-    probe = [str(python), "-c", "import suite; print(suite.__file__)"]
+    probe = [str(python), "-c", "import wgan_suite; print(wgan_suite.__file__)"]
     installed = subprocess.run(probe, cwd=work, env=env, capture_output=True, text=True)
     assert str(tmp_path / "venv") in installed.stdout  # the wheel, not this checkout
     valid = suite("validate", "fig2_gradients", "paper_stability")

@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from suite.env import PLUGINS, RAY_ENV
+from wgan_suite.core.env import PLUGINS, RAY_ENV
 
 GENERATOR = '''
 """A generator that only learns a shift: noise + b."""
 import torch
 from torch import nn
 
-from suite.models.registry import GENERATORS, Generator
+from wgan_suite.trial.models.registry import GENERATORS, Generator
 
 
 @GENERATORS.register("shift")
@@ -37,8 +37,8 @@ class Shift(Generator):
 
 LOSS = '''
 """Least-squares GAN with an estimate column of its own."""
-from suite.columns import Column
-from suite.losses import LOSSES, Loss
+from wgan_suite.analysis.columns import Column
+from wgan_suite.trial.losses import LOSSES, Loss
 
 
 @LOSSES.register("lsgan_plugin")
@@ -57,8 +57,8 @@ class LSGAN(Loss):
 
 METRIC = '''
 """Distance between the generated and the real mean."""
-from suite.columns import Column
-from suite.metrics.registry import METRICS, Metric
+from wgan_suite.analysis.columns import Column
+from wgan_suite.trial.metrics.registry import METRICS, Metric
 
 
 @METRICS.register("mean_gap")
@@ -133,7 +133,7 @@ def test_a_generator_loss_metric_and_claim_each_in_one_new_file(tmp_path):
     env = {**os.environ, **RAY_ENV, PLUGINS: str(plugin)}
 
     def suite(*args: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "suite", *args]
+        cmd = [sys.executable, "-m", "wgan_suite", *args]
         return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True)
 
     valid = suite("validate", str(ablation))
@@ -165,7 +165,7 @@ def test_a_generator_loss_metric_and_claim_each_in_one_new_file(tmp_path):
 def test_a_broken_plugin_names_itself(tmp_path, monkeypatch):
     bad = tmp_path / "bad.py"
     bad.write_text("raise RuntimeError('boom')\n")
-    cmd = [sys.executable, "-c", "import suite.config"]
+    cmd = [sys.executable, "-c", "import wgan_suite.trial.config"]
     done = subprocess.run(
         cmd, env={**os.environ, PLUGINS: str(bad)}, capture_output=True, text=True
     )

@@ -1,4 +1,4 @@
-"""Seeds from a power analysis (suite.claims.power, issue 35 item 4).
+"""Seeds from a power analysis (wgan_suite.claims.power, issue 35 item 4).
 
 The simulated power is checked against the referee's table (audit 2, N5: power at the
 first Holm step of a 25-claim family, decision bound 0.002, for an effect 1, 1.5 and 2
@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from suite.ablation import load_ablation
-from suite.claims import load_claims
-from suite.claims.power import (
+from wgan_suite.claims import load_claims
+from wgan_suite.claims.power import (
     Effect,
     binomial_power,
     design_of,
     plan,
     power,
 )
+from wgan_suite.harness.ablation import load_ablation
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = {c.id: c for c in load_claims(REPO / "claims")}
@@ -102,7 +102,7 @@ def test_the_registration_sizes_seeds_by_power_and_drops_what_cannot_reach_it():
     """W-14 with a strong effect is planned at the fewest seeds reaching 0.8; G-03 with
     an interval reaching its threshold is exploratory, saying why; Holm's m then counts
     only W-14 (the bound loosens as claims leave the family)."""
-    from suite.claims.preregister import build_registration
+    from wgan_suite.claims.preregister import build_registration
 
     claims = [CLAIMS["W-14"], CLAIMS["G-02"]]
     ablations = {"clipping_c": ablation("clipping_c")}
@@ -137,7 +137,7 @@ def test_a_rate_whose_interval_reaches_p0_plans_no_power():
     """The pessimistic end of an interval that reaches the threshold is the threshold
     itself, for a rate as for a mean: an exact binomial part then has the test's size
     as power, never the power of the opposite direction (its far end)."""
-    from suite.claims.power import part_power
+    from wgan_suite.claims.power import part_power
 
     rate = Effect(0.7, 0.35, 0.93, 10, 0.5, "test", "binomial")
     assert rate.pessimistic() == 0.5 and rate.d() == 0.0

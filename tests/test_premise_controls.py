@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from suite.claims.context import Context
-from suite.claims.premises import parse_premise
+from wgan_suite.claims.context import Context
+from wgan_suite.claims.premises import parse_premise
 
 ITERATIONS = tuple(range(0, 8001, 500))  # 17 checkpoints, as the suite's 8,000-iteration runs
 N = len(ITERATIONS)

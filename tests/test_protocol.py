@@ -12,9 +12,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from suite.claims import evaluate_claim, evaluate_claims
-from suite.claims.family_wise import decision_p, with_family_holm
-from suite.claims.registration import (
+from tests.test_claims import claim, seeds, tables, threshold, trial
+from wgan_suite.claims import evaluate_claim, evaluate_claims
+from wgan_suite.claims.family_wise import decision_p, with_family_holm
+from wgan_suite.claims.registration import (
     RegisteredClaim,
     Registration,
     RegistrationRefused,
@@ -24,10 +25,9 @@ from suite.claims.registration import (
     load_registration,
     write_registration,
 )
-from suite.claims.revisions import load_revisions
-from suite.claims.sensitivity import scaled, sensitivity
-from suite.cli import main
-from tests.test_claims import claim, seeds, tables, threshold, trial
+from wgan_suite.claims.revisions import load_revisions
+from wgan_suite.claims.sensitivity import scaled, sensitivity
+from wgan_suite.cli import main
 
 WGAN = {"loss": "wgan"}
 BLOCK = tuple(range(1000, 1006))
@@ -121,7 +121,7 @@ def test_other_seeds_other_code_or_a_dirty_tree_are_exploratory():
 def test_scores_from_another_quality_classifier_are_exploratory():
     """The classifier behind fd_classifier is trained once per machine: its hash goes
     with every score (records -> trials table), and a registration may pin it."""
-    from suite.results import _distinct
+    from wgan_suite.harness.results import _distinct
 
     mine, theirs = "a" * 64, "b" * 64
     c = claim(threshold("<", 10.0))
@@ -248,8 +248,8 @@ def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, 
 def test_the_committed_registration_covers_every_cpu_claim_with_fresh_seeds():
     """Every claim a cpu run decides is in the registration: as confirmatory where the run
     is at its scale (refutable both ways), else as exploratory with the reason."""
-    from suite.claims import load_claims
-    from suite.claims.registration import load_registrations
+    from wgan_suite.claims import load_claims
+    from wgan_suite.claims.registration import load_registrations
 
     regs = load_registrations()
     assert regs, "claims/registrations/ holds the registration of the next confirmatory run"
@@ -287,8 +287,8 @@ def unlogged_changes(claims, regs, log) -> list[str]:
 def test_every_revised_check_has_a_logged_revision():
     """A check that differs from its registration must say why, in the revision log, by
     the hash of the check it changed to."""
-    from suite.claims import load_claims
-    from suite.claims.registration import load_registrations
+    from wgan_suite.claims import load_claims
+    from wgan_suite.claims.registration import load_registrations
 
     assert unlogged_changes(load_claims(), load_registrations(), load_revisions()) == []
 
@@ -296,9 +296,9 @@ def test_every_revised_check_has_a_logged_revision():
 def test_an_unlogged_threshold_edit_is_caught_even_with_a_same_day_entry():
     """Issue 36 (f): the old test compared dates, so an entry for the claim on the same
     day let any later edit through."""
-    from suite.claims import load_claims
-    from suite.claims.registration import load_registrations
-    from suite.claims.revisions import Revision
+    from wgan_suite.claims import load_claims
+    from wgan_suite.claims.registration import load_registrations
+    from wgan_suite.claims.revisions import Revision
 
     claims = {c.id: c for c in load_claims()}
     reg = load_registrations()[-1]
@@ -409,7 +409,7 @@ def test_a_run_shorter_than_the_claim_is_inconclusive():
 
 
 def test_an_unknown_premise_kind_names_the_allowed_ones():
-    from suite.claims import ClaimError
+    from wgan_suite.claims import ClaimError
 
     with pytest.raises(ClaimError, match=r"Unknown premise kind 'alvie'\. Did you mean: alive"):
         claim(threshold(), premises=[{"kind": "alvie", "where": WGAN, "metric": "x"}])
@@ -434,7 +434,7 @@ def test_an_indifference_band_keeps_a_threshold_effect_undecided():
 
 
 def fake(cid, p, q, confirmatory=True, family="wgan-cpu", premise_failed=False):
-    from suite.claims.verdicts import Verdict
+    from wgan_suite.claims.verdicts import Verdict
 
     base = evaluate_claim(claim(threshold()), pd.DataFrame(), pd.DataFrame())
     return Verdict(
@@ -491,7 +491,7 @@ def test_sensitivity_shows_where_the_threshold_decides():
 
 
 def test_scaling_a_ratio_margin_is_on_the_log_scale():
-    from suite.claims.base import parse_check
+    from wgan_suite.claims.base import parse_check
 
     check = parse_check(
         {
@@ -532,7 +532,7 @@ GENERATORS = ("dcgan", "dcgan_const", "mlp")
 def shipped(claim_id: str):
     """A claim's check as claims/wgan.yaml ships it, on the test helper's claim (no
     premises, no scale: the check alone decides)."""
-    from suite.claims import load_claims
+    from wgan_suite.claims import load_claims
 
     (found,) = [c for c in load_claims() if c.id == claim_id]
     return claim(found.check.model_dump(mode="json", serialize_as_any=True))

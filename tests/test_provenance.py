@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from suite import files, provenance
-from suite.ablation import load_ablation
-from suite.plan import SUPERSEDED, apply, make_plan, trial_dir
-from suite.provenance import code_hash, code_identity, git_state, mixes_code
-from suite.results import collect, write_membership
-from suite.train import run_trial
 from tests.test_ablation_validation import mutated
+from wgan_suite.core import files, provenance
+from wgan_suite.core.provenance import code_hash, code_identity, git_state, mixes_code
+from wgan_suite.harness.ablation import load_ablation
+from wgan_suite.harness.plan import SUPERSEDED, apply, make_plan, trial_dir
+from wgan_suite.harness.results import collect, write_membership
+from wgan_suite.trial.train import run_trial
 
 OLD = "0" * 64  # the code hash of "an older version of the suite"
 
@@ -42,15 +42,20 @@ def rehash(root: Path) -> str:
 def test_code_hash_follows_training_code_not_the_report(package):
     base = rehash(package)
     assert base == code_hash(provenance.PACKAGE)  # a copy has the same identity
-    for rel in ("report/__init__.py", "claims/__init__.py", "cli.py", "results.py"):
+    for rel in (
+        "report/__init__.py",
+        "claims/__init__.py",
+        "cli.py",
+        "harness/results.py",
+    ):
         with open(package / rel, "a") as fh:
             fh.write("\n# an edit that cannot change a trial\n")
         assert rehash(package) == base, rel
-    with open(package / "losses.py", "a") as fh:
+    with open(package / "trial" / "losses.py", "a") as fh:
         fh.write("\nEDITED = 1  # an edit of the training code\n")
     changed = rehash(package)
     assert changed != base
-    (package / "metrics" / "new_metric.py").write_text("X = 1\n")  # a new file counts too
+    (package / "trial" / "metrics" / "new_metric.py").write_text("X = 1\n")  # a new file counts too
     assert rehash(package) not in (base, changed)
 
 
@@ -63,12 +68,12 @@ def test_git_commit_and_dirty_flag(tmp_path, package):
     head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
     git_state.cache_clear()
     assert git_state(package) == (head.strip(), False)
-    (package / "losses.py").write_text("# edited\n")
+    (package / "trial" / "losses.py").write_text("# edited\n")
     git_state.cache_clear()
     assert git_state(package) == (head.strip(), True)
     (tmp_path / "runs").mkdir()  # untracked output beside the code does not make it dirty
-    (package / "losses.py").write_bytes(
-        subprocess.run([*git, "show", "HEAD:pkg/losses.py"], capture_output=True).stdout
+    (package / "trial" / "losses.py").write_bytes(
+        subprocess.run([*git, "show", "HEAD:pkg/trial/losses.py"], capture_output=True).stdout
     )
     git_state.cache_clear()
     assert git_state(package)[1] is False
@@ -151,7 +156,7 @@ def test_trials_that_never_started_ran_no_code():
 def test_comments_and_docstrings_do_not_change_the_code_hash(package):
     """issue 27: a comment-only edit of training code retrained everything."""
     base = rehash(package)
-    path = package / "losses.py"
+    path = package / "trial" / "losses.py"
     text = path.read_text()
     path.write_text(
         "# a new first comment\n" + text.replace('"""', '"""Reworded. ', 1) + "\n# end\n"

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from suite import files
-from suite.env import RAY_ENV
 from tests.conftest import records_without_timing
 from tests.test_tune import ablation
+from wgan_suite.core import files
+from wgan_suite.core.env import RAY_ENV
 
 pytestmark = pytest.mark.slow
 RAY = Path(sys.executable).parent / "ray"
@@ -169,7 +169,7 @@ def trial_on(runs: Path, sid: int) -> Path | None:
 def test_grid_survives_a_killed_worker_node(tmp_path, cluster):
     path = ablation(tmp_path, "cluster", seeds=[0, 1], grid={"loss": ["wgan"]}, budgets=BUDGETS)
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "suite", "run", str(path), "--budget", "smoke", "--runs"]
+    cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "smoke", "--runs"]
     driver = subprocess.Popen(
         [*cmd, str(runs), "--address", cluster.address],
         cwd=tmp_path,

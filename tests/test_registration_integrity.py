@@ -8,19 +8,19 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from suite.claims.registration import (
-    committed_state,
-    exploratory_reasons,
-    load_registration,
-    write_registration,
-)
-from suite.cli import main
 from tests.test_protocol import (
     claim,
     registered_tables,
     registration_for,
     threshold,
 )
+from wgan_suite.claims.registration import (
+    committed_state,
+    exploratory_reasons,
+    load_registration,
+    write_registration,
+)
+from wgan_suite.cli import main
 
 
 def git(root: Path, *args: str) -> None:
@@ -75,7 +75,7 @@ def test_trials_must_record_the_registration_and_start_after_its_commit():
 
 def test_run_refuses_a_registration_that_is_not_committed(tmp_path, monkeypatch, capsys):
     """Its trials could otherwise start before the commit that freezes it."""
-    import suite.claims.registration as registration
+    import wgan_suite.claims.registration as registration
 
     c = claim(threshold("<", 10.0))
     _, trials = registered_tables([1.0] * 6)
@@ -148,7 +148,7 @@ def test_a_later_registration_never_hides_an_earlier_ones_result():
     under its own Holm family."""
     import pandas as pd
 
-    from suite.claims.verdicts import evaluate_claims
+    from wgan_suite.claims.verdicts import evaluate_claims
 
     c = claim(threshold("<", 10.0))
     r1_results, r1_trials = registered_tables([20.0] * 6, block=range(1000, 1006))  # against
@@ -169,14 +169,20 @@ def test_the_analysis_identity_follows_the_imports(tmp_path):
     are now found by reading the imports from the claims, results and report entry points."""
     import shutil
 
-    from suite.claims.registration import PACKAGE, analysis_files, analysis_hash
+    from wgan_suite.claims.registration import PACKAGE, analysis_files, analysis_hash
 
     names = {p.relative_to(PACKAGE).as_posix() for p in analysis_files()}
-    assert {"analysis.py", "stats.py", "results.py", "claims/verdicts.py"} <= names
-    copy = tmp_path / "suite"
+    assert {
+        "analysis/summaries.py",
+        "analysis/columns.py",
+        "analysis/stats.py",
+        "harness/results.py",
+        "claims/verdicts.py",
+    } <= names
+    copy = tmp_path / "wgan_suite"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = analysis_hash(copy)
-    source = copy / "analysis.py"
+    source = copy / "analysis" / "columns.py"
     text = source.read_text()
     assert "\nWORSE = " in text
     source.write_text(text.replace("\nWORSE = ", "\nWORSE = 2.5 * ", 1))

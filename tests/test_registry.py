@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from suite.registry import Registry, UnknownNameError
+from wgan_suite.core.registry import Registry, UnknownNameError
 
 
 def test_register_and_get():

@@ -17,14 +17,14 @@ import pytest
 from markupsafe import escape
 from PIL import Image, ImageDraw
 
-from suite import columns
-from suite.errors import InputError
-from suite.report import build_report, labels, report_from_runs
-from suite.report import stability as st
-from suite.report import tables as t
-from suite.report.overview import code_rows
-from suite.stats import mean_interval
 from tests.report_fixture import CPU_NOTE, build_runs, fixture_claims, verdicts
+from wgan_suite.analysis import columns
+from wgan_suite.analysis.stats import mean_interval
+from wgan_suite.core.errors import InputError
+from wgan_suite.report import build_report, labels, report_from_runs
+from wgan_suite.report import stability as st
+from wgan_suite.report import tables as t
+from wgan_suite.report.overview import code_rows
 
 PAGES = ("paper_stability", "toy_modes", "clipping_c", "optimizers", "loss_curves")
 
@@ -267,7 +267,7 @@ def test_stability_rule_on_a_hand_made_summary():
 
 
 def test_not_trained_is_the_claims_failed_reduction():
-    """Halved from iteration 0 or not, read by suite.claims.reductions' ``failed``."""
+    """Halved from iteration 0 or not, read by wgan_suite.claims.reductions' ``failed``."""
     rows = []
     for trial, curve in {
         "learnt": [100, 60, 40],
@@ -473,7 +473,7 @@ def test_headless_chromium_renders_every_page(built, tmp_path):
 
 
 def test_a_pending_trial_has_no_samples_because_it_has_not_run(tmp_path):
-    from suite.report.images import sample_path
+    from wgan_suite.report.images import sample_path
 
     gone = {"trial_dir": str(tmp_path / "absent"), "status": "pending"}
     assert sample_path(gone) == (None, "not run yet")
@@ -501,7 +501,7 @@ def test_verdicts_are_also_a_table(built):
 
 
 def test_thumbnails_keep_grey_grids_grey_and_colour_in_colour(tmp_path):
-    from suite.report.images import thumbnail
+    from wgan_suite.report.images import thumbnail
 
     def decoded(uri: str) -> Image.Image:
         return Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
@@ -543,7 +543,7 @@ def test_thumbnails_keep_grey_grids_grey_and_colour_in_colour(tmp_path):
 def test_figures_embed_as_palette_charts():
     import matplotlib.pyplot as plt
 
-    from suite.report import plots
+    from wgan_suite.report import plots
 
     fig, ax = plt.subplots(figsize=(3, 2))
     ax.plot([0, 1, 2], [2, 0, 1], color="tab:blue", alpha=0.35)
@@ -558,7 +558,7 @@ def test_figures_embed_as_palette_charts():
 def test_report_writes_beside_the_runs_never_over_the_committed_reports(tmp_path, capsys):
     """issue 27: `reproduce` rewrote the committed reports/ without a word. A report now
     goes to RUNS/report unless --out names a directory; the committed one is untouched."""
-    from suite.cli import main
+    from wgan_suite.cli import main
 
     repo_reports = Path(__file__).resolve().parents[1] / "reports"
     before = {str(p): p.stat().st_mtime_ns for p in sorted(repo_reports.rglob("*")) if p.is_file()}
@@ -579,7 +579,7 @@ def test_pages_fit_the_window_without_cut_text(built, tmp_path):
     """issue 27: at 1,400 px the navigation overflowed and reasons were cut with '...'.
     Every page, in a real browser at the widths a laptop has (1,280 and 1,440 px):
     nothing reaches past the window outside a scrolling box, no text is cut."""
-    from suite.claims import evaluate_claims
+    from wgan_suite.claims import evaluate_claims
 
     _, results, trials, _, by_budget = built
     # every shipped claim: a page per ablation they read, so the bar holds 20+ links

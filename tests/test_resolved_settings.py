@@ -3,7 +3,7 @@
 Axis values override the base and the budget, so a budget's `schedule: paper` can be
 silently lost under a zip that sets the schedule. This test pins, for every shipped
 ablation, budget and cell, the resolved loss, Lipschitz method, schedule and optimizers
-(`python -m suite list ABL --budget B --show ...` prints the same), and states the rules
+(`python -m wgan_suite list ABL --budget B --show ...` prints the same), and states the rules
 the paper's runs must satisfy. After an intended change, regenerate the pin with
 `WGAN_SUITE_PIN=write pytest tests/test_resolved_settings.py` and review the diff.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from suite.ablation import _get_path, discover, label, load_ablation
+from wgan_suite.harness.ablation import discover, get_path, label, load_ablation
 
 ROOT = Path(__file__).resolve().parents[1]
 PIN = ROOT / "tests" / "golden" / "resolved.yaml"
@@ -36,7 +36,7 @@ def resolved() -> dict[str, dict[str, list[str]]]:
                 if t.seed != ab.seeds(budget)[0]:
                     continue
                 config = t.config.to_dict()
-                shown = " ".join(f"{k}={label(_get_path(config, k))}" for k in SHOWN)
+                shown = " ".join(f"{k}={label(get_path(config, k))}" for k in SHOWN)
                 cell = ", ".join(f"{k}={v}" for k, v in t.cell.items())
                 lines.append(f"[{cell}] {shown}")
             out.setdefault(ab.spec.name, {})[str(budget)] = lines

@@ -15,12 +15,12 @@ import zipfile
 
 import pytest
 
-from suite import files
-from suite.config import load_trial_config
-from suite.train import run_trial
-from suite.train.trial import CHECKPOINT, PREVIOUS
-from suite.trial_status import current_status, read_records, read_status, write_status
 from tests.conftest import toy_config
+from wgan_suite.core import files
+from wgan_suite.trial.config import load_trial_config
+from wgan_suite.trial.train import run_trial
+from wgan_suite.trial.train.trial import CHECKPOINT, PREVIOUS
+from wgan_suite.trial.trial_status import current_status, read_records, read_status, write_status
 
 CFG = toy_config(iterations=9, log_every=1, checkpoint_every=3)
 

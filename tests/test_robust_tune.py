@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from suite import files
-from suite.ablation import load_ablation
-from suite.cli import EXIT_BUSY, main
-from suite.data.mnist import FashionMNIST, IdxSet
-from suite.errors import InputError
-from suite.plan import trial_dir
-from suite.train.trial import CHECKPOINT
-from suite.trial_status import read_status, write_status
-from suite.tune import connect_check
 from tests.conftest import records_without_timing
 from tests.test_tune import BUDGETS, ablation, tables
+from wgan_suite.cli import EXIT_BUSY, main
+from wgan_suite.core import files
+from wgan_suite.core.errors import InputError
+from wgan_suite.harness.ablation import load_ablation
+from wgan_suite.harness.plan import trial_dir
+from wgan_suite.harness.tune import connect_check
+from wgan_suite.trial.data.mnist import FashionMNIST, IdxSet
+from wgan_suite.trial.train.trial import CHECKPOINT
+from wgan_suite.trial.trial_status import read_status, write_status
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def test_resources_no_node_has_fail_in_seconds(tmp_path, ray_local, capsys, reso
 
 def test_cluster_nodes_that_cannot_hold_a_trial_are_named(tmp_path, ray_local):
     """On a cluster (--address) the live nodes are what a trial must fit."""
-    from suite.tune import check_resources
+    from wgan_suite.harness.tune import check_resources
 
     specs = specs_of(grid(tmp_path, resources={"cpu": 1000}))
     with pytest.raises(InputError, match=r"no node of the Ray cluster has that .*CPU 2"):
@@ -204,7 +204,7 @@ def test_crash_leftovers_are_repaired_and_reported(tmp_path, ray_local, capsys):
 
 def test_two_concurrent_runs_one_refused(tmp_path):
     path, runs = grid(tmp_path, seeds=[0, 1]), tmp_path / "runs"
-    cmd = [sys.executable, "-m", "suite", "run", str(path), "--budget", "smoke"]
+    cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "smoke"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     procs = [
         subprocess.Popen(

@@ -1,4 +1,4 @@
-"""The scale rule (suite.claims.scale): one rule fixes every claim's scale, and below
+"""The scale rule (wgan_suite.claims.scale): one rule fixes every claim's scale, and below
 it a verdict is read the same way in both directions: what the data say, qualified "at
 16 px / width 16", exploratory, never confirmatory.
 
@@ -18,13 +18,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from suite.ablation import load_ablation
-from suite.claims import load_claims
-from suite.claims.coverage import example_tables, refutable, trial_configs
-from suite.claims.family_wise import with_family_holm
-from suite.claims.scale import ScalePoint, shortfall
-from suite.claims.selection import ClaimError
-from suite.claims.verdicts import evaluate_claim, evaluate_claims
+from wgan_suite.claims import load_claims
+from wgan_suite.claims.coverage import example_tables, refutable, trial_configs
+from wgan_suite.claims.family_wise import with_family_holm
+from wgan_suite.claims.scale import ScalePoint, shortfall
+from wgan_suite.claims.selection import ClaimError
+from wgan_suite.claims.verdicts import evaluate_claim, evaluate_claims
+from wgan_suite.harness.ablation import load_ablation
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMS = {c.id: c for c in load_claims(REPO / "claims")}
@@ -159,7 +159,7 @@ def test_at_scale_both_directions_are_refutable():
 def test_a_below_scale_verdict_is_never_confirmatory():
     """Registered and read on exactly its trials, a below-scale verdict stays exploratory
     in both directions (the registration lists it as exploratory, with why)."""
-    from suite.claims.preregister import build_registration
+    from wgan_suite.claims.preregister import build_registration
 
     claims = [CLAIMS["W-14"], CLAIMS["W-06b"]]
     ablations = {n: ablation(n) for n in ("clipping_c", "loss_curves")}
@@ -194,7 +194,7 @@ def test_holm_counts_the_registered_family_not_the_claims_file():
 
 
 def test_unknown_scale_keys_are_refused():
-    from suite.claims.schema import parse_claim
+    from wgan_suite.claims.schema import parse_claim
 
     raw = {
         "id": "T-01",

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from suite.optim import OPTIMIZERS, build_optimizer
-from suite.options import resolve
-from suite.schedules import SCHEDULES
+from wgan_suite.core.options import resolve
+from wgan_suite.trial.optim import OPTIMIZERS, build_optimizer
+from wgan_suite.trial.schedules import SCHEDULES
 
 
 def schedule(name, **options):

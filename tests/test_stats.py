@@ -1,4 +1,4 @@
-"""suite.stats against hand-computed numbers: exact one-sided tests, combining, the
+"""wgan_suite.analysis.stats against hand-computed numbers: exact one-sided tests, combining, the
 decision rule and the displayed intervals."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from suite import stats
-from suite.stats import TestResult as Result  # not collected as a test class
+from wgan_suite.analysis import stats
+from wgan_suite.analysis.stats import TestResult as Result  # not collected as a test class
 
 
 def exact_signed_rank(diffs, alternative):
@@ -361,7 +361,7 @@ def test_a_tie_at_the_threshold_counts_on_one_side_only(n):
     """The module's tie rule: every seed exactly at 23 reproduces ">= 23" (and "<= 23")
     and never also refutes it; it refutes "> 23" (and "< 23") and never also supports it.
     The same seeds, the same rule, in the test for the claim and the test against it."""
-    from suite.claims.outcome import values_vs
+    from wgan_suite.claims.outcome import values_vs
 
     seeds = {s: 23.0 for s in range(n)}
     for op in (">=", "<="):
@@ -384,7 +384,7 @@ def test_ties_follow_the_rule_with_other_seeds_and_in_paired_and_equivalence_tes
     """Mixed seeds: a tie is the smallest difference on its one side; for >= it can only
     help the claim, for > only hurt it, and never both. Paired differences and the
     equivalence bounds (within: non-strict) read ties by the same rule."""
-    from suite.claims.outcome import equivalence, paired_vs
+    from wgan_suite.claims.outcome import equivalence, paired_vs
 
     d = [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, -0.5]
     ge, gt = stats.signed_rank_vs(d, ">="), stats.signed_rank_vs(d, ">")

@@ -1,4 +1,4 @@
-"""The exact, distribution-free tools of suite.stats against independent oracles:
+"""The exact, distribution-free tools of wgan_suite.analysis.stats against independent oracles:
 Mann-Whitney U by enumerating every relabelling, the Hodges-Lehmann intervals by brute
 force, Holm's adjusted p-values against ``holm``, and the seed-planning bounds."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from suite import stats
+from wgan_suite.analysis import stats
 
 # --------------------------------------------------------------------------- oracles
 

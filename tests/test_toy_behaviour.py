@@ -8,12 +8,12 @@ import math
 import pytest
 import torch
 
-from suite.config import load_trial_config
-from suite.data.toy import EightGaussians
-from suite.metrics.modes import mode_coverage
-from suite.train import run_trial
-from suite.train.state import build_state
 from tests.conftest import toy_config
+from wgan_suite.trial.config import load_trial_config
+from wgan_suite.trial.data.toy import EightGaussians
+from wgan_suite.trial.metrics.modes import mode_coverage
+from wgan_suite.trial.train import run_trial
+from wgan_suite.trial.train.state import build_state
 
 
 @pytest.mark.slow

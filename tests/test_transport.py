@@ -1,4 +1,4 @@
-"""Theorem 3's metric (suite.metrics.transport) and Example 1's learning generator, on
+"""Theorem 3's metric (wgan_suite.trial.metrics.transport) and Example 1's learning generator, on
 hand-made critics and point clouds whose answers are known."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from suite.losses import LOSSES
-from suite.metrics.transport import transport_alignment, transport_targets
-from suite.models.line import LearnedLine, LearnedLineOptions
+from wgan_suite.trial.losses import LOSSES
+from wgan_suite.trial.metrics.transport import transport_alignment, transport_targets
+from wgan_suite.trial.models.line import LearnedLine, LearnedLineOptions
 
 
 def test_transport_targets_are_the_exact_optimal_assignment():

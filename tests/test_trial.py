@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from suite import files
-from suite.config import load_trial_config
-from suite.train import run_trial
 from tests.conftest import toy_config
+from wgan_suite.core import files
+from wgan_suite.trial.config import load_trial_config
+from wgan_suite.trial.train import run_trial
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 SHORT_GRADS = {"name": "critic_grads", "batches": 2}

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from suite.cli import main
-from suite.env import RAY_ENV
+from wgan_suite.cli import main
+from wgan_suite.core.env import RAY_ENV
 
 for _k, _v in RAY_ENV.items():
     os.environ.setdefault(_k, _v)
@@ -139,7 +139,7 @@ def test_a_new_ablation_is_just_a_file(tmp_path, ray_local, capsys):
 def _statuses(runs: Path) -> dict[str, str]:
     """What each trial's files prove (its records decide finished), not what status.json
     said last: a driver killed between a final record and its status update leaves both."""
-    from suite.trial_status import current_status
+    from wgan_suite.trial.trial_status import current_status
 
     return {
         status.parent.name: current_status(status.parent, active=False)["status"]
@@ -154,7 +154,7 @@ def test_sigkill_then_rerun_completes_the_grid(tmp_path):
     cmd = [
         sys.executable,
         "-m",
-        "suite",
+        "wgan_suite",
         "run",
         str(path),
         "--budget",
@@ -211,11 +211,11 @@ def test_ctrl_c_marks_trials_interrupted_and_the_rerun_resumes_them(tmp_path):
     """SIGINT on the driver (Ctrl-C): Tune stops the grid; the running trials are
     ``interrupted`` (not ``failed``), the pending ones untouched, no traceback, exit 1;
     the same command again finishes the grid without gaps or repeats."""
-    from suite.trial_status import read_status
+    from wgan_suite.trial.trial_status import read_status
 
     path = ablation(tmp_path, "ctrlc", seeds=[0, 1, 2], grid={"loss": ["wgan", "gan_ns"]})
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "suite", "run", str(path), "--budget", "quick"]
+    cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "quick"]
     cmd += ["--runs", str(runs)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(

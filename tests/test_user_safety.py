@@ -21,16 +21,16 @@ import pandas as pd
 import pytest
 import torch
 
-from suite import files
-from suite.ablation import load_ablation
-from suite.cli import _summary, main
-from suite.lock import runs_lock
-from suite.preflight import disk_full_reason, is_disk_full
-from suite.progress import Estimates, Progress, measured_durations, trial_label
-from suite.statuses import TrialStatus
-from suite.trial_status import write_status
 from tests.test_ablation_validation import mutated
 from tests.test_input_bounds import SECRET, rejected, write
+from wgan_suite.cli import _summary, main
+from wgan_suite.core import files
+from wgan_suite.core.statuses import TrialStatus
+from wgan_suite.harness.ablation import load_ablation
+from wgan_suite.harness.lock import runs_lock
+from wgan_suite.harness.preflight import disk_full_reason, is_disk_full
+from wgan_suite.harness.progress import Estimates, Progress, measured_durations, trial_label
+from wgan_suite.trial.trial_status import write_status
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,7 +172,7 @@ def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, capsys,
     path = _ablation(tmp_path)
     runs = _used_runs(tmp_path)
     free = shutil.disk_usage(tmp_path)._replace(free=50 * 2**20)
-    monkeypatch.setattr("suite.preflight.shutil.disk_usage", lambda _: free)
+    monkeypatch.setattr("wgan_suite.harness.preflight.shutil.disk_usage", lambda _: free)
     before = tree(tmp_path)
     err = rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(runs)])
     assert "MB free" in err and "need about" in err and tree(tmp_path) == before
@@ -259,8 +259,8 @@ def test_the_launcher_works_in_a_fresh_shell(tmp_path):
 
 
 def test_hints_print_the_launcher():
-    from suite.cli import parser
-    from suite.locations import COMMAND
+    from wgan_suite.cli import parser
+    from wgan_suite.core.locations import COMMAND
 
     assert COMMAND == "./wgan-suite" and (ROOT / "wgan-suite").stat().st_mode & stat.S_IXUSR
     assert parser().prog == COMMAND
@@ -298,7 +298,7 @@ def test_plan_line_and_eta_from_measured_times(tmp_path, monkeypatch):
     ]
     pd.DataFrame(measured).to_parquet(tmp_path / "trials.parquet")
     clock = Clock()
-    monkeypatch.setattr("suite.progress.time.monotonic", clock)
+    monkeypatch.setattr("wgan_suite.harness.progress.time.monotonic", clock)
     lines: list[str] = []
     p = Progress(
         specs,
@@ -365,7 +365,7 @@ def _scalar_tags(path: Path) -> set[str]:
 
 
 def test_counts_add_up_and_only_budgets_run_are_columns():
-    from suite.report.summary import counts_table, verdict_grid
+    from wgan_suite.report.summary import counts_table, verdict_grid
 
     rows = [
         {"claim_id": "A", "ablation": "x", "verdict": "reproduced"},
@@ -380,7 +380,7 @@ def test_counts_add_up_and_only_budgets_run_are_columns():
 
 
 def test_panels_are_titled_with_every_paired_setting():
-    from suite.report.sections import _one_facet
+    from wgan_suite.report.sections import _one_facet
 
     res = pd.DataFrame(
         {"axis.loss": ["wgan", "gan"], "axis.lipschitz": ["clip(c=0.01)", "none"], "v": [1, 2]}

@@ -1,4 +1,5 @@
-"""Trial statuses and verdicts are spelt once, as enums (suite.statuses, suite.stats):
+"""Trial statuses and verdicts are spelt once, as enums (wgan_suite.core.statuses,
+wgan_suite.analysis.stats):
 no other module of the package writes them as string literals that could drift."""
 
 from __future__ import annotations
@@ -6,12 +7,12 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import suite
-from suite.stats import Verdict
-from suite.statuses import DONE, TrialStatus
+import wgan_suite
+from wgan_suite.analysis.stats import Verdict
+from wgan_suite.core.statuses import DONE, TrialStatus
 
-ROOT = Path(suite.__file__).parent
-HOMES = {TrialStatus: ROOT / "statuses.py", Verdict: ROOT / "stats.py"}
+ROOT = Path(wgan_suite.__file__).parent
+HOMES = {TrialStatus: ROOT / "core" / "statuses.py", Verdict: ROOT / "analysis" / "stats.py"}
 # Words that also name other things: reductions ("diverged", "failed"), a stability label
 # ("diverged"), an unknown code hash ("unknown"), the folder damaged checkpoints go to
 # ("corrupt").

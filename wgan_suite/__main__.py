@@ -1,0 +1,5 @@
+import sys
+
+from wgan_suite.cli import main
+
+sys.exit(main())

@@ -1,0 +1,2 @@
+"""Reading results tables: per-trial summaries, statistics and the catalogue of every result
+column."""

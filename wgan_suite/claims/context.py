@@ -1,0 +1,225 @@
+"""What a check may read: one ablation's rows at one budget, and per-seed values from them.
+
+Every way the data can fail to decide a claim (a column or row missing, a trial failed
+or still running, no metric with data) raises ``Inconclusive`` here with its reason, so
+the check kinds only describe what they compute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from wgan_suite.claims.selection import Inconclusive, describe_where
+from wgan_suite.core.statuses import DONE
+
+
+@dataclass(frozen=True)
+class Trial:
+    trial_id: str
+    seed: int
+    status: str
+
+
+@dataclass
+class Context:
+    """One claim's view of the tables; ``results``/``trials`` hold its ablation and budget."""
+
+    results: pd.DataFrame
+    trials: pd.DataFrame
+    tolerance: float = 0.0
+    _rows: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ trials
+
+    def select(self, where: dict[str, Any]) -> list[Trial]:
+        """Trials matching ``where``; any failed/pending/stopped one makes the claim wait."""
+        ids: set[str] = set()
+        usable = [
+            f
+            for f in (self.trials, self.results)
+            if _has(f, ["trial_id"]) and all(config_column(k, f.columns) for k in where)
+        ]
+        if not usable:
+            missing = sorted(
+                {k for f in (self.trials, self.results) for k in where}
+                - {
+                    k
+                    for f in (self.trials, self.results)
+                    for k in where
+                    if config_column(k, f.columns)
+                }
+            )
+            raise Inconclusive(
+                f"config value(s) {', '.join(missing)} not in the tables "
+                "(no trial of this ablation sets them)"
+            )
+        for frame in usable:
+            ids |= set(frame.loc[matches(frame, where), "trial_id"].astype(str))
+        if not ids:
+            raise Inconclusive(f"no trial matches {describe_where(where)}")
+        selected = [self._trial(t) for t in sorted(ids)]
+        bad = [t for t in selected if t.status not in DONE]  # only these are outcomes
+        if bad:
+            listed = ", ".join(f"{t.trial_id} ({t.status or 'no status'})" for t in bad)
+            raise Inconclusive(
+                f"{len(bad)} trial(s) of {describe_where(where)} not done: {listed}",
+                tuple(t.trial_id for t in selected),
+            )
+        return selected
+
+    def _trial(self, trial_id: str) -> Trial:
+        for frame in (self.trials, self.results):
+            if _has(frame, ["trial_id"]):
+                hit = frame[frame["trial_id"].astype(str) == trial_id]
+                if not hit.empty and "seed" in hit and "status" in hit:
+                    row = hit.iloc[0]
+                    status = "" if pd.isna(row["status"]) else str(row["status"])
+                    return Trial(trial_id, int(row["seed"]), status)
+        return Trial(trial_id, -1, "")
+
+    # ------------------------------------------------------------------ rows
+
+    def rows(self, trial_id: str, which: str = "all") -> pd.DataFrame:
+        """The trial's rows ordered by iteration; ``checkpoints`` keeps at_checkpoint rows."""
+        if trial_id not in self._rows:
+            frame = self.results
+            if not _has(frame, ["trial_id"]):
+                frame = pd.DataFrame(columns=["trial_id", "iteration"])
+            own = frame[frame["trial_id"].astype(str) == trial_id]
+            if "iteration" in own:
+                own = own.sort_values("iteration", kind="stable")
+            self._rows[trial_id] = own
+        own = self._rows[trial_id]
+        flag = ROW_FILTERS.get(which)
+        if flag is not None:
+            column, wanted = flag
+            if column not in own.columns:
+                raise Inconclusive(f"column {column} missing: cannot select {which} rows")
+            own = own[own[column].fillna(False).astype(bool) == wanted]
+        return own
+
+    def series(
+        self, trial_id: str, column: str, which: str = "all", index: str = "iteration"
+    ) -> pd.Series:
+        """Non-null numeric values of ``column``, indexed by ``index`` (iteration, updates)."""
+        own = self.rows(trial_id, which)
+        if column not in own.columns:
+            return pd.Series(dtype=float)
+        values = pd.to_numeric(own[column], errors="coerce")
+        if index != "iteration" and index not in own.columns:
+            raise Inconclusive(f"column {index} missing: cannot index {column} by it")
+        index = own[index] if index in own else np.arange(len(own))
+        out = pd.Series(values.to_numpy(dtype=float), index=np.asarray(index, dtype=float))
+        return out[np.isfinite(out.to_numpy())]
+
+    def first_metric(self, metrics: Iterable[str], trials: Iterable[Trial], which: str) -> str:
+        """The first of ``metrics`` with data in these trials' rows (``[fid, fd_classifier]``)."""
+        metrics, trials = list(metrics), list(trials)
+        for metric in metrics:
+            if any(not self.series(t.trial_id, metric, which).empty for t in trials):
+                return metric
+        raise Inconclusive(
+            f"no data for {' or '.join(metrics)} in the selected trials' rows",
+            tuple(t.trial_id for t in trials),
+        )
+
+    def config_value(self, trial_id: str, key: str) -> Any:
+        """The trial's resolved config value at ``key`` (a config path), or None."""
+        for frame in (self.trials, self.results):
+            column = config_column(key, frame.columns) if _has(frame, ["trial_id"]) else None
+            if column is None:
+                continue
+            hit = frame.loc[frame["trial_id"].astype(str) == trial_id, column].dropna()
+            if len(hit):
+                return hit.iloc[0]
+        return None
+
+    # ------------------------------------------------------------------ seeds
+
+    def by_seed(
+        self,
+        trials: list[Trial],
+        value: Callable[[Trial], float | None],
+        what: str,
+        pair_by: str | None = None,
+    ) -> tuple[dict[Any, float], list[str]]:
+        """One value per seed (trials sharing a seed are averaged), or per value of the
+        config path ``pair_by`` (e.g. an architecture index); notes on trials without."""
+        per_seed: dict[Any, list[float]] = {}
+        missing = []
+        for t in trials:
+            v = value(t)
+            key = t.seed if pair_by is None else self.config_value(t.trial_id, pair_by)
+            if v is None or key is None:
+                missing.append(f"{t.trial_id} (seed {t.seed})")
+            else:
+                per_seed.setdefault(key, []).append(v)
+        notes = [f"{len(missing)} trial(s) without {what}: {', '.join(missing)}"] if missing else []
+        return {s: float(np.mean(vs)) for s, vs in per_seed.items()}, notes
+
+
+def _has(frame: pd.DataFrame, columns: Iterable[str]) -> bool:
+    return not frame.empty and all(c in frame.columns for c in columns)
+
+
+# Measure.rows -> (boolean column, wanted value); "all" keeps every row.
+ROW_FILTERS = {
+    "checkpoints": ("at_checkpoint", True),
+    "unstable": ("unstable", True),
+    "stable": ("unstable", False),
+}
+
+
+def config_column(key: str, columns: Iterable[str]) -> str | None:
+    """The table column of a config path: ``loss`` -> ``config.loss.name``,
+    ``lipschitz.c`` -> ``config.lipschitz.c``; None when the tables lack it."""
+    columns = set(columns)
+    for candidate in (f"config.{key}.name", f"config.{key}"):
+        if candidate in columns:
+            return candidate
+    return None
+
+
+def matches(frame: pd.DataFrame, where: dict[str, Any]) -> pd.Series:
+    """Rows whose config has every ``where`` value (numbers compare as numbers)."""
+    mask = pd.Series(True, index=frame.index)
+    for key, wanted in where.items():
+        column = config_column(key, frame.columns)
+        if column is None:
+            return pd.Series(False, index=frame.index)
+        values = wanted if isinstance(wanted, list) else [wanted]
+        hit = pd.Series(False, index=frame.index)
+        for v in values:
+            hit |= _equal(frame[column], v)
+        mask &= hit
+    return mask
+
+
+def _equal(series: pd.Series, value: Any) -> pd.Series:
+    if isinstance(value, bool):
+        return series.map(lambda x: isinstance(x, (bool, np.bool_)) and bool(x) == value)
+    if isinstance(value, (int, float)):
+        return _close(series, float(value))
+    same = series.astype(str) == str(value)
+    # YAML 1.1 reads 1e-3 (no dot) as a string: a number written that way still
+    # compares as a number (lipschitz.c: 1e-3 selects c = 0.001)
+    number = _number(value)
+    return same if number is None else same | _close(series, number)
+
+
+def _close(series: pd.Series, value: float) -> pd.Series:
+    numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    return pd.Series(np.isclose(numbers, value, rtol=1e-9, atol=0), index=series.index)
+
+
+def _number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None

@@ -1,0 +1,2 @@
+"""Running many trials: ablation files, plans, preflight checks, Ray Tune, locks, progress and the
+results tables."""

@@ -1,0 +1,154 @@
+"""Checks a command makes before it writes anything: a refused command leaves every
+directory as it found it (exit 2, one line naming the problem and the fix).
+
+- ``check_runs_dir``: a ``--runs`` that does not exist and looks like a typo (its parent
+  is missing, or a runs directory of a close name sits beside it) is refused; a mistyped
+  name would otherwise start an empty directory and train the whole grid again.
+- ``check_disk``: the trials still to train must fit the free space of the runs
+  directory's disk (their checkpoints, records and samples), or they would fail one by
+  one, minutes apart, with the storage library's own message.
+- ``check_out_dir``: a report directory must be a directory we can write.
+"""
+
+from __future__ import annotations
+
+import difflib
+import errno
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from wgan_suite.core.errors import InputError
+from wgan_suite.core.statuses import DONE
+from wgan_suite.trial.models.footprint import parameter_count
+from wgan_suite.trial.trial_status import current_status
+
+DEFAULT_RUNS = Path("runs")
+MARGIN_BYTES = 100 * 2**20  # left free beyond the estimate (status files, tables, report)
+TRIAL_FIXED_BYTES = 8 * 2**20  # records, sample grids, scored samples, status, config
+CHECKPOINT_COPIES = 4  # weights + optimizer moments (Adam: 2) + Tune's copy of the checkpoint
+
+# errno values of failures a user fixes (space, permissions, paths): exit 2, not a traceback
+USER_FIXABLE = {
+    errno.ENOSPC: "the disk is full: free space (or use --runs / --out on another disk) "
+    "and run the same command again; finished trials are kept",
+    errno.EDQUOT: "the disk quota is exhausted: free space and run the same command again",
+    errno.EACCES: "permission denied: choose a directory you can write",
+    errno.EPERM: "operation not permitted: choose a directory you can write",
+    errno.EROFS: "read-only file system: choose a writable directory",
+    errno.ENOTDIR: "a part of the path is a file, not a directory",
+    errno.EISDIR: "is a directory: name a file",
+    errno.ELOOP: "a symbolic link loop",
+    errno.ENAMETOOLONG: "the path is too long",
+}
+
+
+def user_fixable(err: OSError) -> str | None:
+    """One line for an OSError a user can fix (naming the file), else None (a bug)."""
+    fix = USER_FIXABLE.get(err.errno)
+    if fix is None:
+        return None
+    where = err.filename if err.filename is not None else "a file"
+    return f"{where}: {err.strerror or err}; {fix}"
+
+
+def _runs_like(path: Path) -> bool:
+    marks = ("trials", "ablations", "results.parquet", ".lock")
+    return any((path / mark).exists() for mark in marks)
+
+
+def check_runs_dir(runs: Path, new: bool = False) -> None:
+    """Refuse a ``--runs`` that does not exist and is probably mistyped (``new``: meant)."""
+    runs = Path(runs)
+    if runs.exists():
+        if not runs.is_dir():
+            raise InputError(f"--runs {runs}: is a file, not a runs directory")
+        return
+    if new or runs == DEFAULT_RUNS:
+        return
+    parent = runs.parent
+    if not parent.is_dir():
+        raise InputError(
+            f"--runs {runs}: neither it nor its parent {parent} exists (a typo?); to start "
+            "a new runs directory there, pass --new-runs"
+        )
+    siblings = [p.name for p in parent.iterdir() if p.is_dir() and _runs_like(p)]
+    close = difflib.get_close_matches(runs.name, siblings, n=1, cutoff=0.75)
+    if close:
+        raise InputError(
+            f"--runs {runs}: no such directory; did you mean {parent / close[0]} (a runs "
+            "directory)? To start a new one under this name, pass --new-runs"
+        )
+
+
+def _existing(path: Path) -> Path:
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def trial_bytes(spec) -> int:
+    """What one trial writes, over-estimated: its checkpoint copies and fixed files."""
+    return CHECKPOINT_COPIES * 4 * parameter_count(spec.config) + TRIAL_FIXED_BYTES
+
+
+def check_disk(runs: Path, todo: Sequence, free: int | None = None) -> None:
+    """The trials still to train must fit the runs directory's disk (``free``: for tests)."""
+    pending = [
+        s
+        for s in {s.trial_id: s for s in todo}.values()
+        if current_status(Path(runs) / "trials" / s.dirname, active=False)["status"] not in DONE
+    ]
+    if not pending:
+        return
+    need = sum(trial_bytes(s) for s in pending) + MARGIN_BYTES
+    where = _existing(runs)
+    free = shutil.disk_usage(where).free if free is None else free
+    if free < need:
+        raise InputError(
+            f"--runs {runs}: {len(pending)} trial(s) to train need about {need / 2**20:,.0f} MB, "
+            f"but the disk of {where} has {free / 2**20:,.0f} MB free; free space or use "
+            "--runs on another disk"
+        )
+
+
+def check_out_dir(out: Path, flag: str = "--out") -> None:
+    """A report directory: a directory (or one that can be made) we can write; nothing is
+    created here."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{flag} {out}: is a file; name a directory for the report")
+    base = _existing(out)
+    if not base.is_dir():
+        raise InputError(f"{flag} {out}: {base} is a file, not a directory")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise InputError(f"{flag} {out}: {base} is not writable; name a directory you can write")
+
+
+DISK_FULL = "disk full"
+FULL_SIGNS = ("No space left", "unexpected pos", "Disk quota exceeded")  # torch.save's words
+
+
+def is_disk_full(exc: BaseException, where: Path) -> bool:
+    """Did ``exc`` come from a full disk? torch.save reports ENOSPC as "unexpected pos N
+    vs M" without an errno, so the words, and the free space left at ``where``, count."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if any(sign in str(seen) for sign in FULL_SIGNS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    try:
+        return shutil.disk_usage(_existing(where)).free < 2**20
+    except OSError:
+        return False
+
+
+def disk_full_reason(where: Path) -> str:
+    return (
+        f"{DISK_FULL} while writing {where}: free space (or use --runs on another disk) and "
+        "run the same command again; finished trials are kept and this one resumes"
+    )

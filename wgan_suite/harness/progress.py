@@ -1,0 +1,181 @@
+"""What a person watching a run sees: a plan line, then one compact line per event.
+
+The plan line says how many trials will train, how many were reused, and about how long
+the rest takes; every later line carries done / running / pending, the elapsed time and
+the ETA. Durations come from what was measured: finished trials of the same ablation,
+budget and cell in the runs directory's table (their training wall time plus a trial's
+start-up), replaced by the trials of this run as they end. Trial names carry the
+settings that tell them apart (``clipping_c[lipschitz=clip(c=0.01)] s3``), not a hash.
+
+The lines come from a Ray Tune callback: Tune's own reporters print tables of every
+trial, too wide for a terminal; ``--verbose`` shows them.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from wgan_suite.core.statuses import DONE, TrialStatus
+
+STARTUP_S = 18.0  # a trial's start-up (worker, imports, data) measured on the 2-core VMs
+EVERY_S = 10.0  # at most one iteration line per trial this often
+
+
+def trial_label(spec: Any) -> str:
+    """``ablation[axis=value, ...] s<seed>``: the settings that distinguish a trial."""
+    cell = ", ".join(f"{k}={v}" for k, v in spec.cell.items())
+    return f"{spec.ablation}[{cell}] s{spec.seed}" if cell else f"{spec.ablation} s{spec.seed}"
+
+
+def _key(spec: Any) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    return spec.ablation, spec.budget, tuple(sorted((k, str(v)) for k, v in spec.cell.items()))
+
+
+def measured_durations(runs: Path) -> dict[tuple, list[float]]:
+    """Seconds per finished trial in the runs directory's table, by (ablation, budget, cell)."""
+    import pandas as pd
+
+    table = Path(runs) / "trials.parquet"
+    if not table.is_file():
+        return {}
+    try:
+        trials = pd.read_parquet(table)
+    except Exception:  # an unreadable table only costs the estimate
+        return {}
+    if "wall_time" not in trials or "ablation" not in trials:
+        return {}
+    axes = [c for c in trials.columns if c.startswith("axis.")]
+    out: dict[tuple, list[float]] = {}
+    done = trials[trials["status"].isin(list(DONE)) & trials["wall_time"].notna()]
+    for row in done.to_dict("records"):
+        cell = tuple(sorted((a[5:], str(row[a])) for a in axes if row.get(a) is not None))
+        key = (row["ablation"], row["budget"], cell)
+        out.setdefault(key, []).append(float(row["wall_time"]) + STARTUP_S)
+    return out
+
+
+def clock(seconds: float) -> str:
+    seconds = round(seconds)
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+class Estimates:
+    """Expected seconds per trial: same cell, else same ablation and budget, else unknown."""
+
+    def __init__(self, measured: Mapping[tuple, list[float]]) -> None:
+        self.measured = {k: list(v) for k, v in measured.items()}
+
+    def add(self, spec: Any, seconds: float) -> None:
+        self.measured.setdefault(_key(spec), []).append(seconds)
+
+    def of(self, spec: Any) -> float | None:
+        key = _key(spec)
+        if key in self.measured:
+            return statistics.median(self.measured[key])
+        near = [s for k, v in self.measured.items() if k[:2] == key[:2] for s in v]
+        return statistics.median(near) if near else None
+
+
+class Progress:
+    """The plan line and the live lines of one ``run_grid`` call."""
+
+    def __init__(
+        self,
+        specs: Sequence[Any],
+        *,
+        slots: int,
+        reused: int = 0,
+        estimates: Estimates | None = None,
+        every_s: float = EVERY_S,
+        say: Any = print,
+    ) -> None:
+        self.specs = {s.trial_id: s for s in specs}
+        self.slots, self.reused, self.every_s, self.say = max(1, slots), reused, every_s, say
+        self.estimates = estimates or Estimates({})
+        self.started_at = time.monotonic()
+        self.began: dict[str, float] = {}
+        self.finished: set[str] = set()
+        self.last: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ time
+    def remaining_s(self) -> float | None:
+        """Work left divided over the slots; None while some trial kind has no estimate."""
+        now, total = time.monotonic(), 0.0
+        for tid, spec in self.specs.items():
+            if tid in self.finished:
+                continue
+            est = self.estimates.of(spec)
+            if est is None:
+                return None
+            total += max(est - (now - self.began[tid]), 0.0) if tid in self.began else est
+        return total / self.slots
+
+    def plan_line(self) -> str:
+        left = self.remaining_s()
+        eta = f"about {clock(left)}" if left is not None else "no estimate until one has ended"
+        return (
+            f"plan: {len(self.specs)} trial(s) to train, {self.reused} reused; "
+            f"{self.slots} at a time; {eta}"
+        )
+
+    # ------------------------------------------------------------------ events
+    def started(self, tid: str) -> None:
+        self.began[tid] = time.monotonic()
+        self.line(tid, "started")
+
+    def result(self, tid: str, iteration: int) -> None:
+        if time.monotonic() - self.last.get(tid, 0.0) >= self.every_s:
+            self.last[tid] = time.monotonic()
+            self.line(tid, f"iteration {iteration}/{self.specs[tid].config.iterations}")
+
+    def ended(self, tid: str, what: str) -> None:
+        began = self.began.pop(tid, None)
+        if began is not None and what == "ended":
+            self.estimates.add(self.specs[tid], time.monotonic() - began)
+        self.finished.add(tid)
+        self.line(tid, what)
+
+    def line(self, tid: str, what: str) -> None:
+        done = len(self.finished)
+        pending = len(self.specs) - done - len(self.began)
+        left = self.remaining_s()
+        eta = f"ETA {clock(left)}" if left is not None else "ETA ?"
+        self.say(
+            f"[{clock(time.monotonic() - self.started_at)} | done {done}/{len(self.specs)}, "
+            f"running {len(self.began)}, pending {pending} | {eta}] "
+            f"{trial_label(self.specs[tid])}: {what}",
+            flush=True,
+        )
+
+    def callback(self) -> Any:
+        """The Ray Tune callback that feeds this object."""
+        from ray import tune
+
+        progress = self
+
+        def tid(trial: Any) -> str:
+            return trial.config["trial"]["trial_id"]
+
+        class Callback(tune.Callback):
+            def on_trial_start(self, iteration, trials, trial, **info):
+                progress.started(tid(trial))
+
+            def on_trial_result(self, iteration, trials, trial, result, **info):
+                progress.result(tid(trial), result.get("iteration", 0))
+
+            def on_trial_complete(self, iteration, trials, trial, **info):
+                failed = (trial.last_result or {}).get("status") == TrialStatus.FAILED
+                progress.ended(tid(trial), "FAILED" if failed else "ended")
+
+            def on_trial_recover(self, iteration, trials, trial, **info):
+                progress.line(tid(trial), "worker lost; retrying from its last checkpoint")
+
+            def on_trial_error(self, iteration, trials, trial, **info):
+                progress.ended(tid(trial), "FAILED")
+
+        return Callback()

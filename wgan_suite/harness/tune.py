@@ -1,0 +1,382 @@
+"""Ray Tune is the only scheduler: every trial of a grid is one Tune trial.
+
+``run_trial`` knows nothing about Ray; this adapter turns its records into
+``tune.report`` calls with Tune checkpoints and prints one progress line per event
+instead of Ray's logs. Which trials to schedule is decided before (``wgan_suite.harness.plan``).
+
+Failures are split in two. A trial that raises is a result: its status says
+``failed`` with the traceback and Tune sees it end normally, so it is not retried.
+A trial whose worker process or node dies is not: Tune retries it
+(``MAX_RETRIES``) from its last checkpoint, on any node.
+
+Before anything is scheduled, a cluster address must answer (``connect_check``) and some
+node must have the resources each trial asks for (``check_resources``): Ray would
+otherwise wait forever, silently, for a node that never comes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from wgan_suite.core import env
+from wgan_suite.core.env import RAY_ENV
+from wgan_suite.core.errors import InputError
+from wgan_suite.core.provenance import code_hash, code_identity
+from wgan_suite.core.statuses import DONE, TrialStatus
+from wgan_suite.harness.ablation import TrialSpec
+from wgan_suite.harness.plan import trial_dir
+from wgan_suite.harness.preflight import disk_full_reason, is_disk_full
+from wgan_suite.harness.progress import Estimates, Progress, measured_durations
+from wgan_suite.trial.config import TrialConfig
+from wgan_suite.trial.trial_status import current_status, provenance, read_status, write_status
+
+MAX_RETRIES = 3  # per trial, for lost workers and nodes (a trial that raises is not retried)
+CONNECT_TIMEOUT_S = 30.0  # for a cluster address to complete Ray's handshake
+
+
+# --------------------------------------------------------------------------- inside a trial
+
+
+def _record_metrics(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if isinstance(v, (int, float, str)) and k != "checkpoint"}
+
+
+def _adopt_tune_checkpoint(path: Path) -> None:
+    """After a Tune retry or restore on another node, start from Tune's copy."""
+    from ray import tune
+
+    ckpt = tune.get_checkpoint()
+    if ckpt is not None and not (path / "checkpoint" / "state.pt").exists():
+        with ckpt.as_directory() as d:
+            shutil.copytree(d, path / "checkpoint", dirs_exist_ok=True)
+
+
+def train_one(tune_config: dict[str, Any]) -> None:
+    """The Tune function trainable: one resolved trial config, one trial directory."""
+    from ray import tune
+
+    payload = tune_config["trial"]
+    path = Path(payload["dir"])
+    config = TrialConfig.model_validate(payload["config"])
+    device = torch.device("cuda" if payload["gpu"] > 0 else "cpu")
+    if device.type == "cuda":  # Ray does not partition GPU memory between packed trials
+        torch.cuda.set_per_process_memory_fraction(min(1.0, payload["gpu"] * 0.95))
+    torch.set_num_threads(max(1, int(payload["cpu"])))
+    path.mkdir(parents=True, exist_ok=True)
+    write_status(
+        path,
+        TrialStatus.RUNNING,
+        trial_id=payload["trial_id"],
+        config_hash=config.hash(),
+        code=code_identity(),
+        hardware=provenance(device),
+        started=time.time(),
+        reason=None,
+        traceback=None,
+    )
+
+    def warn(message: str) -> None:  # what resuming repaired, kept in the status
+        write_status(
+            path, TrialStatus.RUNNING, warnings=[*read_status(path).get("warnings", []), message]
+        )
+
+    try:
+        _check_code(payload)
+        # deferred: the training loop (its metrics, matplotlib) loads in the Ray worker
+        # that trains, not in the driver the CLI imports this module into
+        from wgan_suite.trial.train import run_trial
+
+        _adopt_tune_checkpoint(path)
+        row: dict[str, Any] = {}
+        for row in run_trial(config, path, device=device, on_warning=warn):
+            ckpt = (
+                tune.Checkpoint.from_directory(str(path / "checkpoint"))
+                if "checkpoint" in row and (path / "checkpoint").is_dir()
+                else None
+            )
+            tune.report(_record_metrics(row), checkpoint=ckpt)
+    except Exception as exc:  # a result, not a crash: recorded, reported, not retried
+        reason = f"{type(exc).__name__}: {exc}"
+        if is_disk_full(exc, path):  # the user's to fix: the driver exits 2 naming it
+            reason = disk_full_reason(path)
+        write_status(
+            path,
+            TrialStatus.FAILED,
+            reason=reason,
+            traceback=traceback.format_exc(),
+            ended=time.time(),
+        )
+        tune.report({"status": TrialStatus.FAILED, "reason": reason[:500]})
+        return
+    write_status(
+        path,
+        row["status"],
+        reason=row.get("reason"),
+        iteration=row["iteration"],
+        wall_time=row.get("wall_time"),
+        ended=time.time(),
+    )
+
+
+def _check_code(payload: dict[str, Any]) -> None:
+    """A worker must run the driver's code, or its results would be filed under another."""
+    mine = code_hash()
+    if payload.get("code_hash") not in (None, mine):
+        raise RuntimeError(
+            f"this worker runs other code (code hash {mine[:12]}) than the driver "
+            f"({payload['code_hash'][:12]}): install the same suite on every node"
+        )
+
+
+# --------------------------------------------------------------------------- driver side
+
+
+ADDRESS = re.compile(r"^(?:ray://)?(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
+
+
+def parse_address(address: str) -> tuple[str, int] | None:
+    """``host:port`` (or ``ray://host:port``) -> (host, port); ``auto`` -> None."""
+    if address == "auto":
+        return None
+    m = ADDRESS.match(address)
+    if not m or not 0 < int(m["port"]) < 65536:
+        raise InputError(
+            f"--address {address!r}: expected HOST:PORT of a Ray head node "
+            "(e.g. 127.0.0.1:6379, as `ray start --head` prints), or 'auto'"
+        )
+    return m["host"].strip("[]"), int(m["port"])
+
+
+_ANSWERED: set[str] = set()  # addresses that passed connect_check in this process
+PROBE = "import logging, sys, ray; ray.init(address=sys.argv[1], logging_level=logging.ERROR)"
+
+
+def connect_check(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Fail in seconds, naming the address, when no Ray cluster answers there.
+
+    ``ray.init`` retries an unreachable address for minutes, silently. A TCP connect
+    answers a refused or unroutable address at once; a throwaway driver process then
+    checks the handshake within ``timeout_s`` (a port that is open but not Ray's).
+    """
+    if address in _ANSWERED:
+        return
+    target = parse_address(address)
+    if target is not None:
+        try:
+            socket.create_connection(target, timeout=min(5.0, timeout_s)).close()
+        except OSError as err:
+            raise InputError(
+                f"--address {address}: no Ray cluster answers at {target[0]}:{target[1]} "
+                f"({err.strerror or err}); start one with `ray start --head` or omit --address"
+            ) from None
+    child_env = {**RAY_ENV, **os.environ}
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", PROBE, address],
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            f"--address {address}: no Ray handshake within {timeout_s:.0f} s "
+            "(is that the head node's GCS port?)"
+        ) from None
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["no output"])[-1][:300]
+        raise InputError(f"--address {address}: cannot connect to a Ray cluster: {last}")
+    _ANSWERED.add(address)
+
+
+def _init_ray(address: str | None, verbose: bool) -> bool:
+    """Connect to a cluster or start a local one; True when this call started Ray."""
+    for key, value in RAY_ENV.items():
+        os.environ.setdefault(key, value)
+    import ray
+
+    if not verbose:  # failures are in the progress lines and the trials table
+        logging.getLogger("ray").setLevel(logging.CRITICAL)
+    if ray.is_initialized():
+        return False
+    quiet = {"log_to_driver": verbose, "logging_level": logging.INFO if verbose else logging.ERROR}
+    # the suite's settings (data and cache dirs, weights, offline) reach every worker,
+    # also on a cluster whose nodes did not start from this shell
+    suite_env = env.suite_variables()
+    if suite_env:
+        quiet["runtime_env"] = {"env_vars": suite_env}
+    if address:
+        connect_check(address)
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
+    return True
+
+
+def check_resources(todo: Sequence[TrialSpec]) -> None:
+    """Every trial's bundle must fit on one live node, or Ray would wait for it forever."""
+    import ray
+
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
+    for cpu, gpu in sorted({(s.resources.cpu, s.resources.gpu) for s in todo}):
+        if any(n.get("CPU", 0) >= cpu and n.get("GPU", 0) >= gpu for n in nodes):
+            continue
+        example = next(s for s in todo if (s.resources.cpu, s.resources.gpu) == (cpu, gpu))
+        offer = "; ".join(f"CPU {n.get('CPU', 0):g}, GPU {n.get('GPU', 0):g}" for n in nodes)
+        raise InputError(
+            f"ablation {example.ablation} (budget {example.budget}) asks for cpu: {cpu:g}, "
+            f"gpu: {gpu:g} per trial, but no node of the Ray cluster has that "
+            f"({len(nodes)} node(s): {offer or 'none'}); lower its resources or use a "
+            "cluster that has them"
+        )
+
+
+def check_local_resources(todo: Sequence[TrialSpec]) -> None:
+    """Before anything is written: on a local run (no cluster), every trial's cpu and gpu
+    must fit this machine, or the run is refused here rather than after Ray started and
+    the runs directory was touched (a refused run writes nothing)."""
+    if not todo:
+        return
+    import torch
+
+    cpus = os.cpu_count() or 1
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    for cpu, gpu in sorted({(s.resources.cpu, s.resources.gpu) for s in todo}):
+        if cpu <= cpus and gpu <= gpus:
+            continue
+        example = next(s for s in todo if (s.resources.cpu, s.resources.gpu) == (cpu, gpu))
+        raise InputError(
+            f"ablation {example.ablation} (budget {example.budget}) asks for cpu: {cpu:g}, "
+            f"gpu: {gpu:g} per trial, but this machine has {cpus} CPU(s) and {gpus} GPU(s); "
+            "lower its resources, or pass --address of a Ray cluster that has them"
+        )
+
+
+def run_grid(
+    todo: Sequence[TrialSpec],
+    runs: Path,
+    *,
+    address: str | None = None,
+    verbose: bool = False,
+    name: str = "grid",
+    reused: int = 0,
+) -> list[TrialSpec]:
+    """Schedule exactly these trials through one Tuner; returns them."""
+    runs = runs.resolve()
+    if not todo:
+        return []
+    started = _init_ray(address, verbose)
+    from ray import tune
+    from ray.tune.logger import TBXLoggerCallback
+
+    try:
+        check_resources(todo)
+        current = code_hash()
+        payloads = [
+            {
+                "trial_id": s.trial_id,
+                "dir": str(trial_dir(runs, s)),
+                "config": s.config.to_dict(),
+                "cpu": s.resources.cpu,
+                "gpu": s.resources.gpu,
+                "code_hash": current,
+            }
+            for s in todo
+        ]
+        trainable = tune.with_resources(
+            train_one,
+            lambda cfg: tune.PlacementGroupFactory(
+                [{"CPU": cfg["trial"]["cpu"], "GPU": cfg["trial"]["gpu"]}]
+            ),
+        )
+        progress = Progress(
+            todo,
+            slots=_slots(todo),
+            reused=reused,
+            estimates=Estimates(measured_durations(runs)),
+        )
+        print(progress.plan_line(), flush=True)
+        print(
+            f"curves live: tensorboard --logdir {runs / 'tune'} (Ctrl-C stops; the same "
+            "command resumes)",
+            flush=True,
+        )
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        tuner = tune.Tuner(
+            trainable,
+            param_space={"trial": tune.grid_search(payloads)},
+            tune_config=tune.TuneConfig(
+                trial_dirname_creator=lambda t: t.config["trial"]["trial_id"],
+                trial_name_creator=lambda t: t.config["trial"]["trial_id"],
+                reuse_actors=True,  # one worker process per slot, not per trial
+            ),
+            run_config=tune.RunConfig(
+                name=f"{name}-{stamp}",
+                storage_path=str(runs / "tune"),
+                verbose=2 if verbose else 0,
+                callbacks=[progress.callback(), TBXLoggerCallback()],
+                checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
+                failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
+            ),
+        )
+        grid = tuner.fit()
+        _mark_lost_trials(grid, todo, runs)
+    finally:
+        if started:
+            import ray
+
+            ray.shutdown()
+    return list(todo)
+
+
+def _slots(todo: Sequence[TrialSpec]) -> int:
+    """How many of these trials Ray can run at once (its CPUs and GPUs over their asks)."""
+    import ray
+
+    have = ray.cluster_resources()
+    fits = []
+    for s in todo:
+        n = have.get("CPU", 1) // s.resources.cpu if s.resources.cpu else len(todo)
+        if s.resources.gpu:
+            n = min(n, have.get("GPU", 0) // s.resources.gpu)
+        fits.append(n)
+    return int(max(1, min(len(todo), min(fits))))
+
+
+def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:
+    """Give every trial Tune ended without a final record a status that says why.
+
+    A trial Tune stopped (Ctrl-C on the driver: no error) is ``interrupted`` and the next
+    ``run`` resumes it from its checkpoint; one whose worker died more often than retried
+    is ``failed`` with Tune's error. Tune reports a trial it never started without a
+    config: it has no directory and stays pending.
+    """
+    by_id = {s.trial_id: s for s in todo}
+    for result in grid:
+        trial = (result.config or {}).get("trial") or {}
+        spec = by_id.get(trial.get("trial_id"))
+        if spec is None:
+            continue
+        path = trial_dir(runs, spec)
+        if current_status(path, active=False)["status"] in (*DONE, TrialStatus.FAILED):
+            continue
+        if result.error is None:
+            write_status(
+                path, TrialStatus.INTERRUPTED, reason="stopped before it ended; `run` resumes it"
+            )
+        else:
+            write_status(path, TrialStatus.FAILED, reason=str(result.error)[:2000])

@@ -470,10 +470,16 @@ def test_paired_rates_use_mcnemar_with_pair_by():
     # only 3 discordant architectures: a McNemar test cannot go below 1/8
     v = judge(check, *arms("wgan_gp", [0, 0, 0, 1, 1, 1]), *arms("gan_ns", [1, 1, 1, 1, 1, 1]))
     assert v.verdict == "inconclusive" and "cannot go below p = 0.125" in v.reason
-    # paired by seed (the default) the six architectures share one seed: one pair
+    # paired by seed (the default) the six architectures share one seed: their 0/1
+    # outcomes would be averaged into one pair and thresholded at 0.5, so it is refused
     by_seed = {k: v for k, v in check.items() if k != "pair_by"}
     v = judge(by_seed, *arms("wgan_gp", [0] * 6), *arms("gan_ns", [1] * 6))
-    assert v.verdict == "inconclusive" and v.n == 1
+    assert v.verdict == "inconclusive" and v.n == 0 and "never averaged" in v.reason
+    # by architecture and seed (G-05's pairing): the same six pairs
+    both = {**check, "pair_by": ["generator.arch", "seed"]}
+    v = judge(both, *arms("wgan_gp", [0] * 6), *arms("gan_ns", [1] * 6))
+    assert v.verdict == "reproduced" and v.n == 6
+    assert "paired by generator.arch and seed" in v.test or "McNemar" in v.test
 
 
 # --------------------------------------------------------------------------- order

@@ -9,6 +9,8 @@ Small hand-built tables as in test_claims.py.
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import pytest
 
@@ -627,3 +629,125 @@ def test_w09b_is_decided_per_generator():
             made.append(trial(f"{g}-{s}", s, config, {"unstable": flags, "step_cos_critic": cos}))
     v = evaluate_claim(shipped("W-09b"), *tables(*made))
     assert v.verdict == "not_reproduced", v.summary
+
+
+def architecture_runs(outcomes: dict[int, tuple[bool, bool]], archs: int = 6) -> list:
+    """Per architecture and seed one WGAN-GP and one GAN trial; ``outcomes`` maps a seed to
+    (WGAN-GP failed, GAN failed), the same for every architecture. A failed run's quality
+    falls 100 -> 80 (above a fifth of its start), a trained one's 100 -> 10."""
+    made = []
+    for arch in range(archs):
+        for s, fails in outcomes.items():
+            for loss, failed in zip(("wgan_gp", "gan_ns"), fails, strict=True):
+                curve = [100.0, 90.0, 80.0] if failed else [100.0, 50.0, 10.0]
+                config = {"loss": loss, "generator.arch": arch, "critic.arch": arch}
+                made.append(trial(f"{loss}-{arch}-{s}", s, config, {"fd_classifier": curve}))
+    return made
+
+
+def test_g05_compares_each_seed_with_the_threshold_before_counting():
+    """Issue 36 (N8): G-05 averaged an architecture's 4 seeds into one success rate and
+    thresholded it at 0.5. Here, on every architecture, GAN fails 2 of 4 seeds (a mean of
+    0.5: 'failed') and WGAN-GP 1 of 4 (0.25: 'succeeded'), so averaged every architecture
+    is a discordant pair for WGAN-GP (6 of 6, p 1/64: reproduced). Run by run, GAN failed
+    alone in 2 seeds and WGAN-GP alone in 1: 12 discordant pairs against 6 (p 0.12)."""
+    per_seed = {0: (False, True), 1: (False, True), 2: (True, False), 3: (False, False)}
+    made = architecture_runs(per_seed)
+    check = shipped("G-05").check.model_dump(mode="json")
+    assert check["pair_by"] == ["generator.arch", "seed"]
+    v = evaluate_claim(shipped("G-05"), *tables(*made))
+    assert v.verdict == "inconclusive" and v.n == 18, v.summary  # the discordant pairs
+    assert v.p_value == pytest.approx(0.1189, abs=1e-4)  # P(X >= 12 | 18, 1/2)
+    assert "n=24, discordant pairs 6 vs 12" in v.summary  # WGAN-GP alone failed 6 times
+    averaged = claim({**check, "pair_by": "generator.arch"})
+    old = evaluate_claim(averaged, *tables(*made))  # the old reading is refused, not made
+    assert old.verdict == "inconclusive" and "never averaged" in old.reason, old.reason
+    assert old.test is None
+
+
+def test_g05_reads_reproduced_when_every_run_agrees():
+    """The same 24 pairs, GAN failing alone in 3 seeds of 4: 18 to 0."""
+    made = architecture_runs({0: (False, True), 1: (False, True), 2: (False, True), 3: (1, 1)})
+    v = evaluate_claim(shipped("G-05"), *tables(*made))
+    assert v.verdict == "reproduced" and v.p_value == pytest.approx(0.5**18), v.summary
+    against = architecture_runs({0: (True, False), 1: (True, False), 2: (False, False)})
+    assert evaluate_claim(shipped("G-05"), *tables(*against)).verdict == "not_reproduced"
+
+
+def test_budget_notes_state_the_seeds_their_budget_runs():
+    """Issue 36 (N9): budget notes said '6 seeds' where R1 runs clipping_c (W-14, W-08,
+    G-02) on 8. A note now writes ``{seeds}``, filled from the newest registration running
+    the claim's ablation at that budget, else the ablation file's budget; no note carries
+    a seed count as a literal."""
+    import re
+
+    from wgan_suite.claims import load_claims
+    from wgan_suite.claims.registration import load_registrations
+    from wgan_suite.claims.verdicts import SEEDS, budget_text, decided_by
+    from wgan_suite.harness.ablation import budget_seeds
+
+    regs = load_registrations()
+    stated = 0
+    for c in load_claims():
+        for b, note in c.budgets.items():
+            assert not re.search(r"\b\d+ seeds\b", note), (c.id, b, note)
+            if SEEDS not in note:
+                continue
+            runs = [r for r in regs if r.budget == b and c.ablation in r.ablation_seeds]
+            want = len(runs[-1].ablation_seeds[c.ablation]) if runs else None
+            want = want or len(budget_seeds(c.ablation, b))
+            (n,) = map(int, re.findall(r"(\d+) seeds", budget_text(c, b, regs)))
+            assert n == want, (c.id, b, n, want)
+            stated += 1
+    assert stated >= 20
+    w14 = next(c for c in load_claims() if c.id == "W-14")
+    r1 = next(r for r in regs if r.registration == "R1")
+    n = len(r1.ablation_seeds["clipping_c"])
+    assert f"{n} seeds (registration R1)" in decided_by(w14, regs)
+    assert f"{len(budget_seeds('clipping_c', 'cpu'))} seeds;" in decided_by(w14)  # unregistered
+
+
+def test_preregister_pins_the_quality_classifier_this_machine_has(tmp_path, monkeypatch):
+    """Issue 36: the registration's classifier_sha256 was never written. preregister now
+    records the SHA-256 of the classifier the registered trials score with, as this
+    machine has it (not trained by preregister: absent, it says so and pins nothing),
+    and a verdict on scores from another classifier is then not confirmatory."""
+    from wgan_suite.claims.preregister import classifier_pin
+    from wgan_suite.claims.registration import load_registrations
+    from wgan_suite.harness.ablation import find_ablation, load_ablation
+    from wgan_suite.trial.metrics.classifier import classifier_path
+
+    monkeypatch.setenv("WGAN_SUITE_CACHE", str(tmp_path / "cache"))
+    r1 = next(r for r in load_registrations() if r.registration == "R1")
+    ablations = {n: load_ablation(find_ablation(n)) for n in ("transport_2d", "optimizers")}
+    toy = r1.model_copy(update={"ablation_seeds": {"transport_2d": (1000, 1001)}})
+    assert classifier_pin(toy, ablations) == (
+        None,
+        "classifier_sha256: not pinned (no registered trial scores with one)",
+    )
+    images = r1.model_copy(update={"ablation_seeds": {"optimizers": (1000,)}})
+    pinned, line = classifier_pin(images, ablations)
+    assert pinned is None and "not trained on this machine" in line
+    data = next(iter(ablations["optimizers"].with_seeds((1000,)).trials("cpu"))).config.data
+    path = classifier_path(data)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"this machine's classifier")
+    mine = hashlib.sha256(b"this machine's classifier").hexdigest()
+    assert classifier_pin(images, ablations) == (
+        mine,
+        f"classifier_sha256: {mine} (this machine's quality classifier, pinned)",
+    )
+    # the pin refuses confirmatory status to scores from another machine's classifier
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0, 2.0, 3.0, 1.5, 2.5, 3.5])
+    reg = registration_for(c, trials).model_copy(update={"classifier_sha256": pinned or mine})
+    (v,) = evaluate_claims(results, trials.assign(classifier_sha256=mine), [c], registrations=[reg])
+    assert v.confirmatory
+    other = trials.assign(classifier_sha256="c" * 64)
+    (v,) = evaluate_claims(results, other, [c], registrations=[reg])
+    assert not v.confirmatory and "other than the registered one" in v.exploratory_why
+    # two datasets' classifiers pinned together: each one's scores are read as registered
+    both = reg.model_copy(update={"classifier_sha256": f"{mine},{'d' * 64}"})
+    two = trials.assign(classifier_sha256=[mine] * 3 + ["d" * 64] * 3)
+    (v,) = evaluate_claims(results, two, [c], registrations=[both])
+    assert v.confirmatory, v.exploratory_why

@@ -334,7 +334,7 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     # deferred: the claims load the column catalogue, i.e. every metric and matplotlib
     # (~0.7 s), which `--help` and `list` do not need
     from wgan_suite.claims import load_claims
-    from wgan_suite.claims.preregister import build_registration
+    from wgan_suite.claims.preregister import build_registration, classifier_pin
     from wgan_suite.claims.registration import (
         check_new_block,
         load_registrations,
@@ -383,6 +383,8 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     reg = build_registration(
         args.name, claims, args.budget, seeds, ablations, code_hash(), effects=effects
     )
+    pinned, pin_line = classifier_pin(reg, ablations)
+    reg = reg.model_copy(update={"classifier_sha256": pinned})
     path = write_registration(reg, folder)
     short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
     print(
@@ -391,6 +393,7 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         f"{sum(len(v) for v in reg.trials.values())} trials: {path}; "
         f"{len(reg.exploratory)} exploratory, each with why (below its scale, or no power)"
     )
+    print(pin_line)
     for cid, e in reg.claims.items():
         print(
             f"  {cid} ({e.family}): {len(reg.ablation_seeds[e.ablation])} seeds, planned power "

@@ -47,7 +47,11 @@ class GroupValues:
 
 
 def group_values(
-    ctx: Context, wheres: list[Where], measures: list[Measure], pair_by: str | None = None
+    ctx: Context,
+    wheres: list[Where],
+    measures: list[Measure],
+    pair_by: str | tuple[str, ...] | None = None,
+    one_each: bool = False,
 ) -> GroupValues:
     """Select each group and reduce its trials; a metric list resolves to one column for
     all groups that share the measure (groups compare one column)."""
@@ -74,7 +78,9 @@ def group_values(
         what = m.describe(metric)
         values = {t.trial_id: value(t) for t in g}
         by_trial |= values
-        seeds, missing = ctx.by_seed(g, lambda t, v=values: v[t.trial_id], what, pair_by)
+        seeds, missing = ctx.by_seed(
+            g, lambda t, v=values: v[t.trial_id], what, pair_by, one_each=one_each
+        )
         per_group.append(seeds)
         per_trial.append([v for v in values.values() if v is not None])
         notes += missing
@@ -152,8 +158,14 @@ class Compare(Check):
         "differences (values) or the exact McNemar test (rates); default unpaired: arms "
         "with their own seeds, the exact Mann-Whitney test (values) or Fisher's (rates)",
     )
-    pair_by: str | None = Field(
-        None, description="a config path to pair a and b by instead of the seed (generator.arch)"
+    pair_by: str | tuple[str, ...] | None = Field(
+        None,
+        description="a config path to pair a and b by instead of the seed (generator.arch), "
+        "or a list of them, where 'seed' names the seed ([generator.arch, seed]: one pair per "
+        "architecture and seed). A rate (0/1 per trial) is paired trial by trial: an arm with "
+        "several trials in one pair (an architecture run on several seeds, paired by the "
+        "architecture alone) is refused, since averaging their 0/1 outcomes and thresholding "
+        "the mean at 0.5 would decide the pair on a majority of seeds",
     )
 
     @model_validator(mode="after")
@@ -166,7 +178,17 @@ class Compare(Check):
             raise ValueError("rates (0/1 per trial) compare by difference with <, <=, >, >=")
         if self.pair_by and not self.paired:
             raise ValueError("pair_by pairs the groups: it needs paired: true")
+        if isinstance(self.pair_by, tuple) and (
+            not self.pair_by or len(set(self.pair_by)) < len(self.pair_by)
+        ):
+            raise ValueError("pair_by: a list of distinct config paths (and 'seed')")
         return self
+
+    @property
+    def vary(self) -> str | None:
+        """The config path the synthetic tables vary to make pairs (not the seed)."""
+        paths = (self.pair_by,) if isinstance(self.pair_by, str) else (self.pair_by or ())
+        return next((p for p in paths if p != SEED), None)
 
     @property
     def measure_b(self) -> Measure:
@@ -174,10 +196,12 @@ class Compare(Check):
 
     def describe(self) -> str:
         sign = "-" if self.stat == "difference" else "/"
-        if self.value.binary:
-            test = f"{'exact McNemar' if self.paired else 'Fisher exact'} test, one-sided"
+        if self.value.binary and self.paired:
+            test = f"exact McNemar test, paired by {_pair_text(self.pair_by)}, one-sided"
+        elif self.value.binary:
+            test = "Fisher exact test, one-sided"
         elif self.paired:
-            by = self.pair_by or "seed"
+            by = _pair_text(self.pair_by)
             test = (
                 f"two one-sided Wilcoxon signed-rank tests, paired by {by}"
                 if self.op == WITHIN
@@ -197,7 +221,9 @@ class Compare(Check):
         return [self.a, self.b]
 
     def evaluate(self, ctx: Context, alpha: float) -> Outcome:
-        g = group_values(ctx, [self.a, self.b], [self.value, self.measure_b], self.pair_by)
+        one_each = self.value.binary and self.paired  # a 0/1 outcome is never averaged
+        measures = [self.value, self.measure_b]
+        g = group_values(ctx, [self.a, self.b], measures, self.pair_by, one_each)
         a, b = g.per_group
         what = f"{g.what} ({'a - b' if self.stat == 'difference' else 'a / b'})"
         if self.value.binary and self.paired:
@@ -215,8 +241,8 @@ class Compare(Check):
             ta, tb = (lambda i: one), (lambda i: 1.0 - one)
         else:
             ta, tb = self._targets(holds)
-        made_b = syn.measure_trials(universe, self.b, self.measure_b, tb, self.pair_by)
-        made_a = syn.measure_trials(universe, self.a, self.value, ta, self.pair_by)
+        made_b = syn.measure_trials(universe, self.b, self.measure_b, tb, self.vary)
+        made_a = syn.measure_trials(universe, self.a, self.value, ta, self.vary)
         return _rows_of_both(made_b, made_a)
 
     def _targets(self, holds: bool):
@@ -242,6 +268,15 @@ class Compare(Check):
             return min(high, max(low, value))
 
         return a, b
+
+
+SEED = "seed"
+
+
+def _pair_text(pair_by: str | tuple[str, ...] | None) -> str:
+    if pair_by is None:
+        return SEED
+    return pair_by if isinstance(pair_by, str) else " and ".join(pair_by)
 
 
 def _rows_of_both(made_b: list[syn.Synthetic], made_a: list[syn.Synthetic]) -> list:

@@ -146,21 +146,41 @@ class Context:
         trials: list[Trial],
         value: Callable[[Trial], float | None],
         what: str,
-        pair_by: str | None = None,
+        pair_by: str | tuple[str, ...] | None = None,
+        one_each: bool = False,
     ) -> tuple[dict[Any, float], list[str]]:
         """One value per seed (trials sharing a seed are averaged), or per value of the
-        config path ``pair_by`` (e.g. an architecture index); notes on trials without."""
+        config path ``pair_by`` (e.g. an architecture index), or per tuple of the values of
+        a list of them ('seed' naming the seed); notes on trials without. ``one_each``:
+        several trials with one key are refused instead of averaged (0/1 outcomes)."""
         per_seed: dict[Any, list[float]] = {}
         missing = []
         for t in trials:
             v = value(t)
-            key = t.seed if pair_by is None else self.config_value(t.trial_id, pair_by)
+            key = self._pair_key(t, pair_by)
             if v is None or key is None:
                 missing.append(f"{t.trial_id} (seed {t.seed})")
             else:
                 per_seed.setdefault(key, []).append(v)
         notes = [f"{len(missing)} trial(s) without {what}: {', '.join(missing)}"] if missing else []
+        shared = sorted((str(k) for k, vs in per_seed.items() if len(vs) > 1))
+        if one_each and shared:
+            by = "seed" if pair_by is None else str(pair_by)
+            raise Inconclusive(
+                f"{len(shared)} pair(s) by {by} hold several trials of one arm "
+                f"({', '.join(shared[:4])}{', ...' if len(shared) > 4 else ''}): a 0/1 outcome "
+                "is compared trial by trial, never averaged and thresholded at 0.5; pair by "
+                "the seed too (pair_by: [<config path>, seed])"
+            )
         return {s: float(np.mean(vs)) for s, vs in per_seed.items()}, notes
+
+    def _pair_key(self, t: Trial, pair_by: str | tuple[str, ...] | None) -> Any:
+        if pair_by is None:
+            return t.seed
+        if isinstance(pair_by, str):
+            return self.config_value(t.trial_id, pair_by)
+        parts = tuple(t.seed if p == "seed" else self.config_value(t.trial_id, p) for p in pair_by)
+        return None if any(p is None for p in parts) else parts
 
 
 def _has(frame: pd.DataFrame, columns: Iterable[str]) -> bool:

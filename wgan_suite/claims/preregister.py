@@ -210,3 +210,33 @@ def trials_matching(wheres: Iterable[Any], ablation: Any, budget: str) -> tuple[
     for where in wheres:
         hit |= matches(frame, where)
     return tuple(sorted(frame.loc[hit, "trial_id"]))
+
+
+def classifier_pin(reg: Registration, ablations: dict[str, Any]) -> tuple[str | None, str]:
+    """(classifier_sha256 to record, one line saying what was recorded and why).
+
+    The quality classifier is trained once per machine (``wgan_suite.trial.metrics.classifier``),
+    so scores from two machines may not share a scale: the registration pins the
+    classifiers its own trials score with, as this machine has them. None is recorded
+    when no registered trial scores with one, or when one of them was never trained here
+    (training it means loading the dataset and several minutes of CPU: not done by
+    preregister; run a trial that scores with it, then register)."""
+    from wgan_suite.trial.metrics import METRICS
+    from wgan_suite.trial.metrics.classifier import cached_sha256, classifier_path
+
+    datas = {}
+    for name, seeds in reg.ablation_seeds.items():
+        for t in ablations[name].with_seeds(seeds).trials(reg.budget):
+            if any("classifier_sha256" in METRICS.get(m.name).columns for m in t.config.metrics):
+                datas.setdefault(str(classifier_path(t.config.data)), t.config.data)
+    if not datas:
+        return None, "classifier_sha256: not pinned (no registered trial scores with one)"
+    hashes = {path: cached_sha256(data) for path, data in datas.items()}
+    absent = sorted(p for p, h in hashes.items() if h is None)
+    if absent:
+        return None, (
+            "classifier_sha256: not pinned: the quality classifier is not trained on this "
+            f"machine ({', '.join(absent)}); run a trial that scores with it, then register"
+        )
+    pinned = ",".join(sorted(set(hashes.values())))
+    return pinned, f"classifier_sha256: {pinned} (this machine's quality classifier, pinned)"

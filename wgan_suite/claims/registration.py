@@ -108,7 +108,9 @@ class Registration(Options):
     classifier_sha256: str | None = Field(
         None,
         description="SHA-256 of the quality classifier (fd_classifier, stacked_modes) whose "
-        "scores its verdicts may read; None: not pinned (scores must still share one)",
+        "scores its verdicts may read (comma-separated, one per dataset, when its trials "
+        "score several); written by preregister from the classifiers this machine has; "
+        "None: not pinned (scores must still share one)",
     )
     exploratory: dict[str, str] = Field(
         default_factory=dict,
@@ -444,11 +446,13 @@ def _classifier_reasons(reg: Registration, read: pd.DataFrame, what: str) -> lis
     cells = read["classifier_sha256"].dropna() if "classifier_sha256" in read else []
     seen = {h for cell in cells for h in str(cell).split(",") if h}
     pinned = reg.classifier_sha256
-    if pinned is not None and seen - {pinned}:
-        other = ", ".join(h[:12] for h in sorted(seen - {pinned}))
+    allowed = {h for h in (pinned or "").split(",") if h}  # one per dataset the run scores
+    if pinned is not None and seen - allowed:
+        other = ", ".join(h[:12] for h in sorted(seen - allowed))
+        registered = ", ".join(h[:12] for h in sorted(allowed))
         return [
             f"{what}scores from a quality classifier other than the registered one "
-            f"(classifier sha256 {other}, registered {pinned[:12]})"
+            f"(classifier sha256 {other}, registered {registered})"
         ]
     if pinned is None and len(seen) > 1:
         shown = ", ".join(h[:12] for h in sorted(seen))

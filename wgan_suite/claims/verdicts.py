@@ -112,6 +112,10 @@ def evaluate_claims(
         )
         for c in claims
     ]
+    out = [
+        replace(v, decided_by=decided_by(c, registrations))
+        for c, v in zip(claims, out, strict=True)
+    ]
     out = with_family_holm(out)
     earlier = earlier_readings(claims, results, trials, budget, registrations, current, out)
     return [replace(v, earlier=earlier.get(v.claim_id, "")) for v in out]
@@ -258,6 +262,44 @@ def _scale_rule(claim: Claim, outcome: Outcome, read: pd.DataFrame) -> tuple[Out
     ), reading
 
 
+SEEDS = "{seeds}"  # in a claim's budget note: the seeds that budget runs, generated
+
+
+def seeds_run(
+    claim: Claim, budget: str, registrations: Sequence[Registration] = ()
+) -> tuple[int, str] | None:
+    """How many seeds ``budget`` runs the claim's ablation on, and from where: the newest
+    registration at that budget running the ablation (its power-sized block), else the
+    ablation file's budget; None when neither says."""
+    for reg in reversed(list(registrations)):
+        if reg.budget == budget and claim.ablation in reg.ablation_seeds:
+            return len(reg.ablation_seeds[claim.ablation]), f"registration {reg.registration}"
+    from wgan_suite.harness.ablation import budget_seeds
+
+    found = budget_seeds(claim.ablation, budget)
+    return None if found is None else (len(found), "")
+
+
+def budget_text(claim: Claim, budget: str, registrations: Sequence[Registration] = ()) -> str:
+    """A claim's budget note with ``{seeds}`` written out from ``seeds_run``: a seed
+    count is never a literal that a registration's power analysis can leave behind."""
+    note = claim.budgets[budget]
+    if SEEDS not in note:
+        return note
+    found = seeds_run(claim, budget, registrations)
+    if found is None:
+        return note.replace(SEEDS, "the budget's seeds")
+    n, source = found
+    return note.replace(SEEDS, f"{n} seeds" + (f" ({source})" if source else ""))
+
+
+def decided_by(claim: Claim, registrations: Sequence[Registration] = ()) -> str:
+    """The budgets that decide the claim, each with why (seed counts generated)."""
+    return "; ".join(
+        f"{b}: {budget_text(claim, b, registrations)}" for b in claim.deciding_budgets()
+    )
+
+
 def next_budget(claim: Claim, verdict: str, budget: str | None) -> str | None:
     """The smallest budget that would decide an undecided claim (None once decided)."""
     if verdict != VerdictName.INCONCLUSIVE:
@@ -319,7 +361,7 @@ def _verdict(claim: Claim, o: Outcome, budget: str | None, note: str | None) -> 
         trial_ids=o.trial_ids,
         budget=budget,
         budget_note=note,
-        decided_by="; ".join(f"{b}: {claim.budgets[b]}" for b in claim.deciding_budgets()),
+        decided_by=decided_by(claim),
         next_budget=next_budget(claim, o.verdict, budget),
         family=str(claim.family),
         min_p=t.min_p if t else None,

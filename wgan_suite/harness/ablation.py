@@ -13,6 +13,7 @@ or the directory of a file named on the command line).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import re
@@ -343,6 +344,29 @@ def load_ablation(
     for budget in spec.budgets:
         ablation.trials(budget)
     return ablation
+
+
+def budget_seeds(name: str, budget: str, root: Path = ABLATIONS_DIR) -> list[int] | None:
+    """The seeds an ablation's ``budget`` runs (as ``Ablation.seeds``), read from its file
+    without expanding its trials; None when the file or the budget is missing or invalid."""
+    try:
+        path = find_ablation(name, root)
+        stamp = path.stat().st_mtime_ns
+    except (AblationError, OSError):
+        return None
+    return _budget_seeds(path, stamp, budget)
+
+
+@functools.lru_cache(maxsize=256)
+def _budget_seeds(path: Path, stamp: int, budget: str) -> list[int] | None:
+    try:
+        spec = AblationFile.model_validate(_resolve_includes(path, (_real(path).parent,)))
+    except (AblationError, ValidationError, InputError):
+        return None
+    if budget not in spec.budgets:
+        return None
+    b = spec.budgets[budget]
+    return list((b.seeds if b and b.seeds else None) or spec.seeds)
 
 
 def find_ablation(name: str, root: Path = ABLATIONS_DIR) -> Path:

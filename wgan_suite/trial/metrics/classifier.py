@@ -123,11 +123,24 @@ def _train(opts: Any, path) -> None:
 _LOADED: dict[str, Classifier] = {}
 
 
+def classifier_path(data: Any):
+    """Where the classifier for a dataset config is cached (present once trained)."""
+    opts, _ = training_set(data)
+    key = key_of(opts.model_dump(mode="json"), RECIPE)
+    return cache_dir() / "classifiers" / f"{opts.name}-{key}.pt"
+
+
+def cached_sha256(data: Any) -> str | None:
+    """The SHA-256 of this machine's classifier for a dataset config, without training
+    one: None when it was never trained here (the value every score it makes carries)."""
+    path = classifier_path(data)
+    return sha256_file(path) if path.is_file() else None
+
+
 def classifier_for(data: Any) -> Classifier:
     """The cached classifier for a dataset config, training it on first use."""
     opts, per_channel = training_set(data)
-    key = key_of(opts.model_dump(mode="json"), RECIPE)
-    path = cache_dir() / "classifiers" / f"{opts.name}-{key}.pt"
+    path = classifier_path(data)
     if str(path) not in _LOADED:
         build_once(path, lambda p: _train(opts, p))
         state = files.torch_load(path)

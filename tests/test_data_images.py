@@ -15,12 +15,13 @@ import pytest
 import torch
 from PIL import Image
 
+from tests.conftest import REAL_FASHION, real_fashion, synthetic_fashion, write_fashion, write_idx
+from wgan_suite.core.env import FASHION_MNIST
 from wgan_suite.trial.data import DATASETS, TensorSource, build_source, data_shape, lsun, mnist
 from wgan_suite.trial.data.images import find_root, to_uint8_nchw
 from wgan_suite.trial.data.stream import StreamSource
 
 CPU = torch.device("cpu")
-FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
@@ -46,12 +47,6 @@ def check_batch(x: torch.Tensor, shape: tuple[int, ...]) -> None:
 
 
 # --- IDX (MNIST, Fashion-MNIST) ------------------------------------------------------------
-
-
-def write_idx(path: Path, array: np.ndarray, code: int = 0x08, gz: bool = True) -> None:
-    header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    payload = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-    path.write_bytes(gzip.compress(payload) if gz else payload)
 
 
 def digit_images(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -209,10 +204,60 @@ def test_stacked_mnist_modes_and_channels(tmp_path):
         options("stacked_mnist", channels=1)
 
 
-@pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="dataset-fashion-mnist is not installed")
+def test_synthetic_fashion_files_are_real_idx_read_byte_exactly(tmp_path, monkeypatch):
+    """The set tests use without dataset-fashion-mnist: Debian's four gzip'd IDX files,
+    found through $WGAN_SUITE_FASHION_MNIST as a user's would be."""
+    root = write_fashion(tmp_path / "fashion", n_train=300, n_test=50)
+    images, labels = synthetic_fashion(300, seed=0)
+    raw = gzip.decompress((root / "train-images-idx3-ubyte.gz").read_bytes())
+    assert raw[:16] == struct.pack(">IIII", 0x803, 300, 28, 28) and raw[16:] == images.tobytes()
+    raw = gzip.decompress((root / "train-labels-idx1-ubyte.gz").read_bytes())
+    assert raw[:8] == struct.pack(">II", 0x801, 300) and raw[8:] == labels.tobytes()
+    assert np.array_equal(mnist.read_idx(root / "train-images-idx3-ubyte.gz"), images)
+    assert np.array_equal(mnist.read_idx(root / "t10k-labels-idx1-ubyte.gz"), np.arange(50) % 10)
+    # ten classes a small classifier can tell apart: the class means differ
+    means = np.stack([images[labels == k].mean(0) for k in range(10)]).reshape(10, -1)
+    assert np.linalg.matrix_rank(means) == 10
+    monkeypatch.setenv(FASHION_MNIST, str(root))
+    s = source("fashion_mnist", image_size=28)
+    assert s.origin == str(root) and torch.equal(s.data[:, 0], torch.from_numpy(images))
+    assert s.labels.tolist() == labels.tolist()
+    assert len(source("fashion_mnist", split="test")) == 50
+
+
+def test_missing_fashion_is_one_line_with_the_fix(tmp_path, monkeypatch, capsys):
+    """$WGAN_SUITE_FASHION_MNIST at an empty folder: a machine without the files. `run`
+    stops before any trial with one line and exit 2, not a FileNotFoundError traceback."""
+    from tests.test_tune import ablation
+    from wgan_suite.cli import main
+    from wgan_suite.trial.data.presence import DataMissing, check_data
+
+    monkeypatch.setenv(FASHION_MNIST, str(tmp_path / "empty"))
+    images = {"name": "fashion_mnist", "image_size": 16, "channels": 1, "limit": 64}
+    nets = {"name": "dcgan", "width": 8}
+    base = {"data": images, "generator": nets, "critic": nets, "nz": 8, "device": "cpu"}
+    grid = ablation(tmp_path, "nodata", base=base, seeds=[0], grid={"loss": ["wgan"]})
+    runs = tmp_path / "runs"
+    assert main(["run", str(grid), "--budget", "smoke", "--runs", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: Fashion-MNIST (train) is not on this machine")
+    assert err.count("\n") == 1 and not (runs / "trials").exists()
+    (problem,) = check_data([options("fashion_mnist")], fetch=True)
+    assert "Fashion-MNIST (train) is not on this machine" in problem and "\n" not in problem
+    assert str(tmp_path / "empty") in problem and f"${FASHION_MNIST}" in problem
+    assert "train-images-idx3-ubyte.gz" in problem
+    with pytest.raises(DataMissing):
+        DATASETS.get("fashion_mnist").check(options("fashion_mnist", split="test"), fetch=False)
+    with pytest.raises(FileNotFoundError, match=FASHION_MNIST):  # the loader, used directly
+        source("fashion_mnist")
+    write_fashion(tmp_path / "empty", n_train=20, n_test=10)
+    assert check_data([options("fashion_mnist")], fetch=True) == []
+
+
+@real_fashion
 def test_real_fashion_mnist():
     s = source("fashion_mnist", limit=1000, image_size=32)
-    assert s.origin == str(FASHION_DIR) and s.data.shape == (1000, 1, 32, 32)
+    assert s.origin == str(REAL_FASHION) and s.data.shape == (1000, 1, 32, 32)
     assert set(s.labels.tolist()) == set(range(10))
     check_batch(s.sample(64), (64, 1, 32, 32))
     assert s.data.min() == 0 and s.data.max() == 255

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,7 +13,6 @@ from wgan_suite.core import files
 from wgan_suite.trial.config import load_trial_config
 from wgan_suite.trial.train import run_trial
 
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 SHORT_GRADS = {"name": "critic_grads", "batches": 2}
 
 
@@ -103,7 +101,6 @@ def test_toy_resume_after_interruption_gives_identical_records(tmp_path):
     assert strip_time(files.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full
 
 
-@pytest.mark.skipif(not FASHION.exists(), reason="apt-get install dataset-fashion-mnist")
 def test_fashion_mnist_dcgan_trial_and_exact_resume(tmp_path):
     cfg = load_trial_config(
         {

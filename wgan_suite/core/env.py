@@ -2,6 +2,8 @@
 
     WGAN_SUITE_OFFLINE             truthy (1, true, yes, on): never download anything
     WGAN_SUITE_DATA                where datasets are downloaded (default ~/.cache/wgan-suite)
+    WGAN_SUITE_FASHION_MNIST       the Fashion-MNIST IDX directory looked in first (default
+                                   /usr/share/datasets/fashion-mnist, Debian's package)
     WGAN_SUITE_CACHE               metric caches: classifiers, Inception weights and real
                                    features (default ~/.cache/wgan-suite/metrics)
     WGAN_SUITE_INCEPTION_WEIGHTS   a torch-fidelity InceptionV3 state dict for FID/KID/IS
@@ -19,6 +21,7 @@ from pathlib import Path
 PREFIX = "WGAN_SUITE_"
 OFFLINE = PREFIX + "OFFLINE"
 DATA = PREFIX + "DATA"
+FASHION_MNIST = PREFIX + "FASHION_MNIST"
 CACHE = PREFIX + "CACHE"
 INCEPTION_WEIGHTS = PREFIX + "INCEPTION_WEIGHTS"
 PLUGINS = PREFIX + "PLUGINS"
@@ -61,6 +64,12 @@ def path(name: str, default: Path) -> Path:
 def data_home() -> Path:
     """Where datasets are downloaded and key lists cached."""
     return path(DATA, Path.home() / ".cache" / "wgan-suite")
+
+
+def dataset_dirs(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A data set's system directories: ``$name`` alone when set, else ``default``."""
+    value = os.environ.get(name)
+    return (str(Path(value).expanduser()),) if value else default
 
 
 def cache_dir() -> Path:

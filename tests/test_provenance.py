@@ -39,24 +39,63 @@ def rehash(root: Path) -> str:
     return code_hash(root)
 
 
+CODE_EDIT = "\nEDITED = 1  # a change of code, not of a comment\n"
+
+
 def test_code_hash_follows_training_code_not_the_report(package):
+    """The training identity is computed from the imports (issue 26 item 2): editing the
+    code of analysis, harness, claims, report or CLI never marks a trial stale; editing
+    the training code, or a core module it imports, does."""
     base = rehash(package)
     assert base == code_hash(provenance.PACKAGE)  # a copy has the same identity
     for rel in (
-        "report/__init__.py",
-        "claims/__init__.py",
-        "cli.py",
+        "analysis/stats.py",
+        "analysis/summaries.py",
+        "analysis/columns.py",
         "harness/results.py",
+        "harness/tune.py",
+        "harness/ablation.py",
+        "claims/checks.py",
+        "claims/__init__.py",
+        "report/tables.py",
+        "report/__init__.py",
+        "cli.py",
+        "__main__.py",
+        "core/budgets.py",  # core, but the training code never imports it
     ):
         with open(package / rel, "a") as fh:
-            fh.write("\n# an edit that cannot change a trial\n")
+            fh.write(CODE_EDIT)
         assert rehash(package) == base, rel
+    with open(package / "core" / "seeding.py", "a") as fh:  # imported by the training code
+        fh.write(CODE_EDIT)
+    imported = rehash(package)
+    assert imported != base
     with open(package / "trial" / "losses.py", "a") as fh:
-        fh.write("\nEDITED = 1  # an edit of the training code\n")
+        fh.write(CODE_EDIT)
     changed = rehash(package)
-    assert changed != base
+    assert changed not in (base, imported)
     (package / "trial" / "metrics" / "new_metric.py").write_text("X = 1\n")  # a new file counts too
-    assert rehash(package) not in (base, changed)
+    assert rehash(package) not in (base, imported, changed)
+    (package / "core" / "helper.py").write_text("Y = 2\n")  # not imported by training code
+    grown = rehash(package)
+    with open(package / "trial" / "metrics" / "new_metric.py", "a") as fh:
+        fh.write("from wgan_suite.core.helper import Y\n")  # now it is
+    assert rehash(package) != grown
+    assert package / "core" / "helper.py" in provenance.hashed_files(package)
+
+
+def test_the_hashed_files_are_the_training_code_and_its_imports():
+    rel = {p.relative_to(provenance.PACKAGE).as_posix() for p in provenance.hashed_files()}
+    trial = {
+        p.relative_to(provenance.PACKAGE).as_posix()
+        for p in (provenance.PACKAGE / "trial").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert trial <= rel
+    # the layer rule keeps everything else the training code needs in core/
+    assert {r.split("/")[0] for r in rel - trial} <= {"core", "__init__.py"}
+    for upper in ("analysis/", "harness/", "claims/", "report/", "cli.py"):
+        assert not any(r.startswith(upper) for r in rel), upper
 
 
 def test_git_commit_and_dirty_flag(tmp_path, package):

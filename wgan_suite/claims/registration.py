@@ -23,7 +23,6 @@ of seeds (as registered reports do it: the analysis plan is fixed before the dat
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -40,10 +39,9 @@ from wgan_suite.core import files
 from wgan_suite.core.errors import InputError
 from wgan_suite.core.locations import COMMAND
 from wgan_suite.core.options import Options
-from wgan_suite.core.provenance import git_output
+from wgan_suite.core.provenance import git_output, import_closure
 
 PACKAGE = Path(__file__).resolve().parents[1]
-PACKAGE_NAME = __name__.split(".")[0]  # what the package's own absolute imports start with
 # under the package: what turns the trials' records into tables and tables into verdicts
 # the entry points from a trial's records to a verdict; every module they import, in the
 # package, is found by reading the imports (analysis_files), so a constant that decides
@@ -154,48 +152,10 @@ def check_hash(claim: Claim) -> str:
     return _sha(json.dumps(frozen, sort_keys=True, separators=(",", ":")).encode())
 
 
-def _imports(path: Path, root: Path, package: str = PACKAGE_NAME) -> set[Path]:
-    """The package's own modules ``path`` imports (absolute ``<package>.x`` imports,
-    anywhere in the file: function-local ones included), as files under ``root`` (the
-    package's folder, or a copy of it under any name)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names |= {f"{node.module}.{a.name}" for a in node.names}
-        elif isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-    found = set()
-    for name in names:
-        if not name.startswith(f"{package}.") and name != package:
-            continue
-        parts = name.split(".")[1:]
-        if not parts:  # `import <package>`: the package's __init__
-            found.add(root / "__init__.py")
-            continue
-        rel = Path(*parts)
-        for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
-            if candidate.is_file():
-                found.add(candidate)
-    return found
-
-
 def analysis_files(root: Path = PACKAGE) -> list[Path]:
     """Every module on the path from a trial's records to a verdict: the entry points
     (ANALYSIS_ROOTS) and, transitively, every package module they import."""
-    todo: list[Path] = []
-    for name in ANALYSIS_ROOTS:
-        path = root / name
-        todo += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    seen: set[Path] = set()
-    while todo:
-        path = todo.pop()
-        if path in seen or "__pycache__" in path.parts:
-            continue
-        seen.add(path)
-        todo += sorted(_imports(path, root) - seen)
-    return sorted(seen)
+    return import_closure(ANALYSIS_ROOTS, root)
 
 
 def analysis_hash(root: Path = PACKAGE) -> str:

@@ -2,13 +2,15 @@
 
 A trial's id hashes its config and budget, not the code: editing a loss must not
 silently reuse results computed by the old loss, yet editing the report must not
-rerun a hundred trials. So the *code hash* covers every ``.py`` file of the package
-that runs in a trial or decides what one computes, and leaves out the stages that
-only read the tables (``wgan_suite/report/``, ``wgan_suite/claims/``, the CLI) and the driver's
-bookkeeping (``EXCLUDED`` below), and reads each file's code, not its comments or
-docstrings. It is the same in a git checkout and in an installed wheel. In a checkout
-the git commit and whether tracked files differ from it (``git_dirty``) are recorded
-too, as provenance: they name the code for people, the hash decides reuse.
+rerun a hundred trials. So the *code hash* covers the training code, found rather than
+listed: every module under ``wgan_suite/trial/`` and, transitively, every module of the
+package those import (``import_closure``; the layer rule, tests/test_layers.py, keeps
+them in ``core/``). The analysis, harness, claims, report and CLI code is never in it:
+editing it changes which verdict is computed (the registration's analysis hash, recorded
+with every verdict), never whether a trial is reused. Each file counts by its code, not
+its comments or docstrings. It is the same in a git checkout and in an installed wheel.
+In a checkout the git commit and whether tracked files differ from it (``git_dirty``)
+are recorded too, as provenance: they name the code for people, the hash decides reuse.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ast
 import functools
 import hashlib
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,40 +29,66 @@ import wgan_suite
 from wgan_suite.core.statuses import TrialStatus
 
 PACKAGE = Path(wgan_suite.__file__).resolve().parent
-# Paths relative to the package; a trailing "/" excludes a folder. None of these runs
-# inside a trial or changes what a trial computes.
-EXCLUDED = (
-    "report/",
-    "claims/",
-    "cli.py",
-    "harness/results.py",  # the tables are rebuilt from the trial directories by every collect
-    "analysis/summaries.py",  # summaries of the tables, recomputed by every collect
-    "analysis/columns.py",  # the catalogue of columns (and collect's: WORSE), read after trials
-    "harness/lock.py",
-    "core/provenance.py",
-    "harness/plan.py",
-    "harness/grid_checks.py",  # counts and warnings about a file, before any trial
-    "core/errors.py",
-    "core/machine.py",  # records the CPU a trial ran on; computes nothing of it
-    "core/safe_yaml.py",  # what it parses differently shows in the resolved config (the trial id)
-    "trial/data/presence.py",  # whether files exist, before any trial
-    "harness/labels.py",  # checks texts against configs; trains nothing
-)
+PACKAGE_NAME = wgan_suite.__name__  # what the package's own absolute imports start with
+TRIAL_ROOTS = ("trial",)  # the training code: what runs inside a trial
 COLUMNS = ("code_hash", "git_commit", "git_dirty")
 
 
-def _excluded(rel: str) -> bool:
-    return any(rel.startswith(e) if e.endswith("/") else rel == e for e in EXCLUDED)
+def imported_files(path: Path, root: Path, package: str = PACKAGE_NAME) -> set[Path]:
+    """The package's own modules ``path`` imports (absolute ``<package>.x`` imports,
+    anywhere in the file: function-local ones included), as files under ``root`` (the
+    package's folder, or a copy of it under any name)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        return set()  # counted by its bytes; it imports nothing that could run
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    found = set()
+    for name in names:
+        if not name.startswith(f"{package}.") and name != package:
+            continue
+        parts = name.split(".")[1:]
+        if not parts:  # `import <package>`: the package's __init__
+            found.add(root / "__init__.py")
+            continue
+        rel = Path(*parts)
+        for candidate in (root / rel.with_suffix(".py"), root / rel / "__init__.py"):
+            if candidate.is_file():
+                found.add(candidate)
+        # a module's parent packages run their __init__ when it is imported
+        for i in range(1, len(parts)):
+            init = root.joinpath(*parts[:i], "__init__.py")
+            if init.is_file():
+                found.add(init)
+    return found
+
+
+def import_closure(entries: Iterable[str], root: Path = PACKAGE) -> list[Path]:
+    """The files under ``entries`` (folders or files relative to ``root``) and,
+    transitively, every module of the package they import, in a fixed order."""
+    todo: list[Path] = []
+    for name in entries:
+        path = root / name
+        todo += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen or "__pycache__" in path.parts:
+            continue
+        seen.add(path)
+        todo += sorted(imported_files(path, root) - seen)
+    return sorted(seen)
 
 
 def hashed_files(root: Path = PACKAGE) -> list[Path]:
-    """The sources the code hash covers, in a fixed order."""
-    files = []
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root).as_posix()
-        if "__pycache__" not in rel and not _excluded(rel):
-            files.append(path)
-    return files
+    """The sources the code hash covers: the training code and what it imports."""
+    return import_closure(TRIAL_ROOTS, root)
 
 
 @functools.lru_cache(maxsize=4)

@@ -26,19 +26,33 @@ from wgan_suite.trial.data import build_source
 from wgan_suite.trial.data.base import TensorSource, to_float, to_uint8
 from wgan_suite.trial.metrics.registry import is_image
 
-if TYPE_CHECKING:  # the config module imports the metrics registry: types only here
-    from wgan_suite.trial.config import TrialConfig
+if TYPE_CHECKING:
     from wgan_suite.trial.losses import Loss
 
 # The stream of the reference set; its name is part of every real-statistics cache key.
 REFERENCE = "reference-v1"
 
 
+class RunSettings(Protocol):
+    """What metrics read of a trial's config (``wgan_suite.trial.config.TrialConfig``
+    satisfies it). Named here rather than imported: the config module validates metrics
+    through their registry, so importing it back would close a circle."""
+
+    seed: int
+    data: Any  # the dataset's options (one of wgan_suite.trial.data.DATASETS)
+    nz: int
+    batch_size: int
+    metrics: list[Any]  # the metrics' options (one of METRICS each)
+
+    @property
+    def data_shape(self) -> tuple[int, ...]: ...
+
+
 class TrainingView(Protocol):
     """What metrics may read of a trial's training state (``wgan_suite.trial.train.TrainState``
     satisfies it); read-only by contract: evaluation never changes training."""
 
-    config: TrialConfig
+    config: RunSettings
     device: torch.device
     generator: nn.Module
     critic: nn.Module

@@ -71,6 +71,33 @@ def test_the_readme_is_short_and_starts_with_the_two_commands():
         assert f"def {session}(session" in noxfile
 
 
+def test_the_readme_trial_counts_are_the_ablations():
+    """The budget table's trial counts are what `reproduce` schedules at each budget (the
+    README once said 200 where quick ran 269)."""
+    from wgan_suite.core.locations import ablations_dir
+    from wgan_suite.harness.ablation import discover, load_ablation
+
+    stated = {
+        m["budget"]: int(m["n"].replace(",", ""))
+        for m in re.finditer(
+            r"^\| `(?P<budget>\w+)`[^|]*\|[^|]*\((?P<n>[\d,]+) trials\)", README.read_text(), re.M
+        )
+    }
+    assert set(stated) == {"quick", "cpu"}, stated
+    root = ablations_dir()
+    for budget, n in stated.items():
+        ablations = [load_ablation(p, roots=(root,)) for p in discover(root)]
+        runs = sum(len(a.trials(budget)) for a in ablations if a.spec.reproduced_at(budget))
+        assert runs == n, f"README says {n} trials at {budget}; reproduce schedules {runs}"
+
+
+def test_the_readme_set_up_works_as_root_without_sudo():
+    """A container's root has no sudo: the data line must not start with a bare `sudo`."""
+    block = README.read_text().split("```bash", 1)[1].split("```", 1)[0]
+    assert not any(line.lstrip().startswith("sudo ") for line in block.splitlines())
+    assert "$(command -v sudo) apt-get install" in block
+
+
 def test_every_link_of_the_readme_and_docs_resolves():
     pages = [README, *sorted(DOCS.glob("*.md"))]
     for page in pages:

@@ -19,11 +19,10 @@ import pandas as pd
 
 from wgan_suite.core.env import REGISTRATION as REGISTRATION_ENV
 from wgan_suite.core.errors import InputError
-from wgan_suite.core.locations import COMMAND
+from wgan_suite.core.locations import COMMAND, ablations_dir
 from wgan_suite.core.provenance import code_hash
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import (
-    ABLATIONS_DIR,
     MAX_TRIALS,
     Ablation,
     AblationError,
@@ -446,6 +445,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
+    user_ablations = ablations_dir()  # read now: $WGAN_SUITE_ABLATIONS as the command runs
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser, ablations_nargs: str | None = "+") -> None:
@@ -458,8 +458,10 @@ def parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "--ablations-dir",
                 type=Path,
-                default=ABLATIONS_DIR,
-                help=f"where ablation names are looked up (default: {ABLATIONS_DIR})",
+                default=user_ablations,
+                help="your own ablation folder: names are looked up there first, then in the "
+                "shipped ones; reproduce runs its files (default: $WGAN_SUITE_ABLATIONS, else "
+                f"the shipped ones; now {user_ablations})",
             )
             sp.add_argument(
                 "--max-trials",
@@ -574,7 +576,10 @@ def parser() -> argparse.ArgumentParser:
         f"(default: {PILOT})",
     )
     sp.add_argument(
-        "--ablations-dir", type=Path, default=ABLATIONS_DIR, help="where ablations are found"
+        "--ablations-dir",
+        type=Path,
+        default=user_ablations,
+        help="your own ablation folder (default: $WGAN_SUITE_ABLATIONS, else the shipped ones)",
     )
     sp.add_argument("--out", type=Path, default=None, help="default: claims/registrations")
     sp.set_defaults(func=cmd_preregister)

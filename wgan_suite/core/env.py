@@ -8,6 +8,8 @@
                                    features (default ~/.cache/wgan-suite/metrics)
     WGAN_SUITE_INCEPTION_WEIGHTS   a torch-fidelity InceptionV3 state dict for FID/KID/IS
     WGAN_SUITE_PLUGINS             extra entries: modules or .py files / folders, ":"-separated
+    WGAN_SUITE_ABLATIONS           a user's own ablation folder, where names are looked up
+                                   first (default: the shipped ones; --ablations-dir wins)
 
 ``RAY_ENV`` holds the Ray settings every run uses (the nox sessions read it too). Every
 ``WGAN_SUITE_*`` variable reaches the Ray workers, also on a cluster.
@@ -25,6 +27,7 @@ FASHION_MNIST = PREFIX + "FASHION_MNIST"
 CACHE = PREFIX + "CACHE"
 INCEPTION_WEIGHTS = PREFIX + "INCEPTION_WEIGHTS"
 PLUGINS = PREFIX + "PLUGINS"
+ABLATIONS = PREFIX + "ABLATIONS"
 # set by `run --registration R`: "R@<sha256 of its committed file>", recorded by each trial
 REGISTRATION = PREFIX + "REGISTRATION"
 
@@ -86,6 +89,12 @@ def inception_weights() -> str | None:
 def registration() -> str | None:
     """The registration a run's trials run under (``name@sha256``), or None."""
     return os.environ.get(REGISTRATION) or None
+
+
+def ablations() -> Path | None:
+    """A user's own ablation folder, or None (the shipped ones)."""
+    value = os.environ.get(ABLATIONS, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def plugins() -> list[str]:

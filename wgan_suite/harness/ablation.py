@@ -28,7 +28,7 @@ import wgan_suite
 from wgan_suite.core import files
 from wgan_suite.core.budgets import REQUIRED, Budget
 from wgan_suite.core.errors import InputError, short
-from wgan_suite.core.locations import ablations_dir
+from wgan_suite.core.locations import shipped_ablations
 from wgan_suite.core.options import Options
 from wgan_suite.harness.grid_checks import base_warnings, trial_count
 from wgan_suite.trial.config import (
@@ -40,7 +40,7 @@ from wgan_suite.trial.config import (
     load_trial_config,
 )
 
-ABLATIONS_DIR = ablations_dir()  # found like the claims (wgan_suite.core.locations)
+ABLATIONS_DIR = shipped_ablations()  # found like the claims (wgan_suite.core.locations)
 MAX_SEEDS = 1_000  # per ablation
 MAX_SEED = 2**32 - 1
 MAX_TRIALS = 1_000  # per ablation and budget, unless raised with --max-trials
@@ -370,18 +370,21 @@ def _budget_seeds(path: Path, stamp: int, budget: str) -> list[int] | None:
 
 
 def find_ablation(name: str, root: Path = ABLATIONS_DIR) -> Path:
-    """A path, or the name of a file in ``ablations/``."""
+    """A path, or the name of a file in ``root`` (a user's own folder: ``--ablations-dir``,
+    ``$WGAN_SUITE_ABLATIONS``), else of a shipped one."""
     if Path(name).is_dir():
         raise AblationError(
             f"{name}: is a directory; give ablation files (.yaml) or names of files in {root}/"
         )
     if Path(name).suffix in (".yaml", ".yml") or "/" in name:
         return Path(name)
-    candidate = root / f"{name}.yaml"
-    if candidate.exists():
-        return candidate
-    known = ", ".join(p.stem for p in discover(root))
-    raise AblationError(f"Unknown ablation '{name}'. Available in {root}/: {known}")
+    roots = list(dict.fromkeys([Path(root), ABLATIONS_DIR]))
+    for folder in roots:
+        candidate = folder / f"{name}.yaml"
+        if candidate.exists():
+            return candidate
+    known = "; ".join(f"in {r}/: {', '.join(p.stem for p in discover(r))}" for r in roots)
+    raise AblationError(f"Unknown ablation '{name}'. Available {known}")
 
 
 def discover(root: Path = ABLATIONS_DIR) -> list[Path]:

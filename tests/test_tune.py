@@ -260,3 +260,28 @@ def test_ctrl_c_marks_trials_interrupted_and_the_rerun_resumes_them(tmp_path):
     assert (trials.iterations_done == 1500).all()
     per_trial = rows.groupby("trial_id").iteration.apply(list)
     assert all(its == list(range(0, 1501, 50)) for its in per_trial)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_grid_like_ctrl_c(tmp_path):
+    """SIGTERM on the driver (`kill`, a container stop) ends as Ctrl-C does: exit 1, the
+    summary and the resume hint, no Ray stack dump / SIGABRT (hostile probe: exit -6)."""
+    path = ablation(tmp_path, "term", seeds=[0], grid={"loss": ["wgan", "gan_ns"]})
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "quick"]
+    cmd += ["--runs", str(runs)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not list((runs / "trials").glob("*/checkpoint")):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, (proc.returncode, err[-2000:])
+    assert "SIGTERM received" not in err and "Traceback" not in err, err[-2000:]
+    assert "2 trial(s): " in out, out[-2000:]

@@ -178,6 +178,21 @@ def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, capsys,
     assert "MB free" in err and "need about" in err and tree(tmp_path) == before
 
 
+def test_report_dir_goes_into_the_runs_directory_named_not_the_cwd():
+    """`report DIR` from elsewhere wrote ./runs/report of the current directory (hostile
+    probe, issue 37): the report goes to DIR/report; --out wins; reproduce: RUNS/report."""
+    from wgan_suite.cli import parser, report_dir
+
+    args = parser().parse_args(["report", "/data/myruns"])
+    assert report_dir(args) == Path("/data/myruns/report")
+    args = parser().parse_args(["report", "reports/data", "/data/myruns"])
+    assert report_dir(args) == Path("/data/myruns/report")
+    args = parser().parse_args(["report", "/data/myruns", "--out", "/x"])
+    assert report_dir(args) == Path("/x")
+    args = parser().parse_args(["reproduce", "--runs", "/data/r2"])
+    assert report_dir(args) == Path("/data/r2/report")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere: mode bits say nothing")
 def test_a_read_only_report_directory_is_refused(tmp_path, capsys):
     ro = tmp_path / "ro"

@@ -277,7 +277,7 @@ def reproducible(root: Path, budget: str) -> list[str]:
 
 
 OUT_HELP = (
-    "report directory (default: RUNS/report, beside the runs it reads; the committed "
+    "report directory (default: RUNS/report, in the (last) runs directory it reads; the committed "
     "reports/ is updated only when named: --out reports)"
 )
 
@@ -294,9 +294,14 @@ def positive_int(text: str) -> int:
 
 
 def report_dir(args: argparse.Namespace) -> Path:
-    """Where a report goes: ``--out``, else ``report/`` inside the runs directory, so a
-    user's fresh results never overwrite the committed ``reports/`` (the evidence)."""
-    return args.out if args.out is not None else Path(args.runs) / "report"
+    """Where a report goes: ``--out``, else ``report/`` inside the runs directory it reads
+    (``report DIR ...``: the last DIR named, a user's own runs in ``report reports/data
+    runs``), so a user's fresh results never overwrite the committed ``reports/`` (the
+    evidence), and never the ``runs/`` of the directory the command was typed in."""
+    if args.out is not None:
+        return args.out
+    named = getattr(args, "runs_dirs", None)
+    return Path(named[-1] if named else args.runs) / "report"
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:

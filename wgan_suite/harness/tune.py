@@ -20,9 +20,11 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -283,6 +285,11 @@ def run_grid(
     from ray import tune
     from ray.tune.logger import TBXLoggerCallback
 
+    # ray.init's core worker answers SIGTERM with a C++ stack dump and SIGABRT (exit -6, no
+    # summary, trials left "running"); a `kill` or a container stop is Ctrl-C here instead.
+    main = threading.current_thread() is threading.main_thread()  # signals: main thread only
+    if main:
+        on_term = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         check_resources(todo)
         current = code_hash()
@@ -336,6 +343,8 @@ def run_grid(
         grid = tuner.fit()
         _mark_lost_trials(grid, todo, runs)
     finally:
+        if main:
+            signal.signal(signal.SIGTERM, on_term)
         if started:
             import ray
 

@@ -98,15 +98,25 @@ class Probe:
         path.write_text(text if isinstance(text, str) else yaml.safe_dump(text, sort_keys=False))
         return path
 
-    def start(self, args: list[str], cwd: Path | None = None, env: dict | None = None,
-              log: Path | None = None) -> subprocess.Popen:
+    def start(
+        self,
+        args: list[str],
+        cwd: Path | None = None,
+        env: dict | None = None,
+        log: Path | None = None,
+    ) -> subprocess.Popen:
         log = log or self.work / f"log-{time.monotonic_ns()}.txt"
         return subprocess.Popen(args, cwd=cwd or self.clone, env=env or self.env,
-                                stdout=open(log, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+                                stdout=open(log, "w"), stderr=subprocess.STDOUT,
                                 start_new_session=True)  # fmt: skip
 
-    def call(self, args: list[str], cwd: Path | None = None, env: dict | None = None,
-             timeout: float | None = None) -> tuple[int | None, float, str]:
+    def call(
+        self,
+        args: list[str],
+        cwd: Path | None = None,
+        env: dict | None = None,
+        timeout: float | None = None,
+    ) -> tuple[int | None, float, str]:
         log = self.work / f"log-{time.monotonic_ns()}.txt"
         t0 = time.monotonic()
         p = self.start(args, cwd, env, log)
@@ -188,9 +198,21 @@ class Probe:
               + (f" [{r.rows}]" if r.rows else ""), flush=True)  # fmt: skip
         return r
 
-    def refusal(self, case: str, args: list[str], expected_rc: int = 2, *, watch=(),
-                env=None, cwd=None, max_lines: int = 3, forbid=(), under: float | None = None,
-                need=(), check_left: bool = True) -> Result:
+    def refusal(
+        self,
+        case: str,
+        args: list[str],
+        expected_rc: int = 2,
+        *,
+        watch=(),
+        env=None,
+        cwd=None,
+        max_lines: int = 3,
+        forbid=(),
+        under: float | None = None,
+        need=(),
+        check_left: bool = True,
+    ) -> Result:
         """A command that must refuse: exit ``expected_rc``, short message, nothing written."""
         roots = [self.clone, *watch]
         before = self.listing(*roots)
@@ -217,8 +239,14 @@ class Probe:
         if check_left and (left := self.leftovers()):
             problems.append(f"{len(left)} processes left")
         first = lines[-1][:120] if lines else ""
-        r = Result(case, " ".join(Path(a).name if "/" in a else a for a in args[1:])[:80],
-                   f"exit {expected_rc}, one line, nothing written", rc, secs, why=first)
+        r = Result(
+            case,
+            " ".join(Path(a).name if "/" in a else a for a in args[1:])[:80],
+            f"exit {expected_rc}, one line, nothing written",
+            rc,
+            secs,
+            why=first,
+        )
         r.out = out
         if not problems:
             r.why = f"one line: {first}"
@@ -231,7 +259,7 @@ class Probe:
                            ("list_time", ["list", "parallel_lines", "--budget", "smoke",
                                           "--runs", str(self.work / "list-runs")]),
                            ("argparse_error", ["run", "--bogus-flag"])):  # fmt: skip
-            rc, secs, out = self.call([self.suite, *args])
+            rc, secs, _out = self.call([self.suite, *args])
             want = 2 if case == "argparse_error" else 0
             problems = [f"exit {rc}"] if rc != want else []
             if secs > 3:
@@ -268,7 +296,9 @@ class Probe:
             else:
                 path = self.write(f"{case}.yaml", text)
             self.refusal(case, [self.suite, "validate", str(path)], forbid=(SECRET,))
-        self.refusal("etc_passwd", [self.suite, "validate", "/etc/passwd"], forbid=("root:x:", "/bin/bash"))
+        self.refusal(
+            "etc_passwd", [self.suite, "validate", "/etc/passwd"], forbid=("root:x:", "/bin/bash")
+        )
         if Path("/tmp/pwned-probe").exists():
             tagged = next(r for r in self.results if r.case == "python_tag")
             tagged.clean, tagged.why = False, "!!python/object tag executed"
@@ -279,10 +309,15 @@ class Probe:
         self.refusal("symlink_loop_run", [self.suite, "run", str(loop), "--budget", "smoke",
                                           "--runs", str(self.work / "loop-runs"), "--new-runs"],
                      watch=[self.work / "loop-runs"])  # fmt: skip
-        self.refusal("max_trials_negative", [self.suite, "validate", "parallel_lines", "--max-trials", "-5"],
-                     max_lines=6)  # argparse: usage lines + one error line
+        self.refusal(
+            "max_trials_negative",
+            [self.suite, "validate", "parallel_lines", "--max-trials", "-5"],
+            max_lines=6,
+        )  # argparse: usage lines + one error line
         self.refusal("unknown_budget", [self.suite, "run", "parallel_lines", "--budget", "smoek"])
-        self.refusal("unknown_ablation", [self.suite, "run", "no_such_ablation", "--budget", "smoke"])
+        self.refusal(
+            "unknown_ablation", [self.suite, "run", "no_such_ablation", "--budget", "smoke"]
+        )
         self.refusal("missing_runs_report", [self.suite, "report", str(self.work / "nope-runs")],
                      watch=[self.work])  # fmt: skip
 
@@ -350,8 +385,14 @@ class Probe:
         t0 = time.monotonic()
         while not lock.exists() and time.monotonic() - t0 < 60:
             time.sleep(0.2)
-        r = self.refusal("second_run_exit3", self.run_args(abl, runs), expected_rc=3,
-                         watch=[], max_lines=3, check_left=False)  # the first run is still going
+        r = self.refusal(
+            "second_run_exit3",
+            self.run_args(abl, runs),
+            expected_rc=3,
+            watch=[],
+            max_lines=3,
+            check_left=False,
+        )  # the first run is still going
         self.kill_ours()
         first.wait()
         r.why += " (first run killed by the probe after)"
@@ -370,7 +411,7 @@ class Probe:
         killed_at = time.monotonic() - t0
         time.sleep(5)
         orphans = self.ours()
-        rc, secs, out = self.call(self.run_args(abl, runs))
+        rc, secs, _out = self.call(self.run_args(abl, runs))
         left = self.leftovers()
         rows = self.rows(runs)
         problems = [f"exit {rc}"] if rc != 0 else []
@@ -403,7 +444,10 @@ class Probe:
             log = self.work / f"{name}.log"
             p = self.start(self.run_args(abl, runs, "--new-runs"), log=log)
             t0 = time.monotonic()
-            while time.monotonic() - t0 < 150 and "started" not in log.read_text(errors="replace").lower():
+            while (
+                time.monotonic() - t0 < 150
+                and "started" not in log.read_text(errors="replace").lower()
+            ):
                 time.sleep(0.5)
             time.sleep(3)
             os.killpg(p.pid, sig) if sig == signal.SIGINT else os.kill(p.pid, sig)
@@ -427,7 +471,7 @@ class Probe:
             tail = [x for x in out.splitlines() if x.strip()][-1:] or [""]
             self.record(Result(name, f"run; {sig.name} ", "stops with a summary, nothing left",
                                rc, secs, why=tail[0][:100], rows=self.rows(runs)), problems)  # fmt: skip
-            rc2, secs2, out2 = self.call(self.run_args(abl, runs))
+            rc2, secs2, _out2 = self.call(self.run_args(abl, runs))
             left2 = self.leftovers()
             self.record(Result(f"{name}_resume", "run again", "exit 0, all finished", rc2, secs2,
                                rows=self.rows(runs)),
@@ -442,7 +486,9 @@ class Probe:
         p = self.start([nox, "-s", "reproduce", "--", str(abl), "--budget", "smoke",
                         "--runs", str(self.work / "nox-runs"), "--new-runs"], log=log)  # fmt: skip
         t0 = time.monotonic()
-        while time.monotonic() - t0 < 200 and "started" not in log.read_text(errors="replace").lower():
+        while (
+            time.monotonic() - t0 < 200 and "started" not in log.read_text(errors="replace").lower()
+        ):
             time.sleep(0.5)
         time.sleep(3)
         os.killpg(p.pid, signal.SIGINT)  # Ctrl-C: the terminal's process group
@@ -490,7 +536,10 @@ class Probe:
                            "aside + retrained, same rows", rc, secs, why=what,
                            rows=f"{base.rows} -> {rows}"), problems)  # fmt: skip
         # the tables themselves, read by report
-        for case, how in (("report_truncated_results", "results"), ("report_garbled_trials", "trials")):
+        for case, how in (
+            ("report_truncated_results", "results"),
+            ("report_garbled_trials", "trials"),
+        ):
             table = runs / f"{how}.parquet"
             saved = table.read_bytes()
             table.write_bytes(saved[: len(saved) // 3] if how == "results" else b"PAR1garbage" * 50)
@@ -527,12 +576,14 @@ class Probe:
     def case_readonly_mount(self):
         if os.geteuid() != 0:
             return
-        abl, runs, _ = getattr(self, "corrupt_runs", (None, None, None))
+        _abl, runs, _ = getattr(self, "corrupt_runs", (None, None, None))
         if runs is None:
             return
         mnt = self.work / "ro-mnt"
         mnt.mkdir(exist_ok=True)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(mnt)]).returncode:
+        if subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", str(mnt)]
+        ).returncode:
             return
         try:
             self.refusal("report_out_ro_fs", [self.suite, "report", str(runs), "--out", str(mnt / "r")],
@@ -544,10 +595,15 @@ class Probe:
         if os.geteuid() != 0:
             return
         abl = self.write("full.yaml", toy("full", 400))
-        for case, size, fill in (("disk_2MB_preflight", "2m", False), ("disk_fills_midrun", "64m", True)):
+        for case, size, fill in (
+            ("disk_2MB_preflight", "2m", False),
+            ("disk_fills_midrun", "64m", True),
+        ):
             mnt = self.work / f"mnt-{case}"
             mnt.mkdir(exist_ok=True)
-            if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)]).returncode:
+            if subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mnt)]
+            ).returncode:
                 return
             try:
                 runs = mnt / "runs"
@@ -591,16 +647,20 @@ class Probe:
         doc["budgets"]["quick"] = {"iterations": 3000, "log_every": 10, "checkpoint_every": 500}
         self.write("pq.yaml", doc)
         log = self.work / "pq-quick.log"
-        p = self.start([self.suite, "run", str(abl), "--budget", "quick", "--runs", str(runs)], log=log)
+        p = self.start(
+            [self.suite, "run", str(abl), "--budget", "quick", "--runs", str(runs)], log=log
+        )
         t0 = time.monotonic()
-        while time.monotonic() - t0 < 120 and "started" not in log.read_text(errors="replace").lower():
+        while (
+            time.monotonic() - t0 < 120 and "started" not in log.read_text(errors="replace").lower()
+        ):
             time.sleep(0.5)
         time.sleep(2)
         os.killpg(p.pid, signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             p.wait(timeout=60)
         self.leftovers()
-        rc, secs, out = self.call([self.suite, "report", str(runs)])
+        rc, secs, _out = self.call([self.suite, "report", str(runs)])
         self.leftovers()
         problems = [f"exit {rc}"] if rc != 0 else []
         index = runs / "report" / "index.html"
@@ -614,7 +674,7 @@ class Probe:
 
     def case_reproduce_tracked(self):
         runs = self.work / "repro-runs"
-        rc, secs, out = self.call([self.suite, "reproduce", "parallel_lines", "--budget", "smoke",
+        rc, secs, _out = self.call([self.suite, "reproduce", "parallel_lines", "--budget", "smoke",
                                    "--runs", str(runs), "--new-runs"], timeout=400)  # fmt: skip
         left = self.leftovers()
         status = subprocess.run(["git", "status", "--porcelain", "--", "reports"], cwd=self.clone,
@@ -657,7 +717,11 @@ class Probe:
     def case_sudo(self):
         readme = (self.clone / "README.md").read_text()
         has = "sudo apt-get" in readme
-        problems = ["README's first line uses sudo, absent here (root)"] if has and not shutil.which("sudo") else []
+        problems = (
+            ["README's first line uses sudo, absent here (root)"]
+            if has and not shutil.which("sudo")
+            else []
+        )
         self.record(Result("readme_sudo_line", "README set-up as root", "works without sudo", None, 0.0),
                     problems)  # fmt: skip
 
@@ -681,7 +745,9 @@ def table(results: list[Result]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cases", nargs="*", help=f"default: all of {', '.join(CASES)}")
-    ap.add_argument("--clone", type=Path, required=True, help="a checkout with .venv/ (nox -s setup)")
+    ap.add_argument(
+        "--clone", type=Path, required=True, help="a checkout with .venv/ (nox -s setup)"
+    )
     ap.add_argument("--timeout", type=float, default=240, help="seconds per command")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
@@ -692,7 +758,7 @@ def main() -> int:
             t0 = time.monotonic()
             try:
                 getattr(probe, f"case_{name}")()
-            except Exception as exc:  # noqa: BLE001 (a probe failure is a row, not the end)
+            except Exception as exc:
                 probe.record(Result(name, "-", "-", None, time.monotonic() - t0),
                              [f"probe error: {type(exc).__name__}: {exc}"])  # fmt: skip
             finally:

@@ -19,7 +19,8 @@ import yaml
 
 from tests.test_ablation_validation import VALID
 from wgan_suite.cli import EXIT_BUSY, main
-from wgan_suite.harness.lock import INFO_FILE, RunsBusy, holder, runs_lock
+from wgan_suite.core.layout import RunsDir
+from wgan_suite.harness.lock import RunsBusy, holder, runs_lock
 
 HOLD = """
 import sys, time
@@ -45,7 +46,7 @@ def test_second_command_fails_at_once_naming_the_holder(tmp_path, capsys):
         assert main(["collect", "--runs", str(runs)]) == EXIT_BUSY
         assert holder(runs)["pid"] == info["pid"]
     assert not (runs / "trials").exists() and not (runs / "ablations").exists()
-    assert holder(runs) is None and not (runs / INFO_FILE).exists()
+    assert holder(runs) is None and not RunsDir(runs).lock_info.exists()
 
 
 def test_wait_starts_when_the_holder_ends(tmp_path, capsys):
@@ -79,7 +80,7 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path, capsys):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-    assert (runs / INFO_FILE).exists()  # a kill -9 leaves the holder's note behind
+    assert RunsDir(runs).lock_info.exists()  # a kill -9 leaves the holder's note behind
     assert holder(runs) is None  # but not the lock: the kernel released it
     assert main(["collect", "--runs", str(runs)]) == 0
     assert f"took over the lock of {runs} from pid {proc.pid}" in capsys.readouterr().err

@@ -19,6 +19,7 @@ import pandas as pd
 
 from wgan_suite.core.env import REGISTRATION as REGISTRATION_ENV
 from wgan_suite.core.errors import InputError
+from wgan_suite.core.layout import ReportDir, RunsDir
 from wgan_suite.core.locations import COMMAND, ablations_dir
 from wgan_suite.core.provenance import code_hash
 from wgan_suite.core.statuses import DONE, TrialStatus
@@ -35,6 +36,7 @@ from wgan_suite.harness.ablation import (
 from wgan_suite.harness.lock import RunsBusy, holder, runs_lock
 from wgan_suite.harness.plan import apply, make_plan, trial_dir
 from wgan_suite.harness.preflight import (
+    DEFAULT_RUNS,
     DISK_FULL,
     check_disk,
     check_out_dir,
@@ -108,7 +110,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"# {a.spec.name} v{a.spec.version} [{args.budget}]: {a.spec.description.strip()}")
         print(f"# reproduces: {a.spec.paper}; {len(specs)} trials")
         for s in specs:
-            status = current_status(args.runs / "trials" / s.dirname, active=active)["status"]
+            status = current_status(trial_dir(args.runs, s), active=active)["status"]
             cell = " ".join(f"{k}={v}" for k, v in s.cell.items())
             shown = " ".join(f"{k}={resolved(s, k)}" for k in args.show)
             print(
@@ -242,7 +244,7 @@ def _summary(args: argparse.Namespace, specs: list) -> int:
         current_status(trial_dir(args.runs, s), active=False)["status"] for s in unique
     )
     said = ", ".join(f"{n} {status}" for status, n in counts.most_common())
-    print(f"{len(unique)} trial(s): {said}; table: {args.runs / 'results.parquet'}")
+    print(f"{len(unique)} trial(s): {said}; table: {RunsDir(args.runs).results}")
     waiting = counts[TrialStatus.INTERRUPTED] + counts[TrialStatus.PENDING]
     if waiting:
         print(f"{waiting} trial(s) interrupted or not started: the same command resumes them")
@@ -301,7 +303,7 @@ def report_dir(args: argparse.Namespace) -> Path:
     if args.out is not None:
         return args.out
     named = getattr(args, "runs_dirs", None)
-    return Path(named[-1] if named else args.runs) / "report"
+    return RunsDir(named[-1] if named else args.runs).report
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -354,13 +356,11 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         raise InputError(f"--tables: no such directory: {', '.join(missing)}")
     # --tables adds places to look; it never narrows them: a registration whose trials
     # exist in runs/ cannot be rewritten by pointing --tables at an empty directory
-    defaults = [Path("runs"), Path("reports/data")]
-    tables = list(dict.fromkeys([*(args.tables if named else []), *defaults]))
-    found = [d / "trials.parquet" for d in tables if (d / "trials.parquet").is_file()]
+    defaults = [DEFAULT_RUNS, ReportDir(Path("reports")).evidence]
+    tables = [RunsDir(d) for d in dict.fromkeys([*(args.tables if named else []), *defaults])]
+    found = [d.trials for d in tables if d.trials.is_file()]
     trials = pd.concat([pd.read_parquet(t) for t in found]) if found else pd.DataFrame()
-    trial_dirs = [
-        p.name for d in tables if (d / "trials").is_dir() for p in (d / "trials").iterdir()
-    ]
+    trial_dirs = [p.name for d in tables if d.trial_dirs.is_dir() for p in d.trial_dirs.iterdir()]
     claims = load_claims()
     chosen = [c for c in claims if args.budget in c.budgets]
     names = sorted({c.ablation for c in chosen})
@@ -420,9 +420,9 @@ def _pilot_effects(claims, budget: str, folder: Path) -> dict:
     from wgan_suite.claims.power import claim_effects
     from wgan_suite.report import read_runs
 
-    if not (folder / "trials.parquet").is_file():
+    if not RunsDir(folder).trials.is_file():
         raise InputError(
-            f"--effects: {folder} holds no trials.parquet; name the pilot (a runs "
+            f"--effects: {folder} holds no {RunsDir(folder).trials.name}; name the pilot (a runs "
             "directory or bundle) whose effects size the seeds"
         )
     results, trials = read_runs([folder])
@@ -443,7 +443,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     with runs_lock(args.runs, "collect", wait=args.wait):
         results, trials = collect(args.runs)
     print(
-        f"{len(results)} rows, {len(trials)} trials -> {args.runs}/results.parquet, trials.parquet"
+        f"{len(results)} rows, {len(trials)} trials -> {RunsDir(args.runs).results}, "
+        f"{RunsDir(args.runs).trials.name}"
     )
     return 0
 
@@ -474,7 +475,7 @@ def parser() -> argparse.ArgumentParser:
                 default=MAX_TRIALS,
                 help=f"trials one ablation may expand to per budget (default {MAX_TRIALS})",
             )
-        sp.add_argument("--runs", type=Path, default=Path("runs"), help="results directory")
+        sp.add_argument("--runs", type=Path, default=DEFAULT_RUNS, help="results directory")
 
     sp = sub.add_parser("validate", help="resolve, expand and check; train nothing")
     common(sp)

@@ -28,9 +28,8 @@ from typing import Any
 
 from wgan_suite.core import files
 from wgan_suite.core.errors import InputError
+from wgan_suite.core.layout import RunsDir
 
-LOCK_FILE = ".lock"
-INFO_FILE = ".lock.json"
 GRACE_S = 1.0  # a refused try is retried this long: `list` probes the lock for an instant
 
 
@@ -50,7 +49,7 @@ def _describe(info: dict[str, Any] | None) -> str:
 
 def read_info(runs: Path) -> dict[str, Any] | None:
     try:
-        info = json.loads((runs / INFO_FILE).read_text())
+        info = json.loads(RunsDir(runs).lock_info.read_text())
     except (OSError, ValueError):
         return None
     return info if isinstance(info, dict) else None
@@ -60,7 +59,7 @@ def _open(runs: Path) -> int:
     """The lock file's descriptor; a runs directory we cannot write is invalid input."""
     try:
         runs.mkdir(parents=True, exist_ok=True)
-        return os.open(runs / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(RunsDir(runs).lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as err:
         why = err.strerror or str(err)
         if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -109,11 +108,11 @@ def runs_lock(
             "command": command,
             "started": time.time(),
         }
-        files.write_json(runs / INFO_FILE, info)
+        files.write_json(RunsDir(runs).lock_info, info)
         try:
             yield info
         finally:
-            (runs / INFO_FILE).unlink(missing_ok=True)
+            RunsDir(runs).lock_info.unlink(missing_ok=True)
     finally:
         os.close(fd)  # releases the flock
 
@@ -125,7 +124,7 @@ def holder(runs: Path) -> dict[str, Any] | None:
     for ``GRACE_S`` before it gives up.
     """
     try:
-        fd = os.open(runs / LOCK_FILE, os.O_RDWR)
+        fd = os.open(RunsDir(runs).lock, os.O_RDWR)
     except OSError:
         return None
     try:

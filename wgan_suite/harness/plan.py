@@ -18,28 +18,30 @@ from pathlib import Path
 from typing import Any
 
 from wgan_suite.core import files
+from wgan_suite.core.layout import RunsDir, TrialDir
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import TrialSpec
 from wgan_suite.trial.trial_status import current_status, read_records, read_status, write_status
 
-SUPERSEDED = "superseded"
+SUPERSEDED = RunsDir.SUPERSEDED
 
 
 def trial_dir(runs: Path, spec: TrialSpec) -> Path:
-    return runs / "trials" / spec.dirname
+    return RunsDir(runs).trial(spec.dirname).path
 
 
 def recorded_code(path: Path) -> str | None:
-    """The code hash a trial directory says it ran (config.json, else status.json)."""
+    """The code hash a trial directory says it ran (its config, else its status)."""
     try:
-        code = (files.read_json(path / "config.json").get("code") or {}).get("code_hash")
+        code = (files.read_json(TrialDir(path).config).get("code") or {}).get("code_hash")
     except (OSError, ValueError, AttributeError):
         code = None
     return code or (read_status(path).get("code") or {}).get("code_hash")
 
 
 def _started(path: Path) -> bool:
-    return (path / "records.jsonl").exists() or (path / "checkpoint").exists()
+    trial = TrialDir(path)
+    return trial.records.exists() or trial.checkpoint_dir.exists()
 
 
 @dataclass
@@ -118,7 +120,7 @@ def make_plan(
 def superseded_match(runs: Path, spec: TrialSpec, code: str) -> Path | None:
     """A finished run of this trial by this very code among the superseded ones (code
     edited, then undone): reused instead of trained again."""
-    folder = runs / SUPERSEDED
+    folder = RunsDir(runs).superseded
     if not folder.is_dir():
         return None
     for candidate in sorted(folder.glob(f"{spec.dirname}.{code[:12]}*")):
@@ -133,19 +135,19 @@ def apply(plan: Plan, runs: Path) -> None:
     make status.json say what the records prove."""
     for spec in plan.supersede:
         src = trial_dir(runs, spec)
-        dst = runs / SUPERSEDED / f"{spec.dirname}.{(recorded_code(src) or 'unknown')[:12]}"
+        dst = RunsDir(runs).superseded / f"{spec.dirname}.{(recorded_code(src) or 'unknown')[:12]}"
         n = 1
         while dst.exists():
             dst, n = dst.with_name(f"{dst.name.split('~')[0]}~{n}"), n + 1
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
     for dirname, src in plan.restore.items():
-        os.replace(src, runs / "trials" / dirname)
+        os.replace(src, RunsDir(runs).trial(dirname).path)
     for spec in plan.untorn:  # its final record is complete: the torn line came after it
         path = trial_dir(runs, spec)
         rows, torn = read_records(path)
         print(f"warning: {torn}", file=sys.stderr, flush=True)
-        files.write_jsonl(path / "records.jsonl", rows)
+        files.write_jsonl(TrialDir(path).records, rows)
     for dirname, status in plan.repair.items():
         fields = {k: status.get(k) for k in ("reason", "iteration", "wall_time")}
-        write_status(runs / "trials" / dirname, status["status"], **fields)
+        write_status(RunsDir(runs).trial(dirname).path, status["status"], **fields)

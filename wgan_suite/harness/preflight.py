@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wgan_suite.core.errors import InputError
+from wgan_suite.core.layout import RunsDir
 from wgan_suite.core.statuses import DONE
 from wgan_suite.trial.models.footprint import parameter_count
 from wgan_suite.trial.trial_status import current_status
@@ -54,8 +55,7 @@ def user_fixable(err: OSError) -> str | None:
 
 
 def _runs_like(path: Path) -> bool:
-    marks = ("trials", "ablations", "results.parquet", ".lock")
-    return any((path / mark).exists() for mark in marks)
+    return any((path / mark).exists() for mark in RunsDir.marks())
 
 
 def check_runs_dir(runs: Path, new: bool = False) -> None:
@@ -99,7 +99,7 @@ def check_disk(runs: Path, todo: Sequence, free: int | None = None) -> None:
     pending = [
         s
         for s in {s.trial_id: s for s in todo}.values()
-        if current_status(Path(runs) / "trials" / s.dirname, active=False)["status"] not in DONE
+        if current_status(RunsDir(runs).trial(s.dirname).path, active=False)["status"] not in DONE
     ]
     if not pending:
         return

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from wgan_suite.core.layout import RunsDir
 from wgan_suite.core.statuses import DONE, TrialStatus
 
 STARTUP_S = 18.0  # a trial's start-up (worker, imports, data) measured on the 2-core VMs
@@ -39,7 +40,7 @@ def measured_durations(runs: Path) -> dict[tuple, list[float]]:
     """Seconds per finished trial in the runs directory's table, by (ablation, budget, cell)."""
     import pandas as pd
 
-    table = Path(runs) / "trials.parquet"
+    table = RunsDir(runs).trials
     if not table.is_file():
         return {}
     try:

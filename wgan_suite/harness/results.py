@@ -27,12 +27,11 @@ import pandas as pd
 
 from wgan_suite.analysis.summaries import add_smoothed, add_updates, mark_instability
 from wgan_suite.core import files
+from wgan_suite.core.layout import RunsDir, TrialDir
 from wgan_suite.core.provenance import COLUMNS as CODE_COLUMNS
 from wgan_suite.core.provenance import describe_mix
 from wgan_suite.harness.ablation import TrialSpec
 from wgan_suite.trial.trial_status import current_status, read_records
-
-MEMBERS = "ablations"
 
 
 def write_membership(runs: Path, specs: list[TrialSpec]) -> None:
@@ -42,7 +41,7 @@ def write_membership(runs: Path, specs: list[TrialSpec]) -> None:
         by_key.setdefault((s.ablation, s.budget), []).append(s)
     for (name, budget), group in by_key.items():
         files.write_json(
-            runs / MEMBERS / f"{name}--{budget}.json",
+            RunsDir(runs).plan(name, budget),
             {
                 "ablation": name,
                 "version": group[0].version,
@@ -71,13 +70,13 @@ def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _read_config(path: Path) -> dict[str, Any]:
     try:
-        return files.read_json(path / "config.json")
+        return files.read_json(TrialDir(path).config)
     except (OSError, ValueError):
         return {}
 
 
 def _trial_rows(member: dict[str, Any], entry: dict[str, Any], runs: Path, warn):
-    path = runs / "trials" / entry["dirname"]
+    path = RunsDir(runs).trial(entry["dirname"]).path
     status = current_status(path, active=False)
     saved = _read_config(path)
     config = saved.get("config", {})
@@ -147,7 +146,7 @@ def collect(runs: Path, warn=_say) -> tuple[pd.DataFrame, pd.DataFrame]:
     trial whose status still says ``running`` was interrupted.
     """
     trials, rows = [], []
-    for file in sorted((runs / MEMBERS).glob("*.json")):
+    for file in RunsDir(runs).plan_files():
         try:
             member = files.read_json(file)
         except (OSError, ValueError):
@@ -162,13 +161,13 @@ def collect(runs: Path, warn=_say) -> tuple[pd.DataFrame, pd.DataFrame]:
     mix = describe_mix(trial_table)
     if mix:
         warn(mix)
-    for name, frame in (("results", results), ("trials", trial_table)):
-        _write_table(frame, runs / name)
+    for name, frame in ((RunsDir.RESULTS, results), (RunsDir.TRIALS, trial_table)):
+        _write_table(frame, RunsDir(runs), name)
     return results, trial_table
 
 
-def _write_table(frame: pd.DataFrame, stem: Path) -> None:
+def _write_table(frame: pd.DataFrame, runs: RunsDir, name: str) -> None:
     buf = _io.BytesIO()
     frame.to_parquet(buf, index=False)
-    files.write_bytes(stem.with_suffix(".parquet"), buf.getvalue())
-    files.write_text(stem.with_suffix(".csv"), frame.to_csv(index=False))
+    files.write_bytes(runs.table(name), buf.getvalue())
+    files.write_text(runs.table_csv(name), frame.to_csv(index=False))

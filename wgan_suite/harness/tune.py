@@ -37,6 +37,7 @@ import torch
 from wgan_suite.core import env
 from wgan_suite.core.env import RAY_ENV
 from wgan_suite.core.errors import InputError
+from wgan_suite.core.layout import RunsDir, TrialDir
 from wgan_suite.core.provenance import code_hash, code_identity
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import TrialSpec
@@ -62,9 +63,10 @@ def _adopt_tune_checkpoint(path: Path) -> None:
     from ray import tune
 
     ckpt = tune.get_checkpoint()
-    if ckpt is not None and not (path / "checkpoint" / "state.pt").exists():
+    trial = TrialDir(path)
+    if ckpt is not None and not trial.checkpoint.exists():
         with ckpt.as_directory() as d:
-            shutil.copytree(d, path / "checkpoint", dirs_exist_ok=True)
+            shutil.copytree(d, trial.checkpoint_dir, dirs_exist_ok=True)
 
 
 def train_one(tune_config: dict[str, Any]) -> None:
@@ -106,8 +108,8 @@ def train_one(tune_config: dict[str, Any]) -> None:
         row: dict[str, Any] = {}
         for row in run_trial(config, path, device=device, on_warning=warn):
             ckpt = (
-                tune.Checkpoint.from_directory(str(path / "checkpoint"))
-                if "checkpoint" in row and (path / "checkpoint").is_dir()
+                tune.Checkpoint.from_directory(str(TrialDir(path).checkpoint_dir))
+                if "checkpoint" in row and TrialDir(path).checkpoint_dir.is_dir()
                 else None
             )
             tune.report(_record_metrics(row), checkpoint=ckpt)
@@ -318,7 +320,7 @@ def run_grid(
         )
         print(progress.plan_line(), flush=True)
         print(
-            f"curves live: tensorboard --logdir {runs / 'tune'} (Ctrl-C stops; the same "
+            f"curves live: tensorboard --logdir {RunsDir(runs).tune} (Ctrl-C stops; the same "
             "command resumes)",
             flush=True,
         )
@@ -333,7 +335,7 @@ def run_grid(
             ),
             run_config=tune.RunConfig(
                 name=f"{name}-{stamp}",
-                storage_path=str(runs / "tune"),
+                storage_path=str(RunsDir(runs).tune),
                 verbose=2 if verbose else 0,
                 callbacks=[progress.callback(), TBXLoggerCallback()],
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),

@@ -24,6 +24,7 @@ from wgan_suite.claims.registration import analysis_hash, load_registrations
 from wgan_suite.claims.sensitivity import with_sensitivity
 from wgan_suite.core import files
 from wgan_suite.core.errors import InputError
+from wgan_suite.core.layout import ReportDir, RunsDir
 from wgan_suite.core.locations import COMMAND
 from wgan_suite.core.provenance import git_state
 from wgan_suite.report.evidence import write_evidence
@@ -56,9 +57,9 @@ def build_report(
     for page in pages:
         render("ablation.html.j2", out_dir / page["file"], page=page, nav=nav)
     table = verdict_table(verdicts, by_budget)
-    files.write_text(out_dir / "verdicts.csv", table.to_csv(index=False))
+    files.write_text(ReportDir(out_dir).verdicts, table.to_csv(index=False))
     write_evidence(results, trials, out_dir)
-    return render("index.html.j2", out_dir / "index.html", index=index, nav=nav)
+    return render("index.html.j2", ReportDir(out_dir).index, index=index, nav=nav)
 
 
 VERDICT_COLUMNS = (
@@ -106,7 +107,7 @@ def _read_table(path: Path, run: Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(
             f"{path} not found: {run} is neither a runs directory with its tables ({rebuild}) "
-            f"nor a report's evidence (the data/ folder `{COMMAND} report` writes)"
+            f"nor a report's evidence (the {ReportDir.EVIDENCE}/ folder `{COMMAND} report` writes)"
         )
     try:
         return pd.read_parquet(path)
@@ -123,10 +124,10 @@ def read_runs(runs: Sequence[Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     relative to their source, so a runs directory or a bundle can be moved."""
     results, trials = [], []
     for order, run in enumerate(map(Path, runs)):
-        for name, into in (("results", results), ("trials", trials)):
-            path = run / f"{name}.parquet"
+        for name, into in ((RunsDir.RESULTS, results), (RunsDir.TRIALS, trials)):
+            path = RunsDir(run).table(name)
             frame = _read_table(path, run).assign(_source=order)
-            if name == "trials" and "trial_dir" in frame:
+            if name == RunsDir.TRIALS and "trial_dir" in frame:
                 frame["trial_dir"] = [_under(run, d) for d in frame["trial_dir"]]
             into.append(frame)
     res = pd.concat(results, ignore_index=True) if results else pd.DataFrame()

@@ -20,11 +20,11 @@ from pathlib import Path
 import pandas as pd
 
 from wgan_suite.core import files
+from wgan_suite.core.layout import ReportDir, RunsDir
 from wgan_suite.report import tables as t
 from wgan_suite.report.images import SAMPLE, sample_path, thumbnail_png
 
-DATA = "data"
-TRIALS = "trials"  # the bundle's folder of per-trial sample grids
+DATA = ReportDir.EVIDENCE  # laid out like a runs directory (RunsDir)
 
 __all__ = ["DATA", "write_evidence"]
 
@@ -53,7 +53,7 @@ def _keep_picture(path: Path, dest: Path) -> None:
 def write_evidence(results: pd.DataFrame, trials: pd.DataFrame, out_dir: Path) -> Path:
     """Write ``<out_dir>/data`` whole, replacing the previous bundle only once the new one
     is complete (a crash leaves the old one)."""
-    target = Path(out_dir) / DATA
+    target = ReportDir(out_dir).evidence
     staging = target.with_name(f".{DATA}.{os.getpid()}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -62,14 +62,15 @@ def write_evidence(results: pd.DataFrame, trials: pd.DataFrame, out_dir: Path) -
             path, _ = sample_path(trial)
             if path is not None:
                 inside = path.relative_to(str(trial["trial_dir"]))
-                _keep_picture(path, staging / TRIALS / str(trial["trial_id"]) / inside)
+                bundle = RunsDir(staging).trial(str(trial["trial_id"]))
+                _keep_picture(path, bundle.path / inside)
         moved = trials.copy()
         if len(moved):
-            moved["trial_dir"] = [str(Path(TRIALS) / str(i)) for i in moved["trial_id"]]
-        for name, frame in (("results", results), ("trials", moved)):
+            moved["trial_dir"] = [str(RunsDir.trial_rel(str(i))) for i in moved["trial_id"]]
+        for name, frame in ((RunsDir.RESULTS, results), (RunsDir.TRIALS, moved)):
             buf = io.BytesIO()
             frame.to_parquet(buf, index=False)
-            files.write_bytes(staging / f"{name}.parquet", buf.getvalue())
+            files.write_bytes(RunsDir(staging).table(name), buf.getvalue())
         old = target.with_name(f".{DATA}.{os.getpid()}.old")
         if target.exists():
             target.rename(old)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from wgan_suite.core.layout import TrialDir
 from wgan_suite.core.statuses import TrialStatus
 
 THUMB = 112  # px, longest side, in the stability table
@@ -65,7 +66,7 @@ def sample_path(trial: pd.Series | dict[str, Any]) -> tuple[Path | None, str]:
     grid = trial.get("final.sample_grid")
     if grid is not None and not pd.isna(grid) and (trial_dir / str(grid)).is_file():
         return trial_dir / str(grid), ""
-    found = sorted(trial_dir.glob("samples/iter_*.png"))
+    found = TrialDir(trial_dir).grids()
     if found:
         return found[-1], ""
     if not trial_dir.exists():

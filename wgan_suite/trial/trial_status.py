@@ -21,16 +21,17 @@ import torch
 
 import wgan_suite
 from wgan_suite.core import env, files, machine
+from wgan_suite.core.layout import TrialDir
 from wgan_suite.core.statuses import DONE, TrialStatus
 
-STATUS_FILE = "status.json"
-RECORDS_FILE = "records.jsonl"
+STATUS_FILE = TrialDir.STATUS
+RECORDS_FILE = TrialDir.RECORDS
 RECORD_STATUSES = (TrialStatus.RUNNING, TrialStatus.STOPPED, *DONE)
 
 
 def read_status(trial_dir: Path) -> dict[str, Any]:
     """``status.json`` as written; ``pending`` without one; ``unknown`` when unreadable."""
-    path = trial_dir / STATUS_FILE
+    path = TrialDir(trial_dir).status
     if not path.exists():
         return {"status": TrialStatus.PENDING}
     try:
@@ -49,7 +50,7 @@ def write_status(trial_dir: Path, status: str, **fields: Any) -> None:
     old = read_status(trial_dir)
     old.pop("status_error", None)
     files.write_json(
-        trial_dir / STATUS_FILE,
+        TrialDir(trial_dir).status,
         {**old, **fields, "status": status, "updated": datetime.now(UTC).isoformat()},
     )
 
@@ -60,7 +61,7 @@ def read_records(trial_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
     Raises ``files.CorruptFile`` (file and line) for a line that is not a record, or
     iterations that do not strictly increase (two writers, or an edited file).
     """
-    path = trial_dir / RECORDS_FILE
+    path = TrialDir(trial_dir).records
     rows, note = files.read_jsonl_checked(path)
     last = -1  # a record of iteration 0 (the untrained state) may come first
     for number, row in enumerate(rows, start=1):
@@ -117,7 +118,7 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
             "reason": "its process ended while it ran",
         }
     if said == TrialStatus.UNKNOWN:
-        started = bool(rows) or (trial_dir / "checkpoint").exists()
+        started = bool(rows) or TrialDir(trial_dir).checkpoint_dir.exists()
         return {
             **status,
             "status": TrialStatus.INTERRUPTED if started else TrialStatus.PENDING,

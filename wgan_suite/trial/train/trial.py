@@ -31,6 +31,7 @@ import torch
 
 from wgan_suite.core import files
 from wgan_suite.core.columns import Column
+from wgan_suite.core.layout import TrialDir
 from wgan_suite.core.provenance import code_identity
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.trial.config import TrialConfig
@@ -40,8 +41,8 @@ from wgan_suite.trial.train.state import TrainState, build_state, fixed_noise, g
 from wgan_suite.trial.train.step import train_step
 from wgan_suite.trial.trial_status import read_records
 
-CHECKPOINT = Path("checkpoint") / "state.pt"
-PREVIOUS = Path("checkpoint-previous") / "state.pt"
+CHECKPOINT = TrialDir.checkpoint_rel()  # relative to the trial directory
+PREVIOUS = TrialDir.previous_rel()
 Warn = Callable[[str], None]
 
 
@@ -57,16 +58,16 @@ def move_aside(path: Path, trial_dir: Path) -> Path:
     """Keep a damaged file for inspection under ``corrupt/``, out of the resume's way."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = path.relative_to(trial_dir).as_posix().replace("/", "--")
-    target = trial_dir / "corrupt" / f"{name}.{stamp}"
+    target = TrialDir(trial_dir).corrupt / f"{name}.{stamp}"
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, target)
     return target
 
 
 def _prepare_dir(config: TrialConfig, trial_dir: Path, warn: Warn) -> None:
-    """Write config.json, or check that the directory holds this config and this code."""
+    """Write the config file, or check that the directory holds this config and this code."""
     trial_dir.mkdir(parents=True, exist_ok=True)
-    path = trial_dir / "config.json"
+    path = TrialDir(trial_dir).config
     resolved = {"config": config.to_dict(), "config_hash": config.hash(), "code": code_identity()}
     try:
         old = files.read_json(path) if path.exists() else None
@@ -119,7 +120,7 @@ def _resume(
     Records that are damaged (not merely torn at the end) are moved aside and the
     trial restarts from scratch: the records are the results and cannot be patched.
     """
-    records = trial_dir / "records.jsonl"
+    records = TrialDir(trial_dir).records
     try:
         rows, torn = read_records(trial_dir)
     except files.CorruptFile as err:
@@ -189,7 +190,7 @@ def _nonfinite(row: dict[str, Any]) -> list[str]:
 def _grid(state: TrainState, trial_dir: Path, z: torch.Tensor) -> dict[str, Any]:
     samples = generate(state.generator, z)
     title = f"{state.config.loss.name} / {state.config.generator.name}, iter {state.iteration}"
-    grid = Path("samples") / f"iter_{state.iteration:07d}.png"
+    grid = TrialDir.grid_rel(state.iteration)
     save_samples(samples, trial_dir / grid, title)
     return {"sample_grid": str(grid)}
 
@@ -255,7 +256,7 @@ def run_trial(
     scorer = EvalContext(state)
     if state.iteration == 0 and not any(r["iteration"] == 0 for r in kept):
         row = _initial(state, trial_dir, z, scorer)
-        files.append_jsonl(trial_dir / "records.jsonl", row)
+        files.append_jsonl(TrialDir(trial_dir).records, row)
         yield row
     start = time.perf_counter() - state.wall_time
     while state.iteration < config.iterations:
@@ -278,7 +279,7 @@ def run_trial(
         stop = row["status"] == TrialStatus.RUNNING and should_stop is not None and should_stop()
         if stop:
             row["status"] = TrialStatus.STOPPED
-        files.append_jsonl(trial_dir / "records.jsonl", row)
+        files.append_jsonl(TrialDir(trial_dir).records, row)
         yield row
         if row["status"] != TrialStatus.RUNNING:
             return

@@ -23,7 +23,8 @@ import torch
 
 from tests.test_ablation_validation import mutated
 from tests.test_input_bounds import SECRET, rejected, write
-from wgan_suite.cli import _summary, main
+from wgan_suite.cli import main
+from wgan_suite.commands import _summary
 from wgan_suite.core import files
 from wgan_suite.core.statuses import TrialStatus
 from wgan_suite.harness.ablation import load_ablation

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wgan_suite.cli import reproducible
+from wgan_suite.commands import reproducible
 from wgan_suite.core.budgets import REQUIRED
 from wgan_suite.harness.ablation import discover, load_ablation
 from wgan_suite.trial.train import run_trial

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import wgan_suite
 
-LAYERS = ("core", "trial", "analysis", "harness", "claims", "report", "cli")
+LAYERS = ("core", "trial", "analysis", "harness", "claims", "report", "commands", "cli")
 PACKAGE = Path(wgan_suite.__file__).resolve().parent
 NAME = "wgan_suite"
 

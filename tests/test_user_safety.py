@@ -23,7 +23,8 @@ import torch
 
 from tests.test_ablation_validation import mutated
 from tests.test_input_bounds import SECRET, rejected, write
-from wgan_suite.cli import _summary, main
+from wgan_suite.cli import main
+from wgan_suite.commands import _summary
 from wgan_suite.core import files
 from wgan_suite.core.statuses import TrialStatus
 from wgan_suite.harness.ablation import load_ablation
@@ -181,7 +182,8 @@ def test_not_enough_disk_is_refused_before_anything_is_written(tmp_path, capsys,
 def test_report_dir_goes_into_the_runs_directory_named_not_the_cwd():
     """`report DIR` from elsewhere wrote ./runs/report of the current directory (hostile
     probe, issue 37): the report goes to DIR/report; --out wins; reproduce: RUNS/report."""
-    from wgan_suite.cli import parser, report_dir
+    from wgan_suite.cli import parser
+    from wgan_suite.commands import report_dir
 
     args = parser().parse_args(["report", "/data/myruns"])
     assert report_dir(args) == Path("/data/myruns/report")

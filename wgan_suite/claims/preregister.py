@@ -32,6 +32,8 @@ from wgan_suite.claims.registration import (
 from wgan_suite.claims.scale import shortfall
 from wgan_suite.claims.schema import Claim
 from wgan_suite.claims.selection import ClaimError
+from wgan_suite.trial.metrics import METRICS
+from wgan_suite.trial.metrics.classifier import cached_sha256, classifier_path
 
 
 @dataclass(frozen=True)
@@ -221,9 +223,6 @@ def classifier_pin(reg: Registration, ablations: dict[str, Any]) -> tuple[str | 
     when no registered trial scores with one, or when one of them was never trained here
     (training it means loading the dataset and several minutes of CPU: not done by
     preregister; run a trial that scores with it, then register)."""
-    from wgan_suite.trial.metrics import METRICS
-    from wgan_suite.trial.metrics.classifier import cached_sha256, classifier_path
-
     datas = {}
     for name, seeds in reg.ablation_seeds.items():
         for t in ablations[name].with_seeds(seeds).trials(reg.budget):

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from pydantic import Field, PrivateAttr
 
 from wgan_suite.claims.families import Family
@@ -245,8 +246,6 @@ def registered_exploratory(registrations: Sequence[Registration], claim_id: str)
 
 
 def write_registration(reg: Registration, folder: Path) -> Path:
-    import yaml
-
     path = Path(folder) / f"{reg.registration}.yaml"
     body = reg.model_dump(mode="json")
     body["seeds"] = list(body["seeds"])

@@ -31,6 +31,7 @@ from wgan_suite.claims.scale import ScaleReading, apply, below_by_dimension, run
 from wgan_suite.claims.schema import Claim, load_claims
 from wgan_suite.core.budgets import Budget, largest, rank
 from wgan_suite.core.locations import COMMAND
+from wgan_suite.harness.ablation import budget_seeds
 
 
 @dataclass(frozen=True)
@@ -274,8 +275,6 @@ def seeds_run(
     for reg in reversed(list(registrations)):
         if reg.budget == budget and claim.ablation in reg.ablation_seeds:
             return len(reg.ablation_seeds[claim.ablation]), f"registration {reg.registration}"
-    from wgan_suite.harness.ablation import budget_seeds
-
     found = budget_seeds(claim.ablation, budget)
     return None if found is None else (len(found), "")
 

@@ -19,6 +19,7 @@ class Budget(StrEnum):
 
 ORDER = tuple(Budget)  # cheapest first
 REQUIRED = (Budget.SMOKE, Budget.QUICK, Budget.PAPER)  # every ablation defines these
+MAX_TRIALS = 1_000  # per ablation and budget, unless raised with --max-trials
 
 
 def rank(budget: str) -> int:

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+DEFAULT_RUNS = Path("runs")  # the runs directory a command uses unless --runs names another
+
 __all__ = ["OWNED", "ReportDir", "RunsDir", "TrialDir"]
 
 

@@ -21,12 +21,13 @@ import hashlib
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 import wgan_suite
 from wgan_suite.core.statuses import TrialStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PACKAGE = Path(wgan_suite.__file__).resolve().parent
 PACKAGE_NAME = wgan_suite.__name__  # what the package's own absolute imports start with
@@ -169,6 +170,10 @@ def code_versions(table: pd.DataFrame) -> pd.DataFrame:
     A missing hash (a trial from before the suite recorded it) counts as its own
     version, ``unknown``; a trial that never started ran no code and is not counted.
     """
+    # deferred: pandas takes ~1 s to import; every trial and command needs code_hash from
+    # this module, only the tables (report, claims) need this
+    import pandas as pd
+
     if "status" in table:
         table = table[table["status"] != TrialStatus.PENDING]
     if "trial_id" not in table or table.empty or not any(c in table for c in COLUMNS):

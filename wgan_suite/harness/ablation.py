@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 import wgan_suite
 from wgan_suite.core import files
-from wgan_suite.core.budgets import REQUIRED, Budget
+from wgan_suite.core.budgets import MAX_TRIALS, REQUIRED, Budget
 from wgan_suite.core.errors import InputError, short
 from wgan_suite.core.locations import shipped_ablations
 from wgan_suite.core.options import Options
@@ -43,7 +43,6 @@ from wgan_suite.trial.config import (
 ABLATIONS_DIR = shipped_ablations()  # found like the claims (wgan_suite.core.locations)
 MAX_SEEDS = 1_000  # per ablation
 MAX_SEED = 2**32 - 1
-MAX_TRIALS = 1_000  # per ablation and budget, unless raised with --max-trials
 
 
 class AblationError(InputError):

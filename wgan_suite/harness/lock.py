@@ -27,14 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from wgan_suite.core import files
-from wgan_suite.core.errors import InputError
+from wgan_suite.core.errors import InputError, RunsBusy
 from wgan_suite.core.layout import RunsDir
 
 GRACE_S = 1.0  # a refused try is retried this long: `list` probes the lock for an instant
-
-
-class RunsBusy(RuntimeError):
-    """Another command holds the lock; the message names it."""
 
 
 def _describe(info: dict[str, Any] | None) -> str:

@@ -20,38 +20,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wgan_suite.core.errors import InputError
-from wgan_suite.core.layout import RunsDir
+from wgan_suite.core.layout import DEFAULT_RUNS, RunsDir
 from wgan_suite.core.statuses import DONE
 from wgan_suite.trial.models.footprint import parameter_count
 from wgan_suite.trial.trial_status import current_status
 
-DEFAULT_RUNS = Path("runs")
 MARGIN_BYTES = 100 * 2**20  # left free beyond the estimate (status files, tables, report)
 TRIAL_FIXED_BYTES = 8 * 2**20  # records, sample grids, scored samples, status, config
 CHECKPOINT_COPIES = 4  # weights + optimizer moments (Adam: 2) + Tune's copy of the checkpoint
-
-# errno values of failures a user fixes (space, permissions, paths): exit 2, not a traceback
-USER_FIXABLE = {
-    errno.ENOSPC: "the disk is full: free space (or use --runs / --out on another disk) "
-    "and run the same command again; finished trials are kept",
-    errno.EDQUOT: "the disk quota is exhausted: free space and run the same command again",
-    errno.EACCES: "permission denied: choose a directory you can write",
-    errno.EPERM: "operation not permitted: choose a directory you can write",
-    errno.EROFS: "read-only file system: choose a writable directory",
-    errno.ENOTDIR: "a part of the path is a file, not a directory",
-    errno.EISDIR: "is a directory: name a file",
-    errno.ELOOP: "a symbolic link loop",
-    errno.ENAMETOOLONG: "the path is too long",
-}
-
-
-def user_fixable(err: OSError) -> str | None:
-    """One line for an OSError a user can fix (naming the file), else None (a bug)."""
-    fix = USER_FIXABLE.get(err.errno)
-    if fix is None:
-        return None
-    where = err.filename if err.filename is not None else "a file"
-    return f"{where}: {err.strerror or err}; {fix}"
 
 
 def _runs_like(path: Path) -> bool:

@@ -38,6 +38,7 @@ def _key(spec: Any) -> tuple[str, str, tuple[tuple[str, str], ...]]:
 
 def measured_durations(runs: Path) -> dict[tuple, list[float]]:
     """Seconds per finished trial in the runs directory's table, by (ablation, budget, cell)."""
+    # deferred: pandas takes ~1 s to import; `list` loads this module (via tune) without it
     import pandas as pd
 
     table = RunsDir(runs).trials
@@ -155,6 +156,7 @@ class Progress:
 
     def callback(self) -> Any:
         """The Ray Tune callback that feeds this object."""
+        # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
         from ray import tune
 
         progress = self

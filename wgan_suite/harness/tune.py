@@ -60,6 +60,7 @@ def _record_metrics(row: dict[str, Any]) -> dict[str, Any]:
 
 def _adopt_tune_checkpoint(path: Path) -> None:
     """After a Tune retry or restore on another node, start from Tune's copy."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     from ray import tune
 
     ckpt = tune.get_checkpoint()
@@ -71,6 +72,7 @@ def _adopt_tune_checkpoint(path: Path) -> None:
 
 def train_one(tune_config: dict[str, Any]) -> None:
     """The Tune function trainable: one resolved trial config, one trial directory."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     from ray import tune
 
     payload = tune_config["trial"]
@@ -211,6 +213,7 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
     """Connect to a cluster or start a local one; True when this call started Ray."""
     for key, value in RAY_ENV.items():
         os.environ.setdefault(key, value)
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     import ray
 
     if not verbose:  # failures are in the progress lines and the trials table
@@ -233,6 +236,7 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
 
 def check_resources(todo: Sequence[TrialSpec]) -> None:
     """Every trial's bundle must fit on one live node, or Ray would wait for it forever."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     import ray
 
     nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive")]
@@ -255,8 +259,6 @@ def check_local_resources(todo: Sequence[TrialSpec]) -> None:
     the runs directory was touched (a refused run writes nothing)."""
     if not todo:
         return
-    import torch
-
     cpus = os.cpu_count() or 1
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     for cpu, gpu in sorted({(s.resources.cpu, s.resources.gpu) for s in todo}):
@@ -284,6 +286,7 @@ def run_grid(
     if not todo:
         return []
     started = _init_ray(address, verbose)
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     from ray import tune
     from ray.tune.logger import TBXLoggerCallback
 
@@ -348,6 +351,7 @@ def run_grid(
         if main:
             signal.signal(signal.SIGTERM, on_term)
         if started:
+            # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
             import ray
 
             ray.shutdown()
@@ -356,6 +360,7 @@ def run_grid(
 
 def _slots(todo: Sequence[TrialSpec]) -> int:
     """How many of these trials Ray can run at once (its CPUs and GPUs over their asks)."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     import ray
 
     have = ray.cluster_resources()

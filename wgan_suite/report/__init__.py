@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow
 
 from wgan_suite.claims import evaluate_claims, load_claims
 from wgan_suite.claims.registration import analysis_hash, load_registrations
@@ -101,8 +102,6 @@ def verdict_table(
 
 def _read_table(path: Path, run: Path) -> pd.DataFrame:
     """One table; a missing, truncated or garbled file is bad input naming the fix."""
-    import pyarrow
-
     rebuild = f"`{COMMAND} collect --runs {run}` rebuilds it from the trial directories"
     if not path.is_file():
         raise InputError(

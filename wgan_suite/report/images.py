@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from PIL import Image, ImageChops
 
 from wgan_suite.core.layout import TrialDir
 from wgan_suite.core.statuses import TrialStatus
@@ -35,15 +36,11 @@ def chart_png(png: bytes) -> bytes:
     """An opaque chart (a matplotlib figure, a toy scatter plot) as a 256-colour palette
     PNG: its colours are a few hundred, mostly anti-aliasing, so this is about half the
     bytes and looks the same. Not for sample grids, whose colours are the data."""
-    from PIL import Image
-
     with Image.open(io.BytesIO(png)) as img:
         return _palette_png(img.convert("RGB"))
 
 
 def _palette_png(img) -> bytes:
-    from PIL import Image
-
     buf = io.BytesIO()
     img.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(buf, "PNG", optimize=True)
     return buf.getvalue()
@@ -88,8 +85,6 @@ def thumbnail_png(path: Path, size: int) -> bytes:
     ``CHART_COLOURS`` colours before resizing) are stored as ``chart_png`` stores figures;
     colour sample grids (thousands of colours) keep every colour.
     """
-    from PIL import Image, ImageChops
-
     with Image.open(path) as img:
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
         if img.mode == "RGBA" and img.getextrema()[3] == (255, 255):

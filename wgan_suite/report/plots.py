@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 from wgan_suite.analysis.stats import Verdict
 from wgan_suite.report import labels as meta
@@ -180,8 +182,6 @@ VERDICT_STYLE = {
 def verdict_heatmap(grid: pd.DataFrame, row_labels: list[str]) -> str:
     """Claims (rows) x budgets run (columns), coloured by verdict; blank where the claim's
     ablation did not run at that budget."""
-    from matplotlib.colors import ListedColormap
-
     order = list(VERDICT_STYLE)
     codes = grid.apply(lambda col: col.map(lambda v: order.index(v) if v in order else np.nan))
     symbols = grid.apply(lambda col: col.map(lambda v: VERDICT_STYLE.get(v, ("", ""))[1]))
@@ -214,8 +214,6 @@ def verdict_heatmap(grid: pd.DataFrame, row_labels: list[str]) -> str:
 
 
 def _verdict_legend(ax) -> None:
-    from matplotlib.patches import Patch
-
     handles = [
         Patch(color=color, label=f"{symbol} {verdict.replace('_', ' ')}")
         for verdict, (color, symbol) in VERDICT_STYLE.items()

@@ -130,6 +130,7 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
 def provenance(device: torch.device) -> dict[str, Any]:
     """Hardware and versions recorded with every trial (the CPU facts:
     ``wgan_suite.core.machine``)."""
+    # deferred: ray takes ~1.5 s to import; only a training trial records its version
     import ray
 
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None

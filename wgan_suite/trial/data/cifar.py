@@ -74,6 +74,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def download() -> Path:
     if env.offline():
         raise RuntimeError("downloads are disabled ($WGAN_SUITE_OFFLINE is set)")
+    # deferred: torchvision takes ~3.5 s to import; only a download needs it
     import torchvision.datasets as tvd
 
     tvd.CIFAR10(root=str(data_home()), train=True, download=True)

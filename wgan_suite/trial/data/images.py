@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
-from torchvision.transforms.v2 import functional as F
 
 from wgan_suite.core import env
 from wgan_suite.trial.data.base import TensorSource, to_float
@@ -56,6 +55,10 @@ def resize_square(x: Tensor, size: int) -> Tensor:
     """Antialiased bilinear resize of a uint8 NCHW batch to size x size, in chunks."""
     if x.shape[-2:] == (size, size):
         return x.contiguous()
+    # deferred: torchvision.transforms.v2 imports torchvision.models and torch._dynamo
+    # (~3.5 s), which `validate` and `list` (they load this module with the config) never use
+    from torchvision.transforms.v2 import functional as F
+
     out = torch.empty((len(x), x.shape[1], size, size), dtype=torch.uint8)
     for i in range(0, len(x), RESIZE_CHUNK):
         out[i : i + RESIZE_CHUNK] = F.resize(x[i : i + RESIZE_CHUNK], [size, size], antialias=True)
@@ -84,6 +87,9 @@ def scale_center_crop(image: Image.Image, size: int, channels: int) -> Tensor:
 
     Returns uint8 (channels, size, size); grey conversion is PIL's ITU-R 601 "L".
     """
+    # deferred: torchvision.transforms.v2 takes ~3.5 s to import (see resize_square)
+    from torchvision.transforms.v2 import functional as F
+
     image = image.convert("L" if channels == 1 else "RGB")
     image = F.resize(image, [size], interpolation=F.InterpolationMode.BILINEAR)
     image = F.center_crop(image, [size, size])

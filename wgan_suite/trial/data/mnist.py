@@ -117,6 +117,7 @@ def download(spec: IdxSet) -> Path:
     """torchvision's download into the suite's cache; returns the raw folder."""
     if env.offline():
         raise RuntimeError("downloads are disabled ($WGAN_SUITE_OFFLINE is set)")
+    # deferred: torchvision takes ~3.5 s to import; only a download needs it
     import torchvision.datasets as tvd
 
     getattr(tvd, spec.folder)(root=str(data_home()), train=True, download=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch_fidelity
 from pydantic import Field
 from torch.utils.data import Dataset
 
@@ -67,6 +66,16 @@ def real_name(data: Any, n: int, sha256: str) -> str:
     return f"wgan-suite-real-{data.name}-{REFERENCE}-{key}"
 
 
+def _fidelity():
+    """torch-fidelity, imported on first use."""
+    # deferred: torch_fidelity imports torchvision.models and torch._dynamo (~3.5 s); the
+    # config loads this module (the metric registry) for `validate` and `list`, which never
+    # score a sample
+    import torch_fidelity
+
+    return torch_fidelity
+
+
 def score_images(
     fake: Dataset,
     real: Dataset,
@@ -98,9 +107,9 @@ def score_images(
         **flags,
     )
     if root.exists() and any(root.glob(f"{real_name}-*")):
-        return torch_fidelity.calculate_metrics(**kwargs)
+        return _fidelity().calculate_metrics(**kwargs)
     with locked(root / real_name):
-        return torch_fidelity.calculate_metrics(**kwargs)
+        return _fidelity().calculate_metrics(**kwargs)
 
 
 def fidelity(ctx, options, weights, **flags: Any) -> dict[str, Any]:
@@ -138,7 +147,7 @@ def _inception_pass(ctx) -> dict[str, Any]:
 
 def _fid_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
     return {
-        "fid": out[torch_fidelity.KEY_METRIC_FID],
+        "fid": out[_fidelity().KEY_METRIC_FID],
         "fid_samples": options.samples,
         "fid_real_samples": options.n_real,
     }
@@ -146,8 +155,8 @@ def _fid_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
 
 def _kid_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
     return {
-        "kid": out[torch_fidelity.KEY_METRIC_KID_MEAN],
-        "kid_std": out[torch_fidelity.KEY_METRIC_KID_STD],
+        "kid": out[_fidelity().KEY_METRIC_KID_MEAN],
+        "kid_std": out[_fidelity().KEY_METRIC_KID_STD],
         "kid_samples": options.samples,
         "kid_subset_size": min(KID_SUBSET, options.samples, options.n_real),
     }
@@ -155,9 +164,9 @@ def _kid_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
 
 def _prc_columns(out: dict[str, Any], options: Any) -> dict[str, Any]:
     return {
-        "precision": out[torch_fidelity.KEY_METRIC_PRECISION],
-        "recall": out[torch_fidelity.KEY_METRIC_RECALL],
-        "f_score": out[torch_fidelity.KEY_METRIC_F_SCORE],
+        "precision": out[_fidelity().KEY_METRIC_PRECISION],
+        "recall": out[_fidelity().KEY_METRIC_RECALL],
+        "f_score": out[_fidelity().KEY_METRIC_F_SCORE],
         "prc_samples": options.samples,
     }
 
@@ -286,8 +295,8 @@ class InceptionScore(Metric):
             }
         out = fidelity(ctx, options, weights, isc=True)
         return {
-            "is": out[torch_fidelity.KEY_METRIC_ISC_MEAN],
-            "is_std": out[torch_fidelity.KEY_METRIC_ISC_STD],
+            "is": out[_fidelity().KEY_METRIC_ISC_MEAN],
+            "is_std": out[_fidelity().KEY_METRIC_ISC_STD],
             "is_samples": options.samples,
             "is_sha256": weights.sha256,
         }

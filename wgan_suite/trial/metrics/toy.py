@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import ot
 import torch
 
 from wgan_suite.core.columns import Column
@@ -28,6 +27,10 @@ from wgan_suite.trial.metrics.registry import METRICS, Metric, SampledOptions
 
 def exact_w1(a: torch.Tensor, b: torch.Tensor) -> float:
     """Earth mover's distance between two equal-weight point clouds (POT's exact solver)."""
+    # deferred: POT imports scikit-learn and its Bregman solvers (~1 s); `validate` and
+    # `list` load this module (the metric registry) but never score a trial
+    import ot
+
     x, y = a.detach().double().cpu().numpy(), b.detach().double().cpu().numpy()
     cost = ot.dist(x.reshape(len(x), -1), y.reshape(len(y), -1), metric="euclidean")
     weights = np.full(len(x), 1 / len(x)), np.full(len(y), 1 / len(y))

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import torch
 from pydantic import Field
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from wgan_suite.core.columns import Column
@@ -39,6 +38,10 @@ class TransportOptions(MetricOptions):
 
 def transport_targets(fake: Tensor, real: Tensor) -> Tensor:
     """The real point each generated point goes to under the exact optimal coupling."""
+    # deferred: scipy.optimize takes ~0.7 s to import; `list` loads this module (the
+    # metric registry) but never scores a trial
+    from scipy.optimize import linear_sum_assignment
+
     cost = torch.cdist(fake.double(), real.double()).cpu().numpy()
     rows, cols = linear_sum_assignment(cost)
     target = torch.empty_like(fake)

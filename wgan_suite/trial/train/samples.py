@@ -6,12 +6,8 @@ import io
 import math
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from PIL import Image
 from torch import Tensor
-from torchvision.utils import make_grid
 
 from wgan_suite.core import files as atomic
 from wgan_suite.trial.data.base import to_uint8
@@ -19,7 +15,9 @@ from wgan_suite.trial.data.base import to_uint8
 
 def image_grid_png(images: Tensor) -> bytes:
     """(N, C, H, W) in [-1, 1] -> PNG bytes of a near-square grid."""
-    from PIL import Image
+    # deferred: torchvision imports torchvision.models and torch._dynamo (~3.5 s); the
+    # claims import this module (through the column catalogue) but never draw a grid
+    from torchvision.utils import make_grid
 
     grid = make_grid(images.detach().float().cpu(), nrow=int(math.sqrt(len(images))), pad_value=1.0)
     array = to_uint8(grid).permute(1, 2, 0).numpy()
@@ -30,6 +28,12 @@ def image_grid_png(images: Tensor) -> bytes:
 
 def points_png(points: Tensor, title: str) -> bytes:
     """(N, 2) scatter or (N, 1) histogram for the toy data sets."""
+    # deferred: pyplot takes ~0.5 s to import and only a toy trial's checkpoint draws
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     pts = points.detach().float().cpu().numpy()
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
     if pts.shape[1] == 1:

@@ -1,0 +1,75 @@
+"""`--help` and argument errors never import the heavy libraries (issue 37 item 7): the
+parser is built from argparse and light core modules; a command's implementation is
+imported when it runs (``wgan_suite.cli.COMMANDS``). Nothing here is timed:
+benchmarks/startup.py measures the seconds."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from wgan_suite import cli
+
+HEAVY = ("torch", "torchvision", "pandas", "ray", "ot", "scipy", "matplotlib", "seaborn")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {m.split(".")[0] for m in done.stdout.split()}
+
+
+def test_importing_the_cli_imports_nothing_heavy():
+    assert not _loaded_after("import wgan_suite.cli") & set(HEAVY)
+
+
+def test_help_and_argument_errors_import_nothing_heavy():
+    code = (
+        "from wgan_suite.cli import main\n"
+        "for argv in (['--help'], ['list'], ['validate', '--max-trials', '0', 'x'], ['nope']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as e:\n"
+        "        assert e.code in (0, 2), e.code\n"
+    )
+    assert not _loaded_after(code) & set(HEAVY)
+
+
+def test_python_m_help_works():
+    done = subprocess.run(
+        [sys.executable, "-m", "wgan_suite", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    for command in cli.COMMANDS:
+        assert command in done.stdout
+    error = subprocess.run(
+        [sys.executable, "-m", "wgan_suite", "list", "--budget"], capture_output=True, text=True
+    )
+    assert error.returncode == 2 and "expected one argument" in error.stderr
+
+
+def test_list_defers_what_it_does_not_use():
+    """`list` needs the config models (torch), not torchvision, POT, Ray, pandas or plots."""
+    loaded = _loaded_after("import wgan_suite.commands")
+    assert "torch" in loaded
+    assert not loaded & {
+        "torchvision",
+        "torch_fidelity",
+        "pandas",
+        "ray",
+        "ot",
+        "scipy",
+        "matplotlib",
+        "seaborn",
+    }
+
+
+def test_every_command_has_an_implementation():
+    sub = next(a for a in cli.parser()._actions if a.dest == "command")
+    assert set(sub.choices) == set(cli.COMMANDS)
+    for command, target in cli.COMMANDS.items():
+        module, _, name = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), name)), command
+        assert cli.implementation(command).__name__ == name

@@ -49,6 +49,11 @@ from wgan_suite.trial.trial_status import current_status, provenance, read_statu
 
 MAX_RETRIES = 3  # per trial, for lost workers and nodes (a trial that raises is not retried)
 CONNECT_TIMEOUT_S = 30.0  # for a cluster address to complete Ray's handshake
+DISK_FULL_KEY = "disk_full"  # in a trial's last report: the driver stops the whole grid
+
+
+class DiskFull(InputError):
+    """A write under the runs directory met a full disk: the grid stopped (exit 2)."""
 
 
 # --------------------------------------------------------------------------- inside a trial
@@ -82,25 +87,25 @@ def train_one(tune_config: dict[str, Any]) -> None:
     if device.type == "cuda":  # Ray does not partition GPU memory between packed trials
         torch.cuda.set_per_process_memory_fraction(min(1.0, payload["gpu"] * 0.95))
     torch.set_num_threads(max(1, int(payload["cpu"])))
-    path.mkdir(parents=True, exist_ok=True)
-    write_status(
-        path,
-        TrialStatus.RUNNING,
-        trial_id=payload["trial_id"],
-        config_hash=config.hash(),
-        code=code_identity(),
-        hardware=provenance(device),
-        started=time.time(),
-        reason=None,
-        traceback=None,
-    )
 
     def warn(message: str) -> None:  # what resuming repaired, kept in the status
         write_status(
             path, TrialStatus.RUNNING, warnings=[*read_status(path).get("warnings", []), message]
         )
 
-    try:
+    try:  # the first write too: a full disk is a result, never a lost worker to retry
+        path.mkdir(parents=True, exist_ok=True)
+        write_status(
+            path,
+            TrialStatus.RUNNING,
+            trial_id=payload["trial_id"],
+            config_hash=config.hash(),
+            code=code_identity(),
+            hardware=provenance(device),
+            started=time.time(),
+            reason=None,
+            traceback=None,
+        )
         _check_code(payload)
         # deferred: the training loop (its metrics, matplotlib) loads in the Ray worker
         # that trains, not in the driver the CLI imports this module into
@@ -117,25 +122,38 @@ def train_one(tune_config: dict[str, Any]) -> None:
             tune.report(_record_metrics(row), checkpoint=ckpt)
     except Exception as exc:  # a result, not a crash: recorded, reported, not retried
         reason = f"{type(exc).__name__}: {exc}"
-        if is_disk_full(exc, path):  # the user's to fix: the driver exits 2 naming it
+        full = is_disk_full(exc, path)
+        if full:  # the user's to fix: the driver stops the grid and exits 2 naming it
             reason = disk_full_reason(path)
+        try:
+            write_status(
+                path,
+                TrialStatus.FAILED,
+                reason=reason,
+                traceback=traceback.format_exc(),
+                ended=time.time(),
+            )
+        except OSError as err:  # the disk is full: the report below still tells the driver
+            if not is_disk_full(err, path):
+                raise
+            full, reason = True, disk_full_reason(path)
+        tune.report({"status": TrialStatus.FAILED, "reason": reason[:500], DISK_FULL_KEY: full})
+        return
+    try:
         write_status(
             path,
-            TrialStatus.FAILED,
-            reason=reason,
-            traceback=traceback.format_exc(),
+            row["status"],
+            reason=row.get("reason"),
+            iteration=row["iteration"],
+            wall_time=row.get("wall_time"),
             ended=time.time(),
         )
-        tune.report({"status": TrialStatus.FAILED, "reason": reason[:500]})
-        return
-    write_status(
-        path,
-        row["status"],
-        reason=row.get("reason"),
-        iteration=row["iteration"],
-        wall_time=row.get("wall_time"),
-        ended=time.time(),
-    )
+    except OSError as err:  # its records are kept: the next run resumes it and finishes
+        if not is_disk_full(err, path):
+            raise
+        tune.report(
+            {"status": TrialStatus.FAILED, "reason": disk_full_reason(path), DISK_FULL_KEY: True}
+        )
 
 
 def _check_code(payload: dict[str, Any]) -> None:
@@ -328,6 +346,7 @@ def run_grid(
             flush=True,
         )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        full_disk = _full_disk_stopper()
         tuner = tune.Tuner(
             trainable,
             param_space={"trial": tune.grid_search(payloads)},
@@ -343,10 +362,13 @@ def run_grid(
                 callbacks=[progress.callback(), TBXLoggerCallback()],
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
+                stop=full_disk,
             ),
         )
         grid = tuner.fit()
         _mark_lost_trials(grid, todo, runs)
+        if full_disk.reason is not None:
+            raise DiskFull(full_disk.reason)
     finally:
         if main:
             signal.signal(signal.SIGTERM, on_term)
@@ -356,6 +378,26 @@ def run_grid(
 
             ray.shutdown()
     return list(todo)
+
+
+def _full_disk_stopper() -> Any:
+    """A Tune stopper that ends every trial once one reports a full disk: the others
+    would only meet it too. They are interrupted, and the same command resumes them."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
+    from ray import tune
+
+    class FullDisk(tune.Stopper):
+        reason: str | None = None
+
+        def __call__(self, trial_id: str, result: dict[str, Any]) -> bool:
+            if result.get(DISK_FULL_KEY) and self.reason is None:
+                self.reason = str(result.get("reason"))
+            return False
+
+        def stop_all(self) -> bool:
+            return self.reason is not None
+
+    return FullDisk()
 
 
 def _slots(todo: Sequence[TrialSpec]) -> int:
@@ -390,9 +432,15 @@ def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:
         path = trial_dir(runs, spec)
         if current_status(path, active=False)["status"] in (*DONE, TrialStatus.FAILED):
             continue
-        if result.error is None:
-            write_status(
-                path, TrialStatus.INTERRUPTED, reason="stopped before it ended; `run` resumes it"
-            )
-        else:
-            write_status(path, TrialStatus.FAILED, reason=str(result.error)[:2000])
+        try:
+            if result.error is None:
+                write_status(
+                    path,
+                    TrialStatus.INTERRUPTED,
+                    reason="stopped before it ended; `run` resumes it",
+                )
+            else:
+                write_status(path, TrialStatus.FAILED, reason=str(result.error)[:2000])
+        except OSError as err:  # a full disk: left "running", which the next run resumes
+            if not is_disk_full(err, path):
+                raise

@@ -37,7 +37,7 @@ class Shift(Generator):
 
 LOSS = '''
 """Least-squares GAN with an estimate column of its own."""
-from wgan_suite.analysis.columns import Column
+from wgan_suite.core.columns import Column
 from wgan_suite.trial.losses import LOSSES, Loss
 
 
@@ -57,7 +57,7 @@ class LSGAN(Loss):
 
 METRIC = '''
 """Distance between the generated and the real mean."""
-from wgan_suite.analysis.columns import Column
+from wgan_suite.core.columns import Column
 from wgan_suite.trial.metrics.registry import METRICS, Metric
 
 

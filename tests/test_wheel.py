@@ -148,6 +148,11 @@ def test_a_target_install_finds_its_claims_from_another_directory(wheel, tmp_pat
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert f"# {TOY} " in listed.stdout
     assert not (work / "ablations").exists() and not (work / "runs").exists()
+    # and it trains: Ray's workers import the suite from the target too
+    smoke = subprocess.run([*suite, "run", TOY, "--budget", "smoke", "--runs", "runs"], **run)
+    assert smoke.returncode == 0, smoke.stderr[-3000:]
+    assert "finished" in smoke.stdout, smoke.stdout[-2000:]
+    assert (work / "runs" / "results.parquet").is_file()
 
 
 def _venv_with(wheel: Path, where: Path) -> Path:

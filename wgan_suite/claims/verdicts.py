@@ -110,12 +110,9 @@ def evaluate_claims(
         replace(
             evaluate_registered(c, results, trials, budget, registrations, current),
             revisions=" | ".join(r.text() for r in of_claim(log, c.id)),
+            decided_by=decided_by(c, registrations),
         )
         for c in claims
-    ]
-    out = [
-        replace(v, decided_by=decided_by(c, registrations))
-        for c, v in zip(claims, out, strict=True)
     ]
     out = with_family_holm(out)
     earlier = earlier_readings(claims, results, trials, budget, registrations, current, out)

@@ -182,6 +182,11 @@ class AblationFile(Axes):
         own = self.budgets[budget].axes if budget in self.budgets else None
         return own or self
 
+    def seeds_at(self, budget: str) -> list[int]:
+        """The seeds ``budget`` runs: the budget's own, else the file's."""
+        b = self.budgets.get(budget)
+        return list((b.seeds if b and b.seeds else None) or self.seeds)
+
 
 @dataclass(frozen=True)
 class TrialSpec:
@@ -240,8 +245,7 @@ class Ablation:
     def seeds(self, budget: str) -> list[int]:
         if self.seed_block is not None:
             return list(self.seed_block)
-        b = self.spec.budgets.get(budget)
-        return (b.seeds if b and b.seeds else None) or self.spec.seeds
+        return self.spec.seeds_at(budget)
 
     def with_seeds(self, seeds: Sequence[int]) -> Ablation:
         """The same grid on another block of seeds (a registration's fresh seeds)."""
@@ -353,19 +357,17 @@ def budget_seeds(name: str, budget: str, root: Path = ABLATIONS_DIR) -> list[int
         stamp = path.stat().st_mtime_ns
     except (AblationError, OSError):
         return None
-    return _budget_seeds(path, stamp, budget)
+    found = _budget_seeds(path, stamp, budget)
+    return None if found is None else list(found)
 
 
 @functools.lru_cache(maxsize=256)
-def _budget_seeds(path: Path, stamp: int, budget: str) -> list[int] | None:
+def _budget_seeds(path: Path, stamp: int, budget: str) -> tuple[int, ...] | None:
     try:
         spec = AblationFile.model_validate(_resolve_includes(path, (_real(path).parent,)))
     except (AblationError, ValidationError, InputError):
         return None
-    if budget not in spec.budgets:
-        return None
-    b = spec.budgets[budget]
-    return list((b.seeds if b and b.seeds else None) or spec.seeds)
+    return tuple(spec.seeds_at(budget)) if budget in spec.budgets else None
 
 
 def find_ablation(name: str, root: Path = ABLATIONS_DIR) -> Path:

@@ -22,6 +22,7 @@ from pathlib import Path
 from wgan_suite.core.errors import InputError
 from wgan_suite.core.layout import DEFAULT_RUNS, RunsDir
 from wgan_suite.core.statuses import DONE
+from wgan_suite.harness.plan import trial_dir
 from wgan_suite.trial.models.footprint import parameter_count
 from wgan_suite.trial.trial_status import current_status
 
@@ -75,7 +76,7 @@ def check_disk(runs: Path, todo: Sequence, free: int | None = None) -> None:
     pending = [
         s
         for s in {s.trial_id: s for s in todo}.values()
-        if current_status(RunsDir(runs).trial(s.dirname).path, active=False)["status"] not in DONE
+        if current_status(trial_dir(runs, s), active=False)["status"] not in DONE
     ]
     if not pending:
         return

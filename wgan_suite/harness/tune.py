@@ -112,11 +112,12 @@ def train_one(tune_config: dict[str, Any]) -> None:
         from wgan_suite.trial.train import run_trial
 
         _adopt_tune_checkpoint(path)
+        saved = TrialDir(path).checkpoint_dir
         row: dict[str, Any] = {}
         for row in run_trial(config, path, device=device, on_warning=warn):
             ckpt = (
-                tune.Checkpoint.from_directory(str(TrialDir(path).checkpoint_dir))
-                if "checkpoint" in row and TrialDir(path).checkpoint_dir.is_dir()
+                tune.Checkpoint.from_directory(str(saved))
+                if "checkpoint" in row and saved.is_dir()
                 else None
             )
             tune.report(_record_metrics(row), checkpoint=ckpt)
@@ -125,35 +126,35 @@ def train_one(tune_config: dict[str, Any]) -> None:
         full = is_disk_full(exc, path)
         if full:  # the user's to fix: the driver stops the grid and exits 2 naming it
             reason = disk_full_reason(path)
-        try:
-            write_status(
-                path,
-                TrialStatus.FAILED,
-                reason=reason,
-                traceback=traceback.format_exc(),
-                ended=time.time(),
-            )
-        except OSError as err:  # the disk is full: the report below still tells the driver
-            if not is_disk_full(err, path):
-                raise
-            full, reason = True, disk_full_reason(path)
+        failed = {"reason": reason, "traceback": traceback.format_exc(), "ended": time.time()}
+        if not _status_written(path, TrialStatus.FAILED, **failed):
+            full, reason = True, disk_full_reason(path)  # the report below tells the driver
         tune.report({"status": TrialStatus.FAILED, "reason": reason[:500], DISK_FULL_KEY: full})
         return
-    try:
-        write_status(
-            path,
-            row["status"],
-            reason=row.get("reason"),
-            iteration=row["iteration"],
-            wall_time=row.get("wall_time"),
-            ended=time.time(),
-        )
-    except OSError as err:  # its records are kept: the next run resumes it and finishes
-        if not is_disk_full(err, path):
-            raise
+    ended = _status_written(
+        path,
+        row["status"],
+        reason=row.get("reason"),
+        iteration=row["iteration"],
+        wall_time=row.get("wall_time"),
+        ended=time.time(),
+    )
+    if not ended:  # its records are kept: the next run resumes it and finishes
         tune.report(
             {"status": TrialStatus.FAILED, "reason": disk_full_reason(path), DISK_FULL_KEY: True}
         )
+
+
+def _status_written(path: Path, status: str, **fields: Any) -> bool:
+    """``write_status``; False where the disk is full (the caller reports it to the
+    driver, which stops the grid: never a lost worker to retry). Other errors raise."""
+    try:
+        write_status(path, status, **fields)
+    except OSError as err:
+        if not is_disk_full(err, path):
+            raise
+        return False
+    return True
 
 
 def _check_code(payload: dict[str, Any]) -> None:
@@ -432,15 +433,10 @@ def _mark_lost_trials(grid: Any, todo: Sequence[TrialSpec], runs: Path) -> None:
         path = trial_dir(runs, spec)
         if current_status(path, active=False)["status"] in (*DONE, TrialStatus.FAILED):
             continue
-        try:
-            if result.error is None:
-                write_status(
-                    path,
-                    TrialStatus.INTERRUPTED,
-                    reason="stopped before it ended; `run` resumes it",
-                )
-            else:
-                write_status(path, TrialStatus.FAILED, reason=str(result.error)[:2000])
-        except OSError as err:  # a full disk: left "running", which the next run resumes
-            if not is_disk_full(err, path):
-                raise
+        # on a full disk the status stays "running", which the next run resumes
+        if result.error is None:
+            _status_written(
+                path, TrialStatus.INTERRUPTED, reason="stopped before it ended; `run` resumes it"
+            )
+        else:
+            _status_written(path, TrialStatus.FAILED, reason=str(result.error)[:2000])

@@ -190,7 +190,7 @@ def test_grid_survives_a_killed_worker_node(tmp_path, cluster):
         if driver.poll() is None:
             driver.kill()
     assert driver.returncode == 0, out[-3000:]
-    assert "worker lost; retrying from its last checkpoint" in out
+    assert "worker lost; retry 1 of 3 from its last checkpoint (2 left)" in out
     assert "plan: 2 trial(s) to train, 0 reused" in out and "2 trial(s): 2 finished" in out
 
     local = tmp_path / "local"

@@ -569,8 +569,9 @@ def test_report_writes_beside_the_runs_never_over_the_committed_reports(tmp_path
     before = {str(p): p.stat().st_mtime_ns for p in sorted(repo_reports.rglob("*")) if p.is_file()}
     runs = tmp_path / "runs"
     results, trials = build_runs(runs)
-    results.to_parquet(runs / "results.parquet", index=False)
-    trials.to_parquet(runs / "trials.parquet", index=False)
+    small = "toy_modes"  # where the report goes does not depend on how many pages it has
+    results[results["ablation"] == small].to_parquet(runs / "results.parquet", index=False)
+    trials[trials["ablation"] == small].to_parquet(runs / "trials.parquet", index=False)
     assert main(["report", "--runs", str(runs)]) == 0
     assert str(runs / "report" / "index.html") in capsys.readouterr().out
     assert (runs / "report" / "index.html").is_file()

@@ -245,6 +245,41 @@ def test_a_trial_failed_on_a_full_disk_makes_run_exit_2(tmp_path, capsys):
     assert err.startswith("error: disk full while writing") and "run the same command" in err
 
 
+def test_tune_losing_a_worker_to_a_full_disk_stops_the_grid(tmp_path):
+    """Ray Tune's own writes (its checkpoints, results, error files) failing on a full
+    disk reach the driver as a lost worker: the watch reads the error Tune wrote (or the
+    free space) and stops the grid instead of retrying into the same disk."""
+    from types import SimpleNamespace
+
+    from wgan_suite.harness.tune import _full_disk_stopper, lost_to_full_disk
+
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    full, bug = tmp_path / "full.txt", tmp_path / "bug.txt"
+    full.write_text("Failure # 1\nOSError: [Errno 28] No space left on device: 'x'\n")
+    bug.write_text("Failure # 1\nValueError: a real bug\n")
+    assert lost_to_full_disk(str(full), runs)
+    assert not lost_to_full_disk(str(bug), runs)
+    assert not lost_to_full_disk(None, runs)  # Tune could not write one: free space decides
+    assert not lost_to_full_disk(str(tmp_path / "gone.txt"), runs)
+
+    stopper = _full_disk_stopper(runs)
+    stopper.watch.on_trial_recover(0, [], SimpleNamespace(error_file=str(bug)))
+    assert not stopper.stop_all()
+    stopper.watch.on_trial_recover(0, [], SimpleNamespace(error_file=str(full)))
+    assert stopper.stop_all() and stopper.reason == disk_full_reason(runs)
+
+
+def test_a_retry_says_how_many_remain():
+    specs = load_ablation(ROOT / "ablations" / "parallel_lines.yaml").trials("smoke")[:1]
+    lines: list[str] = []
+    p = Progress(specs, slots=1, retries=3, say=lambda line, flush: lines.append(line))
+    p.recovering(specs[0].trial_id, 1)
+    assert "worker lost; retry 1 of 3 from its last checkpoint (2 left)" in lines[-1]
+    p.recovering(specs[0].trial_id, 3)
+    assert lines[-1].endswith("retry 3 of 3 from its last checkpoint (0 left)")
+
+
 # --------------------------------------------------------------------------- launcher
 
 
@@ -334,6 +369,7 @@ def test_plan_line_and_eta_from_measured_times(tmp_path, monkeypatch):
     assert trial_label(specs[0]) in lines[-1]
 
 
+@pytest.mark.slow  # a real Ray run of 8 trials and a reproduce: 12 s of the fast lane
 def test_a_run_shows_the_plan_eta_and_tensorboard_curves(tmp_path, capsys):
     path = _ablation(tmp_path)
     runs = tmp_path / "runs"

@@ -33,6 +33,7 @@ class Context:
     trials: pd.DataFrame
     tolerance: float = 0.0
     _rows: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _index: dict[str, Any] = field(default_factory=dict, repr=False)  # built once, see _lookup
 
     # ------------------------------------------------------------------ trials
 
@@ -73,14 +74,32 @@ class Context:
         return selected
 
     def _trial(self, trial_id: str) -> Trial:
-        for frame in (self.trials, self.results):
-            if _has(frame, ["trial_id"]):
-                hit = frame[frame["trial_id"].astype(str) == trial_id]
-                if not hit.empty and "seed" in hit and "status" in hit:
-                    row = hit.iloc[0]
-                    status = "" if pd.isna(row["status"]) else str(row["status"])
-                    return Trial(trial_id, int(row["seed"]), status)
+        for first in self._lookup("first"):
+            row = first.get(trial_id)
+            if row is not None:
+                seed, status = row
+                return Trial(trial_id, int(seed), "" if pd.isna(status) else str(status))
         return Trial(trial_id, -1, "")
+
+    def _lookup(self, what: str) -> Any:
+        """Per-trial indexes, built once per context (a claim reads hundreds of trials; a
+        boolean mask over the whole table per trial cost validate seconds): ``first``, per
+        table with seed and status columns (trials first), trial id -> (seed, status) of
+        its first row; ``rows``, trial id -> its rows of ``results`` in table order."""
+        if what not in self._index:
+            if what == "first":
+                self._index[what] = [
+                    _first_rows(f["trial_id"].astype(str), f["seed"], f["status"])
+                    for f in (self.trials, self.results)
+                    if _has(f, ["trial_id"]) and "seed" in f and "status" in f
+                ]
+            else:
+                frame = self.results
+                ids = frame["trial_id"].astype(str) if _has(frame, ["trial_id"]) else None
+                self._index[what] = (
+                    {} if ids is None else dict(list(frame.groupby(ids, sort=False)))
+                )
+        return self._index[what]
 
     # ------------------------------------------------------------------ rows
 
@@ -90,7 +109,7 @@ class Context:
             frame = self.results
             if not _has(frame, ["trial_id"]):
                 frame = pd.DataFrame(columns=["trial_id", "iteration"])
-            own = frame[frame["trial_id"].astype(str) == trial_id]
+            own = self._lookup("rows").get(trial_id, frame.iloc[0:0])
             if "iteration" in own:
                 own = own.sort_values("iteration", kind="stable")
             self._rows[trial_id] = own
@@ -181,6 +200,14 @@ class Context:
             return self.config_value(t.trial_id, pair_by)
         parts = tuple(t.seed if p == "seed" else self.config_value(t.trial_id, p) for p in pair_by)
         return None if any(p is None for p in parts) else parts
+
+
+def _first_rows(ids: pd.Series, seeds: pd.Series, statuses: pd.Series) -> dict[str, tuple]:
+    """Trial id -> (seed, status) of its first row."""
+    first: dict[str, tuple] = {}
+    for k, seed, status in zip(ids, seeds, statuses, strict=True):
+        first.setdefault(k, (seed, status))
+    return first
 
 
 def _has(frame: pd.DataFrame, columns: Iterable[str]) -> bool:

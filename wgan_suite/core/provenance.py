@@ -40,16 +40,9 @@ def imported_files(path: Path, root: Path, package: str = PACKAGE_NAME) -> set[P
     anywhere in the file: function-local ones included), as files under ``root`` (the
     package's folder, or a copy of it under any name)."""
     try:
-        tree = ast.parse(path.read_bytes())
+        names = _imported_names(path.read_bytes())
     except (SyntaxError, ValueError):
         return set()  # counted by its bytes; it imports nothing that could run
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names |= {f"{node.module}.{a.name}" for a in node.names}
-        elif isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
     found = set()
     for name in names:
         if not name.startswith(f"{package}.") and name != package:
@@ -68,6 +61,20 @@ def imported_files(path: Path, root: Path, package: str = PACKAGE_NAME) -> set[P
             if init.is_file():
                 found.add(init)
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _imported_names(source: bytes) -> frozenset[str]:
+    """Every absolute module name a source imports, by its content (a report computes
+    the analysis identity several times; parsing the package each time cost seconds)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    return frozenset(names)
 
 
 def import_closure(entries: Iterable[str], root: Path = PACKAGE) -> list[Path]:

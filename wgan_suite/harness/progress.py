@@ -95,9 +95,11 @@ class Progress:
         estimates: Estimates | None = None,
         every_s: float = EVERY_S,
         say: Any = print,
+        retries: int = 0,
     ) -> None:
         self.specs = {s.trial_id: s for s in specs}
         self.slots, self.reused, self.every_s, self.say = max(1, slots), reused, every_s, say
+        self.retries = retries  # per trial, for lost workers (Tune's max_failures)
         self.estimates = estimates or Estimates({})
         self.started_at = time.monotonic()
         self.began: dict[str, float] = {}
@@ -142,6 +144,15 @@ class Progress:
         self.finished.add(tid)
         self.line(tid, what)
 
+    def recovering(self, tid: str, failures: int) -> None:
+        """A lost worker, the ``failures``-th of this trial: say how many retries remain."""
+        left = max(self.retries - failures, 0)
+        self.line(
+            tid,
+            f"worker lost; retry {failures} of {self.retries} from its last checkpoint "
+            f"({left} left)",
+        )
+
     def line(self, tid: str, what: str) -> None:
         done = len(self.finished)
         pending = len(self.specs) - done - len(self.began)
@@ -176,7 +187,7 @@ class Progress:
                 progress.ended(tid(trial), "FAILED" if failed else "ended")
 
             def on_trial_recover(self, iteration, trials, trial, **info):
-                progress.line(tid(trial), "worker lost; retrying from its last checkpoint")
+                progress.recovering(tid(trial), int(trial.num_failures))
 
             def on_trial_error(self, iteration, trials, trial, **info):
                 progress.ended(tid(trial), "FAILED")

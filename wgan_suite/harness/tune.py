@@ -339,6 +339,7 @@ def run_grid(
             slots=_slots(todo),
             reused=reused,
             estimates=Estimates(measured_durations(runs)),
+            retries=MAX_RETRIES,
         )
         print(progress.plan_line(), flush=True)
         print(
@@ -347,7 +348,7 @@ def run_grid(
             flush=True,
         )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        full_disk = _full_disk_stopper()
+        full_disk = _full_disk_stopper(runs)
         tuner = tune.Tuner(
             trainable,
             param_space={"trial": tune.grid_search(payloads)},
@@ -360,7 +361,7 @@ def run_grid(
                 name=f"{name}-{stamp}",
                 storage_path=str(RunsDir(runs).tune),
                 verbose=2 if verbose else 0,
-                callbacks=[progress.callback(), TBXLoggerCallback()],
+                callbacks=[full_disk.watch, progress.callback(), TBXLoggerCallback()],
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=1),
                 failure_config=tune.FailureConfig(max_failures=MAX_RETRIES),
                 stop=full_disk,
@@ -381,9 +382,12 @@ def run_grid(
     return list(todo)
 
 
-def _full_disk_stopper() -> Any:
+def _full_disk_stopper(runs: Path) -> Any:
     """A Tune stopper that ends every trial once one reports a full disk: the others
-    would only meet it too. They are interrupted, and the same command resumes them."""
+    would only meet it too. They are interrupted, and the same command resumes them.
+    Its ``watch`` callback catches what no trial can report: Ray Tune's own writes
+    (checkpoints, results, its error files) failing on a full disk reach the driver as a
+    lost worker, which Tune would retry into the same full disk."""
     # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     from ray import tune
 
@@ -398,7 +402,35 @@ def _full_disk_stopper() -> Any:
         def stop_all(self) -> bool:
             return self.reason is not None
 
-    return FullDisk()
+    stopper = FullDisk()
+
+    class Watch(tune.Callback):
+        def on_trial_recover(self, iteration, trials, trial, **info):
+            self._check(trial)
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            self._check(trial)
+
+        def _check(self, trial: Any) -> None:
+            if stopper.reason is None and lost_to_full_disk(trial.error_file, runs):
+                stopper.reason = disk_full_reason(runs)
+
+    stopper.watch = Watch()
+    return stopper
+
+
+def lost_to_full_disk(error_file: str | None, runs: Path) -> bool:
+    """Whether a trial Tune saw fail was failed by a full disk: the error Tune wrote for
+    it (when it could) names it, or the runs directory has no space left."""
+    text = ""
+    if error_file:
+        try:
+            with open(error_file, "rb") as fh:
+                fh.seek(max(os.fstat(fh.fileno()).st_size - 4096, 0))
+                text = fh.read().decode("utf-8", "replace")
+        except OSError:
+            pass
+    return is_disk_full(RuntimeError(text), runs)
 
 
 def _slots(todo: Sequence[TrialSpec]) -> int:

@@ -439,7 +439,7 @@ class Probe:
 
     def case_signals(self):
         for sig, name in ((signal.SIGINT, "sigint_run"), (signal.SIGTERM, "sigterm_run")):
-            abl = self.write(f"{name}.yaml", toy(name, 400))
+            abl = self.write(f"{name}.yaml", toy(name, 4000))  # still running when signalled
             runs = self.work / f"{name}-runs"
             log = self.work / f"{name}.log"
             p = self.start(self.run_args(abl, runs, "--new-runs"), log=log)
@@ -554,8 +554,9 @@ class Probe:
         ro.chmod(0o555)
         r = self.refusal("report_out_readonly", [self.suite, "report", str(runs), "--out", str(ro / "r")],
                          watch=[runs, ro])  # fmt: skip
-        if os.geteuid() == 0:
-            r.why += " (root: a 0555 dir is writable to root; see ro_mount case)"
+        if os.geteuid() == 0:  # mode bits do not stop root: not a case here
+            r.clean = None
+            r.why += " (root: a 0555 dir is writable to root; see the report_out_ro_fs case)"
         ro.chmod(0o755)
         # report DIR from another directory: DIR/report, nothing in cwd
         elsewhere = self.work / "elsewhere"
@@ -597,7 +598,9 @@ class Probe:
         abl = self.write("full.yaml", toy("full", 400))
         for case, size, fill in (
             ("disk_2MB_preflight", "2m", False),
-            ("disk_fills_midrun", "64m", True),
+            # big enough for the pre-flight estimate (about 58 MB a toy trial), so the
+            # run starts and the disk fills under it (dd writes until the disk is full)
+            ("disk_fills_midrun", "200m", True),
         ):
             mnt = self.work / f"mnt-{case}"
             mnt.mkdir(exist_ok=True)
@@ -615,7 +618,7 @@ class Probe:
                         if p.poll() is not None:
                             break
                         time.sleep(0.3)
-                    subprocess.run(["dd", "if=/dev/zero", f"of={mnt}/filler", "bs=1M", "count=100"],
+                    subprocess.run(["dd", "if=/dev/zero", f"of={mnt}/filler", "bs=1M", "count=400"],
                                    capture_output=True)  # fmt: skip
                 try:
                     rc = p.wait(timeout=180)

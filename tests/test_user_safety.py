@@ -270,6 +270,27 @@ def test_tune_losing_a_worker_to_a_full_disk_stops_the_grid(tmp_path):
     assert stopper.stop_all() and stopper.reason == disk_full_reason(runs)
 
 
+def test_tune_failing_to_save_its_state_on_a_full_disk_stops_the_grid(tmp_path):
+    """Tune logs a failed save of its experiment state (a traceback) and goes on; on a
+    full disk the filter drops the log and stops the grid with the one disk-full line."""
+    import logging
+
+    from wgan_suite.harness.tune import TUNE_STATE_LOGGER, _full_disk_stopper
+
+    stopper = _full_disk_stopper(tmp_path)
+    log = logging.getLogger(TUNE_STATE_LOGGER)
+
+    def record(exc: BaseException) -> logging.LogRecord:
+        return log.makeRecord(log.name, logging.ERROR, __file__, 1, "save failed", (),
+                              (type(exc), exc, None))  # fmt: skip
+
+    assert stopper.log_filter.filter(record(ValueError("a real bug")))  # shown as it was
+    assert not stopper.stop_all()
+    full = OSError(errno.ENOSPC, "Error writing bytes to file. No space left on device")
+    assert not stopper.log_filter.filter(record(full))  # not shown: the stop says it
+    assert stopper.stop_all() and stopper.reason == disk_full_reason(tmp_path)
+
+
 def test_a_retry_says_how_many_remain():
     specs = load_ablation(ROOT / "ablations" / "parallel_lines.yaml").trials("smoke")[:1]
     lines: list[str] = []

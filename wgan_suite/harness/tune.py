@@ -367,7 +367,12 @@ def run_grid(
                 stop=full_disk,
             ),
         )
-        grid = tuner.fit()
+        state_log = logging.getLogger(TUNE_STATE_LOGGER)
+        state_log.addFilter(full_disk.log_filter)
+        try:
+            grid = tuner.fit()
+        finally:
+            state_log.removeFilter(full_disk.log_filter)
         _mark_lost_trials(grid, todo, runs)
         if full_disk.reason is not None:
             raise DiskFull(full_disk.reason)
@@ -415,8 +420,23 @@ def _full_disk_stopper(runs: Path) -> Any:
             if stopper.reason is None and lost_to_full_disk(trial.error_file, runs):
                 stopper.reason = disk_full_reason(runs)
 
-    stopper.watch = Watch()
+    class StateNotSaved(logging.Filter):
+        """Ray Tune saves its experiment state from the driver and, when that write fails,
+        logs the error with a traceback and goes on: on a full disk, stop the grid and
+        say so in the one disk-full line instead."""
+
+        def filter(self, record: logging.LogRecord) -> bool:
+            exc = record.exc_info[1] if record.exc_info else None
+            if exc is None or not is_disk_full(exc, runs):
+                return True
+            stopper.reason = stopper.reason or disk_full_reason(runs)
+            return False
+
+    stopper.watch, stopper.log_filter = Watch(), StateNotSaved()
     return stopper
+
+
+TUNE_STATE_LOGGER = "ray.tune.execution.experiment_state"  # where Tune reports a failed save
 
 
 def lost_to_full_disk(error_file: str | None, runs: Path) -> bool:

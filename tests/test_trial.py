@@ -61,6 +61,32 @@ def test_same_seed_same_records_other_seed_differs(tmp_path):
     assert a != c
 
 
+def test_a_trial_flushes_subnormals_to_zero():
+    """benchmarks/denormals.py: a subnormal costs a slow path on x86, and dead units make
+    them by the hundred thousand; a trial's CPU arithmetic flushes them."""
+    from wgan_suite.trial.train.state import build_state
+
+    torch.set_flush_denormal(False)
+    assert torch.tensor([1e-39]).mul(1.0).item() != 0.0  # the reference keeps it
+    build_state(load_trial_config(toy_config()))
+    assert torch.tensor([1e-39]).mul(1.0).item() == 0.0
+    assert torch.tensor([2e-38]).mul(1.0).item() == pytest.approx(2e-38)  # normal: kept
+
+
+def test_flushing_subnormals_leaves_a_trial_without_them_bit_for_bit(tmp_path, monkeypatch):
+    """The reference path (subnormals kept) and the trial as it runs give the same records
+    where no value falls below 2**-126: flushing replaces nothing else. (Where a trial
+    does make subnormals, it replaces values below 1.2e-38 by 0.)"""
+    from wgan_suite.trial.train import state as state_module
+
+    cfg = load_trial_config(toy_config(iterations=60, checkpoint_every=30, log_every=10))
+    now = strip_time(run_trial(cfg, tmp_path / "now"))
+    monkeypatch.setattr(state_module, "cpu_numerics", lambda: torch.set_flush_denormal(False))
+    reference = strip_time(run_trial(cfg, tmp_path / "reference"))
+    torch.set_flush_denormal(True)
+    assert now == reference and len(now) > 3
+
+
 def test_gan_loss_logs_js_estimate(tmp_path):
     rows = list(run_trial(load_trial_config(toy_config(loss="gan_ns")), tmp_path))[1:]
     assert "js_estimate" in rows[0] and "w_estimate" not in rows[0]

@@ -109,7 +109,9 @@ class Context:
             frame = self.results
             if not _has(frame, ["trial_id"]):
                 frame = pd.DataFrame(columns=["trial_id", "iteration"])
-            own = self._lookup("rows").get(trial_id, frame.iloc[0:0])
+            own = self._lookup("rows").get(trial_id)
+            if own is None:
+                own = frame.iloc[0:0]
             if "iteration" in own:
                 own = own.sort_values("iteration", kind="stable")
             self._rows[trial_id] = own

@@ -111,7 +111,7 @@ class Universe:
         configs = [c for c in rows.columns if c.startswith("config.")]
         return [
             ({c: r[c] for c in configs if pd.notna(r[c])}, int(r["seed"]))
-            for _, r in rows.iterrows()
+            for r in rows[[*configs, "seed"]].to_dict("records")
         ]
 
     def seed_index(self, seed: int) -> int:

@@ -84,8 +84,11 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _deterministic_threads():
-    """Same thread count in every test: CPU reductions are then bit-reproducible."""
+    """Same thread count in every test: CPU reductions are then bit-reproducible. And
+    subnormals flushed, as in a trial (trial.train.state.cpu_numerics), whatever test ran
+    before."""
     torch.set_num_threads(2)
+    torch.set_flush_denormal(True)
     yield
 
 

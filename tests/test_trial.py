@@ -66,7 +66,7 @@ def test_a_trial_flushes_subnormals_to_zero():
     them by the hundred thousand; a trial's CPU arithmetic flushes them."""
     from wgan_suite.trial.train.state import build_state
 
-    torch.set_flush_denormal(False)
+    torch.set_flush_denormal(False)  # conftest turns it on again for the next test
     assert torch.tensor([1e-39]).mul(1.0).item() != 0.0  # the reference keeps it
     build_state(load_trial_config(toy_config()))
     assert torch.tensor([1e-39]).mul(1.0).item() == 0.0
@@ -82,8 +82,7 @@ def test_flushing_subnormals_leaves_a_trial_without_them_bit_for_bit(tmp_path, m
     cfg = load_trial_config(toy_config(iterations=60, checkpoint_every=30, log_every=10))
     now = strip_time(run_trial(cfg, tmp_path / "now"))
     monkeypatch.setattr(state_module, "cpu_numerics", lambda: torch.set_flush_denormal(False))
-    reference = strip_time(run_trial(cfg, tmp_path / "reference"))
-    torch.set_flush_denormal(True)
+    reference = strip_time(run_trial(cfg, tmp_path / "reference"))  # conftest resets it
     assert now == reference and len(now) > 3
 
 

@@ -261,6 +261,12 @@ def test_tune_losing_a_worker_to_a_full_disk_stops_the_grid(tmp_path):
     assert lost_to_full_disk(str(full), runs)
     assert not lost_to_full_disk(str(bug), runs)
     assert not lost_to_full_disk(None, runs)  # Tune could not write one: free space decides
+    import wgan_suite.harness.tune as tune_module
+
+    with pytest.MonkeyPatch.context() as mp:  # a disk nearly full when a real bug crashes
+        mp.setattr(tune_module, "is_disk_full", lambda exc, where: True)
+        assert not lost_to_full_disk(str(bug), runs)  # the error Tune wrote decides
+        assert lost_to_full_disk(None, runs)  # none written: the free space decides
     assert not lost_to_full_disk(str(tmp_path / "gone.txt"), runs)
 
     stopper = _full_disk_stopper(runs)
@@ -299,6 +305,13 @@ def test_a_retry_says_how_many_remain():
     assert "worker lost; retry 1 of 3 from its last checkpoint (2 left)" in lines[-1]
     p.recovering(specs[0].trial_id, 3)
     assert lines[-1].endswith("retry 3 of 3 from its last checkpoint (0 left)")
+    p.recovering(specs[0].trial_id, 0)  # a preempted worker: Tune counts no failure
+    assert "retry 1 of 3" in lines[-1]
+    stopping = Progress(specs, slots=1, retries=3, stopping=lambda: True,
+                        say=lambda line, flush: lines.append(line))  # fmt: skip
+    before = len(lines)
+    stopping.recovering(specs[0].trial_id, 1)  # the grid stops for a full disk: no retry
+    assert len(lines) == before
 
 
 # --------------------------------------------------------------------------- launcher

@@ -96,10 +96,12 @@ class Progress:
         every_s: float = EVERY_S,
         say: Any = print,
         retries: int = 0,
+        stopping: Any = lambda: False,
     ) -> None:
         self.specs = {s.trial_id: s for s in specs}
         self.slots, self.reused, self.every_s, self.say = max(1, slots), reused, every_s, say
         self.retries = retries  # per trial, for lost workers (Tune's max_failures)
+        self.stopping = stopping  # True once the grid stops (a full disk): no retry then
         self.estimates = estimates or Estimates({})
         self.started_at = time.monotonic()
         self.began: dict[str, float] = {}
@@ -145,7 +147,11 @@ class Progress:
         self.line(tid, what)
 
     def recovering(self, tid: str, failures: int) -> None:
-        """A lost worker, the ``failures``-th of this trial: say how many retries remain."""
+        """A lost worker, the ``failures``-th of this trial: say how many retries remain
+        (nothing when the grid is stopping: its one line says why)."""
+        if self.stopping():
+            return
+        failures = max(failures, 1)  # Tune does not count a preempted worker as a failure
         left = max(self.retries - failures, 0)
         self.line(
             tid,

@@ -42,7 +42,7 @@ from wgan_suite.core.provenance import code_hash, code_identity
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import TrialSpec
 from wgan_suite.harness.plan import trial_dir
-from wgan_suite.harness.preflight import disk_full_reason, is_disk_full
+from wgan_suite.harness.preflight import FULL_SIGNS, disk_full_reason, is_disk_full
 from wgan_suite.harness.progress import Estimates, Progress, measured_durations
 from wgan_suite.trial.config import TrialConfig
 from wgan_suite.trial.trial_status import current_status, provenance, read_status, write_status
@@ -334,12 +334,14 @@ def run_grid(
                 [{"CPU": cfg["trial"]["cpu"], "GPU": cfg["trial"]["gpu"]}]
             ),
         )
+        full_disk = _full_disk_stopper(runs)
         progress = Progress(
             todo,
             slots=_slots(todo),
             reused=reused,
             estimates=Estimates(measured_durations(runs)),
             retries=MAX_RETRIES,
+            stopping=full_disk.stop_all,
         )
         print(progress.plan_line(), flush=True)
         print(
@@ -348,7 +350,6 @@ def run_grid(
             flush=True,
         )
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        full_disk = _full_disk_stopper(runs)
         tuner = tune.Tuner(
             trainable,
             param_space={"trial": tune.grid_search(payloads)},
@@ -441,8 +442,10 @@ TUNE_STATE_LOGGER = "ray.tune.execution.experiment_state"  # where Tune reports 
 
 def lost_to_full_disk(error_file: str | None, runs: Path) -> bool:
     """Whether a trial Tune saw fail was failed by a full disk: the error Tune wrote for
-    it (when it could) names it, or the runs directory has no space left."""
-    text = ""
+    it names it; only when Tune could not write one (or it cannot be read) does the free
+    space of the runs directory decide (a crash while the disk is merely nearly full is
+    a crash, retried as one)."""
+    text = None
     if error_file:
         try:
             with open(error_file, "rb") as fh:
@@ -450,7 +453,9 @@ def lost_to_full_disk(error_file: str | None, runs: Path) -> bool:
                 text = fh.read().decode("utf-8", "replace")
         except OSError:
             pass
-    return is_disk_full(RuntimeError(text), runs)
+    if text:
+        return any(sign in text for sign in (*FULL_SIGNS, "[Errno 28]", "[errno 28]"))
+    return is_disk_full(RuntimeError(""), runs)
 
 
 def _slots(todo: Sequence[TrialSpec]) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from wgan_suite.trial.models.init import InitName
 from wgan_suite.trial.models.registry import CRITICS, GENERATORS
 
 BYTES = 4  # float32
@@ -27,8 +28,10 @@ def _uninitialised(options: Any) -> Any:
     """The entry's options with PyTorch's default initialisation: a meta tensor holds no
     values to initialise, and torch's ``normal_`` on one imports TorchDynamo (about 1.6 s
     of every ``validate``). Sizes do not depend on the initialisation."""
-    fields = getattr(type(options), "model_fields", {})
-    return options.model_copy(update={"init": "default"}) if "init" in fields else options
+    field = getattr(type(options), "model_fields", {}).get("init")
+    if field is None or field.annotation is not InitName:  # a plugin's own kind of init
+        return options
+    return options.model_copy(update={"init": "default"})
 
 
 def _meta_nets(config: Any) -> tuple[nn.Module, nn.Module]:

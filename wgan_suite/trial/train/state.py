@@ -84,7 +84,10 @@ def cpu_numerics() -> None:
     iterations and its steps took about 100 ms instead of 62 (benchmarks/denormals.py).
     Flushing changes no value of 1.2e-38 or more; records of trials that never make a
     subnormal are bit for bit those of the reference (tests/test_trial.py). CUDA devices
-    handle subnormals at full speed; the setting is the CPU's."""
+    handle subnormals at full speed; the setting is the CPU's, and the calling thread's:
+    a trial of ``cpu: 1`` (every shipped budget's) computes on it, while PyTorch's
+    intra-op worker threads of a ``cpu: 2+`` trial keep subnormals (slower, not wrong). On
+    a CPU without flush-to-zero (not x86 with SSE3) the call does nothing."""
     torch.set_flush_denormal(True)
 
 

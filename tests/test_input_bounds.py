@@ -195,6 +195,14 @@ def test_duplicate_yaml_keys(tmp_path):
         load_trial_config(write(tmp_path / "t.yaml", "nz: 2\nnz: 3\n"))
 
 
+def test_a_value_yaml_cannot_build_is_one_line(tmp_path, capsys):
+    """``2026-13-45`` reads as a date with month 13: PyYAML raised a bare ValueError, and
+    validate printed a 40-line traceback with exit 1 (a helper's review)."""
+    path = write(tmp_path / "date.yaml", "name: x\nversion: 2026-13-45\n")
+    err = rejected(capsys, ["validate", str(path)])
+    assert "line 2, column 10" in err and "month must be in 1..12" in err
+
+
 def test_trial_config_bounds_without_an_ablation():
     with pytest.raises(ConfigError, match=r"lipschitz\.c: Input should be less than or equal"):
         load_trial_config(toy_config(lipschitz={"name": "clip", "c": 1e6}))

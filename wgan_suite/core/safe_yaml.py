@@ -52,6 +52,21 @@ class _Loader(_SafeBase):  # type: ignore[misc, valid-type]
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A scalar PyYAML resolves but cannot build (``2026-13-45`` as a date, a huge
+        exponent) raises a bare ValueError: named here with its position instead."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            if isinstance(exc, YamlInputError):
+                raise
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"cannot read this value ({_short(str(exc), 60)}); quote it to make it a string",
+                node.start_mark,
+            ) from None
+
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -7,6 +7,7 @@ the check kinds only describe what they compute.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,6 @@ class Context:
     trials: pd.DataFrame
     tolerance: float = 0.0
     _rows: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-    _index: dict[str, Any] = field(default_factory=dict, repr=False)  # built once, see _lookup
 
     # ------------------------------------------------------------------ trials
 
@@ -74,32 +74,31 @@ class Context:
         return selected
 
     def _trial(self, trial_id: str) -> Trial:
-        for first in self._lookup("first"):
+        for first in self._first_rows:
             row = first.get(trial_id)
             if row is not None:
                 seed, status = row
                 return Trial(trial_id, int(seed), "" if pd.isna(status) else str(status))
         return Trial(trial_id, -1, "")
 
-    def _lookup(self, what: str) -> Any:
-        """Per-trial indexes, built once per context (a claim reads hundreds of trials; a
-        boolean mask over the whole table per trial cost validate seconds): ``first``, per
-        table with seed and status columns (trials first), trial id -> (seed, status) of
-        its first row; ``rows``, trial id -> its rows of ``results`` in table order."""
-        if what not in self._index:
-            if what == "first":
-                self._index[what] = [
-                    _first_rows(f["trial_id"].astype(str), f["seed"], f["status"])
-                    for f in (self.trials, self.results)
-                    if _has(f, ["trial_id"]) and "seed" in f and "status" in f
-                ]
-            else:
-                frame = self.results
-                ids = frame["trial_id"].astype(str) if _has(frame, ["trial_id"]) else None
-                self._index[what] = (
-                    {} if ids is None else dict(list(frame.groupby(ids, sort=False)))
-                )
-        return self._index[what]
+    @functools.cached_property
+    def _first_rows(self) -> list[dict[str, tuple]]:
+        """Per table with seed and status columns (trials first): trial id -> (seed,
+        status) of its first row. Built once per context: a claim reads hundreds of
+        trials, and a boolean mask over the whole table per trial cost validate seconds."""
+        return [
+            _first_row_of_each(f["trial_id"].astype(str), f["seed"], f["status"])
+            for f in (self.trials, self.results)
+            if _has(f, ["trial_id"]) and "seed" in f and "status" in f
+        ]
+
+    @functools.cached_property
+    def _rows_by_id(self) -> dict[str, pd.DataFrame]:
+        """Trial id -> its rows of ``results`` in table order (built once, as above)."""
+        if not _has(self.results, ["trial_id"]):
+            return {}
+        ids = self.results["trial_id"].astype(str)
+        return dict(list(self.results.groupby(ids, sort=False)))
 
     # ------------------------------------------------------------------ rows
 
@@ -109,7 +108,7 @@ class Context:
             frame = self.results
             if not _has(frame, ["trial_id"]):
                 frame = pd.DataFrame(columns=["trial_id", "iteration"])
-            own = self._lookup("rows").get(trial_id)
+            own = self._rows_by_id.get(trial_id)
             if own is None:
                 own = frame.iloc[0:0]
             if "iteration" in own:
@@ -204,7 +203,7 @@ class Context:
         return None if any(p is None for p in parts) else parts
 
 
-def _first_rows(ids: pd.Series, seeds: pd.Series, statuses: pd.Series) -> dict[str, tuple]:
+def _first_row_of_each(ids: pd.Series, seeds: pd.Series, statuses: pd.Series) -> dict[str, tuple]:
     """Trial id -> (seed, status) of its first row."""
     first: dict[str, tuple] = {}
     for k, seed, status in zip(ids, seeds, statuses, strict=True):

@@ -105,7 +105,14 @@ def check_out_dir(out: Path, flag: str = "--out") -> None:
 
 
 DISK_FULL = "disk full"
-FULL_SIGNS = ("No space left", "unexpected pos", "Disk quota exceeded")  # torch.save's words
+# the words of a full disk: the OS's, torch.save's ("unexpected pos"), and the errno as
+# pyarrow (Ray Tune's file copies) prints it
+FULL_SIGNS = ("No space left", "unexpected pos", "Disk quota exceeded", "[Errno 28]", "[errno 28]")
+
+
+def says_disk_full(text: str) -> bool:
+    """Whether an error's text names a full disk (FULL_SIGNS)."""
+    return any(sign in text for sign in FULL_SIGNS)
 
 
 def is_disk_full(exc: BaseException, where: Path) -> bool:
@@ -115,7 +122,7 @@ def is_disk_full(exc: BaseException, where: Path) -> bool:
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
-        if any(sign in str(seen) for sign in FULL_SIGNS):
+        if says_disk_full(str(seen)):
             return True
         seen = seen.__cause__ or seen.__context__
     try:

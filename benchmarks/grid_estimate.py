@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -39,6 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from grid_time import hms, schedule
 from machine import describe
+from profile_cells import per_call
 
 from wgan_suite.harness.ablation import discover, load_ablation
 from wgan_suite.trial.metrics import EvalContext, evaluate
@@ -56,13 +58,6 @@ def cost_key(config: Any) -> str:
     raw = config.to_dict()
     raw.pop("seed", None)
     return json.dumps(raw, sort_keys=True)
-
-
-def _seconds(fn, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
 
 
 def time_cell(config: Any, steps: int, repeats: int, bf16: bool = False) -> dict[str, float]:
@@ -84,12 +79,12 @@ def time_cell(config: Any, steps: int, repeats: int, bf16: bool = False) -> dict
 
     critic(), generator()  # the allocator and oneDNN's primitive caches
     rounds = [
-        (_seconds(critic, steps), _seconds(generator, max(1, steps // 5))) for _ in range(repeats)
+        (per_call(critic, steps), per_call(generator, max(1, steps // 5))) for _ in range(repeats)
     ]
-    scoring = _seconds(lambda: evaluate(ctx, final=False), 2)
+    scoring = per_call(lambda: evaluate(ctx, final=False), 2)
     z = fixed_noise(config, state.device)
     with tempfile.TemporaryDirectory() as tmp:
-        save = _seconds(lambda: _checkpoint(state, Path(tmp), z), 2)
+        save = per_call(lambda: _checkpoint(state, Path(tmp), z), 2)
     return {
         "once": once,
         "critic": statistics.median(r[0] for r in rounds),
@@ -100,14 +95,20 @@ def time_cell(config: Any, steps: int, repeats: int, bf16: bool = False) -> dict
     }
 
 
+def trial_parts(config: Any, t: dict[str, float]) -> dict[str, float]:
+    """Seconds of one trial by part, along its schedule; it scores and saves every
+    ``checkpoint_every`` iterations and at its last (``run_trial``)."""
+    checkpoints = math.ceil(config.iterations / config.checkpoint_every)
+    return {
+        "start": t["once"],
+        "critic": t["updates"] * t["critic"],
+        "generator": config.iterations * t["generator"],
+        "scoring+checkpoints": checkpoints * (t["scoring"] + t["checkpoint"]),
+    }
+
+
 def trial_seconds(config: Any, t: dict[str, float]) -> float:
-    checkpoints = config.iterations // config.checkpoint_every
-    return (
-        t["once"]
-        + t["updates"] * t["critic"]
-        + config.iterations * t["generator"]
-        + checkpoints * (t["scoring"] + t["checkpoint"])
-    )
+    return sum(trial_parts(config, t).values())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,14 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     for key in costliest[: a.detail]:
         spec, t = by_cell[key][0], timed[key]
         cfg = spec.config
-        per = trial_seconds(cfg, t)
-        parts = {
-            "start": t["once"],
-            "critic": t["updates"] * t["critic"],
-            "generator": cfg.iterations * t["generator"],
-            "scoring+checkpoints": (cfg.iterations // cfg.checkpoint_every)
-            * (t["scoring"] + t["checkpoint"]),
-        }
+        parts = trial_parts(cfg, t)
+        per = sum(parts.values())
         shown = ", ".join(f"{k} {v:.1f}" for k, v in parts.items())
         cell = " ".join(f"{k}={v}" for k, v in spec.cell.items())
         print(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe
-from profile_cells import CELLS, PAST_WARMUP, cell_config
+from profile_cells import CELLS, PAST_WARMUP, cell_config, per_call
 
 from wgan_suite.harness.ablation import load_ablation
 from wgan_suite.trial.train import step as step_module
@@ -46,22 +45,19 @@ def config(kind: str) -> Any:
 
 
 def step_seconds(state: Any, n: int, bf16: bool) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
+    def step() -> None:
         state.iteration = PAST_WARMUP
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             step_module.train_step(state)
-    return (time.perf_counter() - start) / n
+
+    return per_call(step, n)
 
 
 def matmul_rate(shape: tuple[int, int, int], dtype: torch.dtype, n: int = 200) -> float:
     m, k, p = shape
     a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, p, dtype=dtype)
     a @ b
-    start = time.perf_counter()
-    for _ in range(n):
-        a @ b
-    return 2 * m * k * p * n / (time.perf_counter() - start)
+    return 2 * m * k * p / per_call(lambda: a @ b, n)
 
 
 def main() -> None:

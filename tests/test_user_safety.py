@@ -261,10 +261,9 @@ def test_tune_losing_a_worker_to_a_full_disk_stops_the_grid(tmp_path):
     assert lost_to_full_disk(str(full), runs)
     assert not lost_to_full_disk(str(bug), runs)
     assert not lost_to_full_disk(None, runs)  # Tune could not write one: free space decides
-    import wgan_suite.harness.tune as tune_module
-
+    full_now = shutil.disk_usage(tmp_path)._replace(free=0)
     with pytest.MonkeyPatch.context() as mp:  # a disk nearly full when a real bug crashes
-        mp.setattr(tune_module, "is_disk_full", lambda exc, where: True)
+        mp.setattr("wgan_suite.harness.preflight.shutil.disk_usage", lambda _: full_now)
         assert not lost_to_full_disk(str(bug), runs)  # the error Tune wrote decides
         assert lost_to_full_disk(None, runs)  # none written: the free space decides
     assert not lost_to_full_disk(str(tmp_path / "gone.txt"), runs)

@@ -125,6 +125,11 @@ def is_disk_full(exc: BaseException, where: Path) -> bool:
         if says_disk_full(str(seen)):
             return True
         seen = seen.__cause__ or seen.__context__
+    return out_of_space(where)
+
+
+def out_of_space(where: Path) -> bool:
+    """Less than 1 MiB free on the disk that holds ``where`` (False when unreadable)."""
     try:
         return shutil.disk_usage(_existing(where)).free < 2**20
     except OSError:

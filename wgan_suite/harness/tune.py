@@ -42,7 +42,12 @@ from wgan_suite.core.provenance import code_hash, code_identity
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import TrialSpec
 from wgan_suite.harness.plan import trial_dir
-from wgan_suite.harness.preflight import disk_full_reason, is_disk_full, says_disk_full
+from wgan_suite.harness.preflight import (
+    disk_full_reason,
+    is_disk_full,
+    out_of_space,
+    says_disk_full,
+)
 from wgan_suite.harness.progress import Estimates, Progress, measured_durations
 from wgan_suite.trial.config import TrialConfig
 from wgan_suite.trial.trial_status import current_status, provenance, read_status, write_status
@@ -455,7 +460,7 @@ def lost_to_full_disk(error_file: str | None, runs: Path) -> bool:
             pass
     if text:
         return says_disk_full(text)
-    return is_disk_full(RuntimeError(""), runs)
+    return out_of_space(runs)
 
 
 def _slots(todo: Sequence[TrialSpec]) -> int:

@@ -4,14 +4,16 @@ whole processes (interpreter start and imports included), with the machine named
     python benchmarks/startup.py                        # this checkout, 5 runs each
     python benchmarks/startup.py --before ../old-clone  # and another checkout, side by side
 
-Each command runs ``--runs`` times after one unmeasured warm-up (the OS file cache); the
-median wall time is printed with every run's time. ``--before DIR`` runs the same commands
-from another checkout of the project (``PYTHONPATH=DIR``, working directory DIR), taking
-turns with this one, so that a drifting machine load falls on both alike. The target
-(issue 37): `--help`, argument errors, `validate` and `list` in under 3 s; `validate` and
-`list` import torch (the config models), so their floor is torch's own import time, which
-is printed too. Run it on an otherwise idle machine: the load average is printed with the
-figures because a loaded machine stretches every import.
+Each command runs ``--runs`` times after one unmeasured warm-up (the OS file cache, the
+bytecode caches); the median wall time is printed with every run's time. ``--before
+DIR`` runs the same commands from another checkout of the project (``PYTHONPATH=DIR``,
+working directory DIR), taking turns with this one, so that a drifting machine load
+falls on both alike. The target (issue 37): `--help`, argument errors, `validate` and
+`list` in under 3 s; `validate` and `list` import torch (the config models), so their
+floor is near torch's own import time, which is printed too (a whole process: its exit's
+last garbage collection included, which `validate` and `list` skip with gc.freeze).
+Run it on an otherwise idle machine: the load average is printed with the figures because
+a loaded machine stretches every import.
 """
 
 from __future__ import annotations
@@ -33,14 +35,22 @@ COMMANDS = {
     "--help": ["-m", "wgan_suite", "--help"],
     "argument error": ["-m", "wgan_suite", "list", "--budget"],  # exit 2, no value
     f"validate {ABLATION}": ["-m", "wgan_suite", "validate", ABLATION],
+    # the slowest shipped validate: 436 trials of sampled architectures, each sized
+    "validate random_architectures": ["-m", "wgan_suite", "validate", "random_architectures"],
     f"list {ABLATION}": ["-m", "wgan_suite", "list", ABLATION, "--runs", "{runs}"],
     "import torch (floor)": ["-c", "import torch"],
 }
 
 
-def one_run(python: str, checkout: Path, args: list[str], runs: Path) -> tuple[float, int]:
-    """(wall seconds, exit code) of one process started from ``checkout``."""
+def one_run(
+    python: str, checkout: Path, args: list[str], runs: Path, warm_up: bool = False
+) -> tuple[float, int]:
+    """(wall seconds, exit code) of one process started from ``checkout``; the warm-up
+    writes the bytecode caches even where PYTHONDONTWRITEBYTECODE is set (containers),
+    as a user's first run does."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
+    if warm_up:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     argv = [python, *(a.format(runs=runs) for a in args)]
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=checkout, env=env, capture_output=True)
@@ -64,7 +74,7 @@ def main() -> None:
         times: dict[str, list[float]] = {side: [] for side in sides}
         codes: dict[str, set[int]] = {side: set() for side in sides}
         for checkout in sides.values():  # warm-up, not counted
-            one_run(a.python, checkout, args, runs)
+            one_run(a.python, checkout, args, runs, warm_up=True)
         for _ in range(a.runs):
             for side, checkout in sides.items():  # taking turns
                 wall, code = one_run(a.python, checkout, args, runs)

@@ -138,3 +138,23 @@ def test_config_validates_and_rejects_sizes_the_pyramid_cannot_build():
     assert cfg.critic.norm_kind == "batch" and cfg.generator.depths == (3, 4, 5, 7)
     with pytest.raises(ConfigError, match="generator 'sampled' does not fit"):
         load_trial_config(config(size=24))
+
+
+def test_validation_sizes_each_drawn_network_once_and_exactly():
+    """The memory check at validation (``footprint``) builds one meta network per distinct
+    draw (``size_key``), not per arch index, and its count is the real networks' count."""
+    from wgan_suite.trial.models import footprint
+
+    footprint._CACHE.clear()
+    archs = range(40)
+    for k in archs:
+        raw = config() | {"nz": NZ, "generator": {"name": "sampled", "arch": k}}
+        config_k = load_trial_config(raw | {"critic": {"name": "sampled", "arch": k}})
+        assert footprint.parameter_count(config_k) == n_params(gen(k)) + n_params(crit(k))
+    drawn = {(r, draw(o, r)) for k in archs for r, o in _options(k)}
+    assert len(footprint._CACHE) == len(drawn) < 2 * len(archs)
+
+
+def _options(arch):
+    yield "generator", resolve(GENERATORS, {"name": "sampled", "arch": arch})
+    yield "critic", resolve(CRITICS, {"name": "sampled", "arch": arch})

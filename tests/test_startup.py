@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 from wgan_suite import cli
 
@@ -73,3 +75,33 @@ def test_every_command_has_an_implementation():
         module, _, name = target.partition(":")
         assert callable(getattr(importlib.import_module(module), name)), command
         assert cli.implementation(command).__name__ == name
+
+
+def test_only_a_read_only_command_in_its_own_process_freezes_the_collector(tmp_path):
+    """``console`` (python -m wgan_suite, the wgan-suite script) runs ``validate`` and
+    ``list`` with what their imports made frozen out of the garbage collector's walks
+    (gc.freeze), which saves a full walk at exit; ``main`` called in-process (tests, a
+    notebook) and the commands that write or start processes never freeze."""
+    runs = str(tmp_path / "runs")
+    code = (
+        "import gc, sys\n"
+        "from wgan_suite.cli import main\n"
+        "process = sys.argv[1] == 'process'\n"
+        "code = main(sys.argv[2:], process=process)\n"
+        "print(code, gc.get_freeze_count())\n"
+    )
+    cases = {
+        ("process", "list", "parallel_lines", "--runs", runs): True,
+        ("in-process", "list", "parallel_lines", "--runs", runs): False,
+        ("process", "report", str(tmp_path / "none")): False,  # exit 2: no runs there
+    }
+    for argv, frozen in cases.items():
+        done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+        exit_code, count = (int(v) for v in done.stdout.splitlines()[-1].split())
+        assert exit_code == (2 if "report" in argv else 0), done.stderr[-2000:]
+        assert (count > 10_000) is frozen, (argv, count)
+    assert {"validate", "list"} == cli.READ_ONLY
+    script = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
+        "scripts"
+    ]
+    assert script == {"wgan-suite": "wgan_suite.cli:console"}

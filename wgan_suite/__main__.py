@@ -1,5 +1,5 @@
 import sys
 
-from wgan_suite.cli import main
+from wgan_suite.cli import console
 
-sys.exit(main())
+sys.exit(console())

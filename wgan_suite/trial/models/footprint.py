@@ -34,16 +34,13 @@ def _uninitialised(options: Any) -> Any:
     return options.model_copy(update={"init": "default"})
 
 
-def _meta_nets(config: Any) -> tuple[nn.Module, nn.Module]:
-    shape = config.data_shape
-    gen, crit = _uninitialised(config.generator), _uninitialised(config.critic)
+def _meta_net(registry: Any, options: Any, **shape: Any) -> nn.Module:
+    options = _uninitialised(options)
     with torch.device("meta"):
-        g = GENERATORS.get(gen.name)(gen, data_shape=shape, nz=config.nz)
-        d = CRITICS.get(crit.name)(crit, data_shape=shape)
-    return g, d
+        return registry.get(options.name)(options, **shape)
 
 
-def _activations(net: nn.Module, x: torch.Tensor) -> tuple[int, torch.Tensor]:
+def _activations(net: nn.Module, x: torch.Tensor) -> int:
     """Elements of every leaf module's output in one forward pass (kept for backward)."""
     total = 0
 
@@ -56,34 +53,49 @@ def _activations(net: nn.Module, x: torch.Tensor) -> tuple[int, torch.Tensor]:
     handles = [m.register_forward_hook(hook) for m in leaves]
     try:
         with torch.no_grad():
-            out = net(x)
+            net(x)
     finally:
         for h in handles:
             h.remove()
-    return total, out
+    return total
 
 
 _CACHE: dict[str, tuple[int, int]] = {}
 
 
-def _footprint(config: Any, activations: bool) -> tuple[int, int]:
-    """(parameters, activation elements per sample), cached by what decides them."""
-    raw = config.to_dict()
-    nets = {k: {o: v for o, v in raw[k].items() if o != "init"} for k in ("generator", "critic")}
-    key = json.dumps([config.data_shape, config.nz, nets, activations], sort_keys=True)
+def _network(
+    registry: Any, options: Any, x: torch.Tensor, activations: bool, **shape: Any
+) -> tuple[int, int]:
+    """(parameters, activation elements per sample) of one network fed ``x`` (a meta batch
+    of two: BatchNorm needs more than one), cached by what decides them: the entry's
+    ``size_key`` and the shapes. Sampled architectures repeat: random_architectures' 424
+    drawn pairs are 91 distinct generators and 194 distinct critics."""
+    entry = registry.get(options.name)
+    key = json.dumps(
+        [registry.kind, options.name, entry.size_key(options), shape, activations],
+        sort_keys=True,
+    )
     if key not in _CACHE:
-        g, d = _meta_nets(config)
-        params = sum(p.numel() for p in (*g.parameters(), *d.parameters()))
+        net = _meta_net(registry, options, **shape)
         per_sample = 0
-        try:  # two samples (BatchNorm needs more than one); activations scale with the batch
-            if activations:
-                act_g, fake = _activations(g, torch.empty(2, config.nz, device="meta"))
-                act_d, _ = _activations(d, fake)
-                per_sample = (act_g + 2 * act_d) // 2  # the critic sees a real and a fake batch
+        try:
+            if activations:  # activations scale with the batch
+                per_sample = _activations(net, x) // len(x)
         except Exception:  # an entry that cannot run on meta tensors: parameters only
             pass
-        _CACHE[key] = (params, per_sample)
+        _CACHE[key] = (sum(p.numel() for p in net.parameters()), per_sample)
     return _CACHE[key]
+
+
+def _footprint(config: Any, activations: bool) -> tuple[int, int]:
+    """(parameters, activation elements per sample) of the generator and the critic; the
+    critic sees a real and a fake batch, so its activations count twice."""
+    shape, nz = config.data_shape, config.nz
+    with torch.device("meta"):
+        z, x = torch.empty(2, nz), torch.empty(2, *shape)
+    g = _network(GENERATORS, config.generator, z, activations, data_shape=shape, nz=nz)
+    d = _network(CRITICS, config.critic, x, activations, data_shape=shape)
+    return g[0] + d[0], g[1] + 2 * d[1]
 
 
 def _large_batch(config: Any) -> bool:

@@ -21,6 +21,14 @@ class Network(nn.Module):
         """Raise ValueError when the network cannot be built for data of this shape
         (checked when the config is validated, before anything trains)."""
 
+    @classmethod
+    def size_key(cls, options: Any) -> Any:
+        """What decides the network's size (parameters, activations) for given shapes, as
+        plain JSON values: by default every option but ``init``. Validation builds one
+        network per distinct key on the meta device (``footprint``); an entry whose options
+        draw the architecture returns the draw, so that equal draws are built once."""
+        return {k: v for k, v in options.model_dump(mode="json").items() if k != "init"}
+
 
 class Generator(Network):
     """Latent codes (N, nz) -> samples of the data's shape.

@@ -22,7 +22,7 @@ Scaled to two CPU cores (16x16 grey images; 32x32 works with deeper ``depths``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
 import numpy as np
@@ -193,6 +193,11 @@ class _Sampled(Network):
         self.arch = options.arch
         self.choices = draw(options, self.role)
         return self.choices
+
+    @classmethod
+    def size_key(cls, options: SampledOptions) -> dict[str, object]:
+        """The drawn choices (the arch index itself decides nothing about the size)."""
+        return asdict(draw(options, cls.role))
 
     def describe(self) -> str:
         """E.g. "arch 7: depth 4, tanh, no BN, 16 filters" (also the first line of repr)."""

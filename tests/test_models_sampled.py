@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import get_args
+
 import pytest
 import torch
 from pydantic import ValidationError
@@ -10,7 +13,7 @@ from torch import nn
 from wgan_suite.core.options import resolve
 from wgan_suite.trial.config import ConfigError, load_trial_config
 from wgan_suite.trial.models import CRITICS, GENERATORS, build_critic, build_generator
-from wgan_suite.trial.models.sampled import ShiftedSoftplus, draw
+from wgan_suite.trial.models.sampled import Nonlinearity, ShiftedSoftplus, draw, nonlinearity
 
 SHAPE = (1, 16, 16)
 NZ = 8
@@ -151,10 +154,20 @@ def test_validation_sizes_each_drawn_network_once_and_exactly():
         raw = config() | {"nz": NZ, "generator": {"name": "sampled", "arch": k}}
         config_k = load_trial_config(raw | {"critic": {"name": "sampled", "arch": k}})
         assert footprint.parameter_count(config_k) == n_params(gen(k)) + n_params(crit(k))
-    drawn = {(r, draw(o, r)) for k in archs for r, o in _options(k)}
+    drawn = {(r, replace(draw(o, r), nonlinearity="-")) for k in archs for r, o in _options(k)}
     assert len(footprint._CACHE) == len(drawn) < 2 * len(archs)
 
 
 def _options(arch):
     yield "generator", resolve(GENERATORS, {"name": "sampled", "arch": arch})
     yield "critic", resolve(CRITICS, {"name": "sampled", "arch": arch})
+
+
+@pytest.mark.parametrize("name", get_args(Nonlinearity))
+def test_no_unit_changes_a_size(name):
+    """Why ``size_key`` leaves the unit out: each is one leaf module without parameters
+    whose output has its input's shape (a unit with weights must join the key)."""
+    unit = nonlinearity(name)
+    x = torch.randn(2, 3, 4, 4)
+    assert not list(unit.parameters()) and not list(unit.children())
+    assert unit(x).shape == x.shape

@@ -69,7 +69,7 @@ def _network(
     """(parameters, activation elements per sample) of one network fed ``x`` (a meta batch
     of two: BatchNorm needs more than one), cached by what decides them: the entry's
     ``size_key`` and the shapes. Sampled architectures repeat: random_architectures' 424
-    drawn pairs are 91 distinct generators and 194 distinct critics."""
+    drawn pairs are fewer than 100 distinct networks."""
     entry = registry.get(options.name)
     key = json.dumps(
         [registry.kind, options.name, entry.size_key(options), shape, activations],

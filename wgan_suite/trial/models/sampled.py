@@ -196,8 +196,10 @@ class _Sampled(Network):
 
     @classmethod
     def size_key(cls, options: SampledOptions) -> dict[str, object]:
-        """The drawn choices (the arch index itself decides nothing about the size)."""
-        return asdict(draw(options, cls.role))
+        """The drawn choices but the unit: every unit is one parameter-free module whose
+        output has its input's shape, so it changes no size (the arch index itself decides
+        nothing about the size either)."""
+        return {k: v for k, v in asdict(draw(options, cls.role)).items() if k != "nonlinearity"}
 
     def describe(self) -> str:
         """E.g. "arch 7: depth 4, tanh, no BN, 16 filters" (also the first line of repr)."""

@@ -53,6 +53,8 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "-q", *session.posargs, env=ENV)
 
 
+# how long nox waits after Ctrl-C (then after its SIGTERM) for the suite to stop and report
+STOP_GRACE_S = 60.0
 VENV = Path(".venv")  # the one environment a user's commands run in (./wgan-suite uses it)
 
 
@@ -81,7 +83,18 @@ def reproduce(session: nox.Session) -> None:
     reports/ is never overwritten). Extra arguments are passed on: ablation names or YAML
     paths select other ablations.
     """
-    session.run("./wgan-suite", "reproduce", *session.posargs, env=ENV, external=True)
+    # Ctrl-C reaches nox and the suite alike (one process group). nox's defaults give the
+    # suite 0.3 s before SIGTERM and 0.2 s more before SIGKILL: too short for Ray Tune to
+    # stop its trials at their checkpoints and for the suite to print what it finished.
+    session.run(
+        "./wgan-suite",
+        "reproduce",
+        *session.posargs,
+        env=ENV,
+        external=True,
+        interrupt_timeout=STOP_GRACE_S,
+        terminate_timeout=STOP_GRACE_S,
+    )
 
 
 @nox.session(python="3.11", default=False)

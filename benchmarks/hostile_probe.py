@@ -505,7 +505,9 @@ class Probe:
             problems.append(f"{len(left)} processes left (e.g. {left[0][1][:40]})")
         if "Traceback" in out or "Stack (most recent" in out:
             problems.append("traceback / stack dump")
-        tail = [x for x in out.splitlines() if x.strip()][-2:]
+        if "trial(s):" not in out:  # the suite's summary (commands._summary)
+            problems.append("no summary of the trials")
+        tail = [x for x in out.splitlines() if x.strip()][-3:]
         del runs
         self.record(Result("sigint_nox_reproduce", "nox -s reproduce -- toy; Ctrl-C",
                            "stops with a summary, nothing left", rc, secs,

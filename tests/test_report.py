@@ -606,3 +606,15 @@ def test_pages_fit_the_window_without_cut_text(built, tmp_path):
                 body.get("data-overflow"),
             )
             assert body.get("data-cut-text") == "0", (width, html.name)
+
+
+def test_the_scope_sentence_agrees_in_number():
+    from wgan_suite.report.summary import scope
+
+    one_each = [{"refutable": True}, {"below_scale": True}, {}]
+    assert scope(one_each) == (
+        "Of 3 claims, 1 was read at the scale the paper made them at and can be confirmed or "
+        "refuted here; 1 was read below its scale, where 'reproduced' and 'not reproduced' "
+        "alike are exploratory; 1 was not tested."
+    )
+    assert "0 were read at the scale" in scope([{}, {}]) and "2 were not tested" in scope([{}, {}])

@@ -154,11 +154,16 @@ def scope(rows: list[dict]) -> str:
     at = sum(bool(r.get("refutable")) for r in rows)
     below = sum(bool(r.get("below_scale")) for r in rows)
     rest = len(rows) - at - below
-    were, their = ("was", "its") if below == 1 else ("were", "their")
+
+    def were(n: int) -> str:
+        return "was" if n == 1 else "were"
+
+    their = "its" if below == 1 else "their"
     return (
-        f"Of {len(rows)} claims, {at} were read at the scale the paper made them at and can "
-        f"be confirmed or refuted here; {below} {were} read below {their} scale, where "
-        f"'reproduced' and 'not reproduced' alike are exploratory; {rest} were not tested."
+        f"Of {len(rows)} claims, {at} {were(at)} read at the scale the paper made them at and "
+        f"can be confirmed or refuted here; {below} {were(below)} read below {their} scale, "
+        f"where 'reproduced' and 'not reproduced' alike are exploratory; {rest} {were(rest)} "
+        "not tested."
     )
 
 

@@ -6,6 +6,7 @@ locally; another version would download gigabytes of CUDA libraries.
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import nox
@@ -86,15 +87,26 @@ def reproduce(session: nox.Session) -> None:
     # Ctrl-C reaches nox and the suite alike (one process group). nox's defaults give the
     # suite 0.3 s before SIGTERM and 0.2 s more before SIGKILL: too short for Ray Tune to
     # stop its trials at their checkpoints and for the suite to print what it finished.
-    session.run(
-        "./wgan-suite",
-        "reproduce",
-        *session.posargs,
-        env=ENV,
-        external=True,
-        interrupt_timeout=STOP_GRACE_S,
-        terminate_timeout=STOP_GRACE_S,
-    )
+    # nox hears the first Ctrl-C only: a second one, while nox waits, would end nox and
+    # leave the suite running behind the prompt; the suite hears every one.
+    previous = signal.signal(signal.SIGINT, _first_ctrl_c_only)
+    try:
+        session.run(
+            "./wgan-suite",
+            "reproduce",
+            *session.posargs,
+            env=ENV,
+            external=True,
+            interrupt_timeout=STOP_GRACE_S,
+            terminate_timeout=STOP_GRACE_S,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _first_ctrl_c_only(_signum: int, _frame: object) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 @nox.session(python="3.11", default=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import get_args
 
@@ -171,3 +172,22 @@ def test_no_unit_changes_a_size(name):
     x = torch.randn(2, 3, 4, 4)
     assert not list(unit.parameters()) and not list(unit.children())
     assert unit(x).shape == x.shape
+
+
+def test_a_subclass_option_stays_in_the_size_key():
+    """A plugin's subclass with an option of its own that may change sizes keeps that
+    option in the key: only the options the draw reads are replaced by the draw."""
+    from wgan_suite.trial.models.sampled import SampledGenerator, SampledOptions
+
+    class WideOptions(SampledOptions):
+        multiplier: int = 1
+
+    class Wide(SampledGenerator):
+        Options = WideOptions
+
+    one, two = WideOptions(arch=3), WideOptions(arch=3, multiplier=2)
+    assert Wide.size_key(one) != Wide.size_key(two)
+    same_draw = [
+        k for k in range(64) if draw(WideOptions(arch=k), "generator") == draw(one, "generator")
+    ]
+    assert len({json.dumps(Wide.size_key(WideOptions(arch=k))) for k in same_draw}) == 1

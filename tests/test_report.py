@@ -613,7 +613,7 @@ def test_the_scope_sentence_agrees_in_number():
 
     one_each = [{"refutable": True}, {"below_scale": True}, {}]
     assert scope(one_each) == (
-        "Of 3 claims, 1 was read at the scale the paper made them at and can be confirmed or "
+        "Of 3 claims, 1 was read at the scale the paper made it at and can be confirmed or "
         "refuted here; 1 was read below its scale, where 'reproduced' and 'not reproduced' "
         "alike are exploratory; 1 was not tested."
     )

@@ -6,8 +6,10 @@ benchmarks/startup.py measures the seconds."""
 from __future__ import annotations
 
 import importlib
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -83,25 +85,47 @@ def test_only_a_read_only_command_in_its_own_process_freezes_the_collector(tmp_p
     (gc.freeze), which saves a full walk at exit; ``main`` called in-process (tests, a
     notebook) and the commands that write or start processes never freeze."""
     runs = str(tmp_path / "runs")
-    code = (
-        "import gc, sys\n"
+    code = (  # at exit: (frozen objects, objects the collector still tracks)
+        "import atexit, gc, runpy, sys\n"
+        "atexit.register(lambda: print('gc', gc.get_freeze_count(), len(gc.get_objects())))\n"
+        "if sys.argv[1] == 'python -m':\n"
+        "    sys.argv = ['wgan_suite', *sys.argv[2:]]\n"
+        "    runpy.run_module('wgan_suite', run_name='__main__')\n"
         "from wgan_suite.cli import main\n"
-        "process = sys.argv[1] == 'process'\n"
-        "code = main(sys.argv[2:], process=process)\n"
-        "print(code, gc.get_freeze_count())\n"
+        "sys.exit(main(sys.argv[2:]))\n"
     )
-    cases = {
-        ("process", "list", "parallel_lines", "--runs", runs): True,
-        ("in-process", "list", "parallel_lines", "--runs", runs): False,
-        ("process", "report", str(tmp_path / "none")): False,  # exit 2: no runs there
+    cases = {  # argv -> (exit code, frozen at exit)
+        ("python -m", "validate", "parallel_lines"): (0, True),  # imports pandas, scipy too
+        ("python -m", "list", "parallel_lines", "--runs", runs): (0, True),
+        ("in-process", "list", "parallel_lines", "--runs", runs): (0, False),
+        ("python -m", "report", str(tmp_path / "none")): (2, False),  # no runs there
     }
-    for argv, frozen in cases.items():
+    for argv, (want, frozen) in cases.items():
         done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
-        exit_code, count = (int(v) for v in done.stdout.splitlines()[-1].split())
-        assert exit_code == (2 if "report" in argv else 0), done.stderr[-2000:]
-        assert (count > 10_000) is frozen, (argv, count)
+        assert done.returncode == want, done.stderr[-2000:]
+        _, count, tracked = done.stdout.splitlines()[-1].split()
+        assert (int(count) > 10_000) is frozen, (argv, count)
+        if frozen:  # the last freeze, at the end of the command: nothing left to walk at exit
+            assert int(tracked) < 1_000, (argv, tracked)
     assert {"validate", "list"} == cli.READ_ONLY
     script = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"][
         "scripts"
     ]
     assert script == {"wgan-suite": "wgan_suite.cli:console"}
+
+
+def test_ctrl_c_before_the_training_is_one_line_and_exit_130():
+    """A real SIGINT while the command still imports (Ray Tune's own handling, with the
+    summary, covers the training: tests/test_tune.py)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wgan_suite", "validate", "random_architectures"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(0.6)  # importing torch, well before the ~2 s this command takes
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == cli.EXIT_INTERRUPTED == 130, err[-2000:]
+    assert err == "error: interrupted (Ctrl-C); files are written whole or not at all\n"
+    assert out == ""

@@ -291,6 +291,40 @@ def test_sigterm_stops_the_grid_like_ctrl_c(tmp_path):
     assert "2 trial(s): " in out, out[-2000:]
 
 
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once_with_the_summary(tmp_path):
+    """Ctrl-C twice (an impatient user; the second while Tune stops the trials): one line
+    saying so instead of a KeyboardInterrupt traceback out of Ray, the summary, exit 1, no
+    process of the run left, and the same command resumes to the end."""
+    path = ablation(tmp_path, "twice", seeds=[0], grid={"loss": ["wgan", "gan_ns"]})
+    runs = tmp_path / "runs"
+    cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "quick"]
+    cmd += ["--runs", str(runs)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not list((runs / "trials").glob("*/checkpoint")):
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+        time.sleep(2)
+        left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 1, (proc.returncode, err[-2000:])
+    assert "Traceback" not in err, err[-2000:]
+    assert "2 trial(s): " in out, (out[-2000:], err[-3000:])
+    assert left.stdout.split() == [], "processes of the run left: " + left.stdout
+    again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert set(_statuses(runs).values()) == {"finished"}
+
+
 def nox_stop_grace() -> float:
     """The seconds `nox -s reproduce` waits after Ctrl-C, and again after its SIGTERM,
     before it kills the suite (read from noxfile.py: nox is not installed in the tests'

@@ -1,8 +1,9 @@
 """``python -m wgan_suite list|validate|run|reproduce|collect|report``: the commands a researcher
 types.
 
-Exit codes: 0 success, 1 some trial failed, 2 invalid input (nothing ran, nothing written),
-3 the runs directory is in use by another command (``--wait`` waits for it instead).
+Exit codes: 0 success, 1 some trial failed (or was stopped by Ctrl-C), 2 invalid input
+(nothing ran, nothing written), 3 the runs directory is in use by another command (``--wait``
+waits for it instead), 130 Ctrl-C outside the training.
 """
 
 # This module is the parser and nothing heavy: `--help` and every argument error answer
@@ -24,6 +25,7 @@ from wgan_suite.core.layout import DEFAULT_RUNS
 from wgan_suite.core.locations import COMMAND, ablations_dir
 
 EXIT_BUSY = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
 # the exploratory pilot whose effects size a registration's seeds (wgan_suite.claims.power)
 PILOT = Path("reports/pilots/power-s100")
 
@@ -210,14 +212,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     """Run one command; ``process``: this process ends when ``main`` returns (``console``)."""
     args = parser().parse_args(argv)
-    run = implementation(args.command)
     freeze = process and args.command in READ_ONLY
-    if freeze:
-        # Moves the ~200k objects that torch, pydantic and the harness made at import out of the
-        # collector's reach: none of them is garbage before the process ends, and every
-        # full collection would walk them all (gc.freeze, Python >= 3.7).
-        gc.freeze()
     try:
+        run = implementation(args.command)
+        if freeze:
+            # Moves the ~200k objects that torch, pydantic and the harness made at import out
+            # of the collector's reach: none of them is garbage before the process ends, and
+            # every full collection would walk them all (gc.freeze, Python >= 3.7).
+            gc.freeze()
         return run(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -231,6 +233,9 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
             raise
         print(f"error: {line}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside the training (which stops it and summarises)
+        print("error: interrupted (Ctrl-C); files are written whole or not at all", file=sys.stderr)
+        return EXIT_INTERRUPTED
     finally:
         if freeze:  # and what the command made: the interpreter's last collection at exit
             gc.freeze()  # would walk it all (~0.5 s) to free memory the OS frees anyway

@@ -217,14 +217,22 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
     name = "+".join(a.spec.name for a in ablations)[:60] + f"-{args.budget}"
     if not plan.todo:
         print(f"plan: nothing to train, {len(plan.reused) + len(plan.kept_stale)} reused")
-    run_grid(
-        plan.todo,
-        args.runs,
-        address=args.address,
-        verbose=args.verbose,
-        name=name,
-        reused=len(plan.reused) + len(plan.kept_stale),
-    )
+    try:
+        run_grid(
+            plan.todo,
+            args.runs,
+            address=args.address,
+            verbose=args.verbose,
+            name=name,
+            reused=len(plan.reused) + len(plan.kept_stale),
+        )
+    except KeyboardInterrupt:  # a second Ctrl-C while Ray Tune stops the trials (Ray is down)
+        print(
+            "Ctrl-C again: stopped at once; the trials that were running resume from their "
+            "last checkpoints",
+            file=sys.stderr,
+            flush=True,
+        )
     collect(args.runs)
     return _summary(args, specs)
 

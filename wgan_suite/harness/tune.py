@@ -389,7 +389,15 @@ def run_grid(
             # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
             import ray
 
-            ray.shutdown()
+            # A Ctrl-C inside shutdown (the user's second) leaves Ray's core worker without
+            # its raylet, and the core worker then ends the process (exit 1, no summary):
+            # the driver ignores SIGINT until Ray is down.
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+            try:
+                ray.shutdown()
+            finally:
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
     return list(todo)
 
 

@@ -159,8 +159,9 @@ def scope(rows: list[dict]) -> str:
         return "was" if n == 1 else "were"
 
     their = "its" if below == 1 else "their"
+    them = "it" if at == 1 else "them"
     return (
-        f"Of {len(rows)} claims, {at} {were(at)} read at the scale the paper made them at and "
+        f"Of {len(rows)} claims, {at} {were(at)} read at the scale the paper made {them} at and "
         f"can be confirmed or refuted here; {below} {were(below)} read below {their} scale, "
         f"where 'reproduced' and 'not reproduced' alike are exploratory; {rest} {were(rest)} "
         "not tested."

@@ -40,6 +40,8 @@ NormKind = Literal["batch", "layer"]
 Role = Literal["generator", "critic"]
 ROLES: dict[str, int] = {"generator": 0, "critic": 1}
 AXES = ("depth", "nonlinearity", "norm", "width")  # the order fixes each axis's seed
+# the options ``draw`` reads: ``size_key`` replaces them by what it drew
+DRAW_READS = frozenset({"arch", "depths", "widths", "nonlinearities", "norm_kind"})
 
 
 class SampledOptions(Options):
@@ -196,10 +198,13 @@ class _Sampled(Network):
 
     @classmethod
     def size_key(cls, options: SampledOptions) -> dict[str, object]:
-        """The drawn choices but the unit: every unit is one parameter-free module whose
-        output has its input's shape, so it changes no size (the arch index itself decides
-        nothing about the size either)."""
-        return {k: v for k, v in asdict(draw(options, cls.role)).items() if k != "nonlinearity"}
+        """The drawn choices in place of the options the draw reads (a subclass's own
+        options stay in the key), without the unit: every unit is one parameter-free
+        module whose output has its input's shape, so it changes no size."""
+        drawn = asdict(draw(options, cls.role))
+        del drawn["nonlinearity"]
+        rest = {k: v for k, v in super().size_key(options).items() if k not in DRAW_READS}
+        return rest | {"drawn": drawn}
 
     def describe(self) -> str:
         """E.g. "arch 7: depth 4, tanh, no BN, 16 filters" (also the first line of repr)."""

@@ -266,11 +266,12 @@ def test_ctrl_c_marks_trials_interrupted_and_the_rerun_resumes_them(tmp_path):
     assert all(its == list(range(0, 1501, 50)) for its in per_trial)
 
 
-@pytest.mark.slow
-def test_sigterm_stops_the_grid_like_ctrl_c(tmp_path):
-    """SIGTERM on the driver (`kill`, a container stop) ends as Ctrl-C does: exit 1, the
-    summary and the resume hint, no Ray stack dump / SIGABRT (hostile probe: exit -6)."""
-    path = ablation(tmp_path, "term", seeds=[0], grid={"loss": ["wgan", "gan_ns"]})
+def _signalled_run(tmp_path: Path, name: str, signals: list[int], group: bool):
+    """A 2-trial toy grid in its own session, sent ``signals`` 0.3 s apart once a trial has a
+    checkpoint, to the whole process group (``group``, as a terminal's Ctrl-C) or to the
+    driver alone: (command, the process, its stdout, stderr, and the pids of its session
+    still alive 2 s later)."""
+    path = ablation(tmp_path, name, seeds=[0], grid={"loss": ["wgan", "gan_ns"]})
     runs = tmp_path / "runs"
     cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "quick"]
     cmd += ["--runs", str(runs)]
@@ -281,48 +282,45 @@ def test_sigterm_stops_the_grid_like_ctrl_c(tmp_path):
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and not list((runs / "trials").glob("*/checkpoint")):
             time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=120)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 1, (proc.returncode, err[-2000:])
-    assert "SIGTERM received" not in err and "Traceback" not in err, err[-2000:]
-    assert "2 trial(s): " in out, out[-2000:]
-
-
-@pytest.mark.slow
-def test_a_second_ctrl_c_stops_at_once_with_the_summary(tmp_path):
-    """Ctrl-C twice (an impatient user; the second while Tune stops the trials): one line
-    saying so instead of a KeyboardInterrupt traceback out of Ray, the summary, exit 1, no
-    process of the run left, and the same command resumes to the end."""
-    path = ablation(tmp_path, "twice", seeds=[0], grid={"loss": ["wgan", "gan_ns"]})
-    runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "wgan_suite", "run", str(path), "--budget", "quick"]
-    cmd += ["--runs", str(runs)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
-    try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and not list((runs / "trials").glob("*/checkpoint")):
-            time.sleep(0.2)
-        os.killpg(proc.pid, signal.SIGINT)
-        time.sleep(0.3)
-        os.killpg(proc.pid, signal.SIGINT)
+        for k, signum in enumerate(signals):
+            time.sleep(0.3 if k else 0)
+            os.killpg(proc.pid, signum) if group else proc.send_signal(signum)
         out, err = proc.communicate(timeout=120)
         time.sleep(2)
         left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
+    return cmd, proc, out, err, left.stdout.split()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_grid_like_ctrl_c(tmp_path):
+    """SIGTERM to the driver (`kill`, a container stop) ends as Ctrl-C does: exit 1, the
+    summary and the resume hint, no Ray stack dump / SIGABRT (hostile probe: exit -6),
+    nothing left."""
+    _, proc, out, err, left = _signalled_run(tmp_path, "term", [signal.SIGTERM], group=False)
+    assert proc.returncode == 1, (proc.returncode, err[-2000:])
+    assert "SIGTERM received" not in err and "Traceback" not in err, err[-2000:]
+    assert "2 trial(s): " in out, out[-2000:]
+    assert left == [], f"processes of the run left: {left}"
+
+
+@pytest.mark.slow
+def test_a_second_ctrl_c_stops_at_once_with_the_summary(tmp_path):
+    """Ctrl-C twice (an impatient user; the second while Tune stops the trials or Ray shuts
+    down): no KeyboardInterrupt traceback out of Ray, the summary (a Ctrl-C inside
+    ray.shutdown used to end the process with exit 1 and nothing printed), exit 1, no
+    process of the run left, and the same command resumes to the end."""
+    cmd, proc, out, err, left = _signalled_run(tmp_path, "twice", [signal.SIGINT] * 2, group=True)
     assert proc.returncode == 1, (proc.returncode, err[-2000:])
     assert "Traceback" not in err, err[-2000:]
     assert "2 trial(s): " in out, (out[-2000:], err[-3000:])
-    assert left.stdout.split() == [], "processes of the run left: " + left.stdout
+    assert left == [], f"processes of the run left: {left}"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
-    assert set(_statuses(runs).values()) == {"finished"}
+    assert set(_statuses(tmp_path / "runs").values()) == {"finished"}
 
 
 def nox_stop_grace() -> float:

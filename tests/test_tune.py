@@ -285,7 +285,9 @@ def _signalled_run(tmp_path: Path, name: str, signals: list[int], group: bool):
         for k, signum in enumerate(signals):
             time.sleep(0.3 if k else 0)
             os.killpg(proc.pid, signum) if group else proc.send_signal(signum)
+        sent = time.monotonic()
         out, err = proc.communicate(timeout=120)
+        proc.stopped_in = time.monotonic() - sent  # seconds from the last signal to the end
         time.sleep(2)
         left = subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True, text=True)
     finally:
@@ -321,6 +323,21 @@ def test_a_second_ctrl_c_stops_at_once_with_the_summary(tmp_path):
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert set(_statuses(tmp_path / "runs").values()) == {"finished"}
+
+
+@pytest.mark.slow
+def test_a_sigterm_to_the_whole_group_ends_with_the_summary(tmp_path):
+    """systemd's stop and Slurm's scancel send SIGTERM to every process of the job: Ray's
+    GCS and raylet die with the trials, Tune's stop cannot end, and Ray's core worker used
+    to end the driver after 60 s with exit 1 and nothing said. Now: within the deadline,
+    the summary, exit 1, and no trial worker left (they outlived their raylet)."""
+    from wgan_suite.harness.tune import TERM_DEADLINE_S
+
+    _, proc, out, err, left = _signalled_run(tmp_path, "group", [signal.SIGTERM], group=True)
+    assert proc.returncode == 1, (proc.returncode, err[-2000:])
+    assert "2 trial(s): " in out and "Traceback" not in err, (out[-2000:], err[-2000:])
+    assert left == [], f"processes of the run left: {left}"
+    assert proc.stopped_in < TERM_DEADLINE_S + 10, proc.stopped_in
 
 
 def nox_stop_grace() -> float:

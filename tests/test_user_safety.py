@@ -474,3 +474,25 @@ def test_panels_are_titled_with_every_paired_setting():
     out, facet = _one_facet(res, ["axis.loss", "axis.lipschitz"])
     assert list(out[facet]) == ["loss=wgan, lipschitz=clip(c=0.01)", "loss=gan, lipschitz=none"]
     assert _one_facet(res, ["axis.loss"])[1] == "axis.loss"
+
+
+def test_local_worker_names_only_a_live_running_trial_of_this_host():
+    """What a stop that cannot wait for Ray kills (commands._stuck): the pid a trial's
+    status names, only while it says running, on this host, and the process lives."""
+    import platform
+
+    from wgan_suite.trial.trial_status import local_worker
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        here = {"hostname": platform.node(), "pid": sleeper.pid}
+        assert local_worker({"status": "running", "hardware": here}) == sleeper.pid
+        assert local_worker({"status": "finished", "hardware": here}) is None
+        elsewhere = {**here, "hostname": "another-host"}
+        assert local_worker({"status": "running", "hardware": elsewhere}) is None
+        assert local_worker({"status": "running", "hardware": {**here, "pid": os.getpid()}}) is None
+        assert local_worker({"status": "running"}) is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert local_worker({"status": "running", "hardware": here}) is None  # it has ended

@@ -9,7 +9,9 @@ directory is in use by another command.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -39,10 +41,10 @@ from wgan_suite.harness.preflight import (
     check_out_dir,
     check_runs_dir,
 )
-from wgan_suite.harness.tune import check_local_resources, connect_check, run_grid
+from wgan_suite.harness.tune import TERM_DEADLINE_S, check_local_resources, connect_check, run_grid
 from wgan_suite.trial.data.presence import DataMissing, check_data
 from wgan_suite.trial.metrics.inception_weights import ENV as WEIGHTS_ENV
-from wgan_suite.trial.trial_status import current_status, read_status
+from wgan_suite.trial.trial_status import current_status, local_worker, read_status
 
 
 def _warn(line: str) -> None:
@@ -225,6 +227,7 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
             verbose=args.verbose,
             name=name,
             reused=len(plan.reused) + len(plan.kept_stale),
+            on_stuck=lambda: _stuck(args, specs),
         )
     except KeyboardInterrupt:  # a second Ctrl-C while Ray Tune stops the trials (Ray is down)
         print(
@@ -235,6 +238,25 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
         )
     collect(args.runs)
     return _summary(args, specs)
+
+
+def _stuck(args: argparse.Namespace, specs: list) -> None:
+    """After a SIGTERM whose stop cannot end (Ray's own processes got it too): say what
+    each trial's files prove, and end now. The trials resume from their checkpoints."""
+    print(
+        f"SIGTERM: Ray's processes are gone and its stop cannot end; stopping without it "
+        f"after {TERM_DEADLINE_S:g} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    for s in {s.trial_id: s for s in specs}.values():  # trial workers outlive their raylet
+        pid = local_worker(read_status(trial_dir(args.runs, s)))
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)  # as kill -9: its last checkpoint resumes it
+    _summary(args, specs)
+    sys.stdout.flush()
+    os._exit(1)  # the main thread waits on Ray, which will not answer
 
 
 def _summary(args: argparse.Namespace, specs: list) -> int:

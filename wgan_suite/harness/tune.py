@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -304,8 +304,13 @@ def run_grid(
     verbose: bool = False,
     name: str = "grid",
     reused: int = 0,
+    on_stuck: Callable[[], None] | None = None,
 ) -> list[TrialSpec]:
-    """Schedule exactly these trials through one Tuner; returns them."""
+    """Schedule exactly these trials through one Tuner; returns them.
+
+    ``on_stuck``: called (from another thread) when a SIGTERM's stop has not ended the grid
+    within ``TERM_DEADLINE_S``; it is expected to end the process.
+    """
     runs = runs.resolve()
     if not todo:
         return []
@@ -318,7 +323,7 @@ def run_grid(
     # summary, trials left "running"); a `kill` or a container stop is Ctrl-C here instead.
     main = threading.current_thread() is threading.main_thread()  # signals: main thread only
     if main:
-        on_term = signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+        on_term = signal.signal(signal.SIGTERM, lambda *_: _stop_as_ctrl_c(on_stuck))
     try:
         check_resources(todo)
         current = code_hash()
@@ -399,6 +404,21 @@ def run_grid(
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
     return list(todo)
+
+
+# A SIGTERM to the whole process group (systemd's stop, Slurm's scancel) also ends Ray's
+# own processes, which block SIGINT but not SIGTERM; Tune's stop then waits on a GCS that is
+# gone, and Ray's core worker ends the process after 60 s with nothing said. Slurm sends
+# SIGKILL 30 s after SIGTERM by default.
+TERM_DEADLINE_S = 20.0
+
+
+def _stop_as_ctrl_c(on_stuck: Callable[[], None] | None) -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+    if on_stuck is not None:
+        timer = threading.Timer(TERM_DEADLINE_S, on_stuck)
+        timer.daemon = True  # a stop that ends in time ends the process with the timer
+        timer.start()
 
 
 def _full_disk_stopper(runs: Path) -> Any:

@@ -77,6 +77,17 @@ def read_records(trial_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
     return rows, note
 
 
+def local_worker(status: dict[str, Any]) -> int | None:
+    """The pid of the process on this host that wrote ``running`` and still runs, or None."""
+    hw = status.get("hardware") or {}
+    pid = hw.get("pid")
+    if status.get("status") != TrialStatus.RUNNING or hw.get("hostname") != platform.node():
+        return None
+    if not isinstance(pid, int) or pid == os.getpid():
+        return None
+    return pid if _alive(status) else None
+
+
 def _alive(status: dict[str, Any]) -> bool:
     """Whether the process that wrote ``running`` may still run (unknowable on another host)."""
     hw = status.get("hardware") or {}

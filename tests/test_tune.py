@@ -304,6 +304,7 @@ def test_sigterm_stops_the_grid_like_ctrl_c(tmp_path):
     _, proc, out, err, left = _signalled_run(tmp_path, "term", [signal.SIGTERM], group=False)
     assert proc.returncode == 1, (proc.returncode, err[-2000:])
     assert "SIGTERM received" not in err and "Traceback" not in err, err[-2000:]
+    assert "stopping without it" not in err  # Tune's stop ended: the deadline never acts
     assert "2 trial(s): " in out, out[-2000:]
     assert left == [], f"processes of the run left: {left}"
 
@@ -335,6 +336,7 @@ def test_a_sigterm_to_the_whole_group_ends_with_the_summary(tmp_path):
 
     _, proc, out, err, left = _signalled_run(tmp_path, "group", [signal.SIGTERM], group=True)
     assert proc.returncode == 1, (proc.returncode, err[-2000:])
+    assert "its stop cannot end; stopping without it after" in err, err[-2000:]
     assert "2 trial(s): " in out and "Traceback" not in err, (out[-2000:], err[-2000:])
     assert left == [], f"processes of the run left: {left}"
     assert proc.stopped_in < TERM_DEADLINE_S + 10, proc.stopped_in
@@ -367,3 +369,34 @@ def test_nox_gives_the_suite_time_to_stop_on_ctrl_c():
     the suite off before Ray Tune stopped its trials and the summary was printed (issue 37:
     "nox > Interrupted" and nothing else); the ctrl-c tests above stop well within this."""
     assert nox_stop_grace() >= 30
+
+
+def test_a_sigterm_deadline_holds_only_until_the_grid_has_ended(monkeypatch):
+    """Real signals to this process: each SIGTERM is Ctrl-C for Tune; the first starts one
+    deadline; a grid that ended in time (``cancel``: Ray is down, collect and the report go
+    on) is never cut off by it, and a grid whose stop hangs is."""
+    from wgan_suite.harness import tune as harness_tune
+
+    monkeypatch.setattr(harness_tune, "TERM_DEADLINE_S", 0.3)
+    seen: list[str] = []
+    previous = signal.signal(signal.SIGINT, lambda *_: seen.append("SIGINT"))
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        for ends_in_time in (True, False):
+            stuck: list[int] = []
+            term = harness_tune.TermAsCtrlC(lambda stuck=stuck: stuck.append(1))
+            term.install()
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                os.kill(os.getpid(), signal.SIGTERM)  # a second one: still one deadline
+                time.sleep(0.05)
+                if ends_in_time:
+                    term.cancel()
+                time.sleep(0.8)
+            finally:
+                term.restore()
+            assert stuck == ([] if ends_in_time else [1]), ends_in_time
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen == ["SIGINT"] * 4
+    assert signal.getsignal(signal.SIGTERM) is before

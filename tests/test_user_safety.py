@@ -478,21 +478,26 @@ def test_panels_are_titled_with_every_paired_setting():
 
 def test_local_worker_names_only_a_live_running_trial_of_this_host():
     """What a stop that cannot wait for Ray kills (commands._stuck): the pid a trial's
-    status names, only while it says running, on this host, and the process lives."""
+    status names, only while it says running, on this host, in this session, and alive;
+    never 0, -1 (every process the user owns), 1 or this process."""
     import platform
 
     from wgan_suite.trial.trial_status import local_worker
 
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    sleep = [sys.executable, "-c", "import time; time.sleep(60)"]
+    sleeper = subprocess.Popen(sleep)
+    apart = subprocess.Popen(sleep, start_new_session=True)  # e.g. a pid reused since
     try:
         here = {"hostname": platform.node(), "pid": sleeper.pid}
         assert local_worker({"status": "running", "hardware": here}) == sleeper.pid
         assert local_worker({"status": "finished", "hardware": here}) is None
         elsewhere = {**here, "hostname": "another-host"}
         assert local_worker({"status": "running", "hardware": elsewhere}) is None
-        assert local_worker({"status": "running", "hardware": {**here, "pid": os.getpid()}}) is None
+        for pid in (os.getpid(), apart.pid, 0, -1, 1, True, "7"):
+            assert local_worker({"status": "running", "hardware": {**here, "pid": pid}}) is None
         assert local_worker({"status": "running"}) is None
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        for p in (sleeper, apart):
+            p.kill()
+            p.wait()
     assert local_worker({"status": "running", "hardware": here}) is None  # it has ended

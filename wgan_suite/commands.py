@@ -231,8 +231,8 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
         )
     except KeyboardInterrupt:  # a second Ctrl-C while Ray Tune stops the trials (Ray is down)
         print(
-            "Ctrl-C again: stopped at once; the trials that were running resume from their "
-            "last checkpoints",
+            "Ctrl-C (or SIGTERM) again: stopped at once; the trials that were running resume "
+            "from their last checkpoints",
             file=sys.stderr,
             flush=True,
         )
@@ -243,20 +243,22 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
 def _stuck(args: argparse.Namespace, specs: list) -> None:
     """After a SIGTERM whose stop cannot end (Ray's own processes got it too): say what
     each trial's files prove, and end now. The trials resume from their checkpoints."""
-    print(
-        f"SIGTERM: Ray's processes are gone and its stop cannot end; stopping without it "
-        f"after {TERM_DEADLINE_S:g} s",
-        file=sys.stderr,
-        flush=True,
-    )
-    for s in {s.trial_id: s for s in specs}.values():  # trial workers outlive their raylet
-        pid = local_worker(read_status(trial_dir(args.runs, s)))
-        if pid is not None:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)  # as kill -9: its last checkpoint resumes it
-    _summary(args, specs)
-    sys.stdout.flush()
-    os._exit(1)  # the main thread waits on Ray, which will not answer
+    try:
+        print(
+            f"SIGTERM: Ray's processes are gone and its stop cannot end; stopping without it "
+            f"after {TERM_DEADLINE_S:g} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        for s in {s.trial_id: s for s in specs}.values():  # workers outlive their raylet
+            pid = local_worker(read_status(trial_dir(args.runs, s)))
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)  # as kill -9: its last checkpoint resumes it
+        _summary(args, specs)
+        sys.stdout.flush()
+    finally:
+        os._exit(1)  # the main thread waits on Ray, which will not answer
 
 
 def _summary(args: argparse.Namespace, specs: list) -> int:

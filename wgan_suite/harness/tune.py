@@ -322,8 +322,9 @@ def run_grid(
     # ray.init's core worker answers SIGTERM with a C++ stack dump and SIGABRT (exit -6, no
     # summary, trials left "running"); a `kill` or a container stop is Ctrl-C here instead.
     main = threading.current_thread() is threading.main_thread()  # signals: main thread only
-    if main:
-        on_term = signal.signal(signal.SIGTERM, lambda *_: _stop_as_ctrl_c(on_stuck))
+    term = TermAsCtrlC(on_stuck) if main else None
+    if term is not None:
+        term.install()
     try:
         check_resources(todo)
         current = code_hash()
@@ -388,8 +389,8 @@ def run_grid(
         if full_disk.reason is not None:
             raise DiskFull(full_disk.reason)
     finally:
-        if main:
-            signal.signal(signal.SIGTERM, on_term)
+        if term is not None:
+            term.restore()
         if started:
             # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
             import ray
@@ -403,6 +404,10 @@ def run_grid(
             finally:
                 if previous is not None:
                     signal.signal(signal.SIGINT, previous)
+                if term is not None:  # Ray is down in time: collect and report go on
+                    term.cancel()
+        elif term is not None:
+            term.cancel()
     return list(todo)
 
 
@@ -413,12 +418,41 @@ def run_grid(
 TERM_DEADLINE_S = 20.0
 
 
-def _stop_as_ctrl_c(on_stuck: Callable[[], None] | None) -> None:
-    os.kill(os.getpid(), signal.SIGINT)
-    if on_stuck is not None:
-        timer = threading.Timer(TERM_DEADLINE_S, on_stuck)
-        timer.daemon = True  # a stop that ends in time ends the process with the timer
-        timer.start()
+class TermAsCtrlC:
+    """While the grid runs (main thread), SIGTERM is Ctrl-C: Tune stops the trials at
+    their checkpoints. The first SIGTERM also starts a deadline: ``on_stuck`` runs (in a
+    timer thread) if ``cancel`` has not come ``TERM_DEADLINE_S`` later."""
+
+    def __init__(self, on_stuck: Callable[[], None] | None) -> None:
+        self.on_stuck = on_stuck
+        self.deadline: threading.Timer | None = None
+        self.lock = threading.Lock()
+        self.ended = False  # the grid ended: the deadline must not act any more
+
+    def install(self) -> None:
+        self.previous = signal.signal(signal.SIGTERM, self._on_term)
+
+    def _on_term(self, *_: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        if self.on_stuck is not None and self.deadline is None:
+            self.deadline = threading.Timer(TERM_DEADLINE_S, self._past_deadline)
+            self.deadline.daemon = True
+            self.deadline.start()
+
+    def _past_deadline(self) -> None:
+        with self.lock:  # cancel() and this never both go on
+            if self.ended:
+                return
+            self.on_stuck()
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGTERM, self.previous)
+
+    def cancel(self) -> None:
+        with self.lock:
+            self.ended = True
+        if self.deadline is not None:
+            self.deadline.cancel()
 
 
 def _full_disk_stopper(runs: Path) -> Any:

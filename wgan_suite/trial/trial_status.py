@@ -78,14 +78,19 @@ def read_records(trial_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def local_worker(status: dict[str, Any]) -> int | None:
-    """The pid of the process on this host that wrote ``running`` and still runs, or None."""
+    """The pid of the process that wrote ``running``, when it still runs on this host in
+    this process's session (a worker Ray started for this run: a pid reused since, or a
+    worker of an earlier session, is not one), or None."""
     hw = status.get("hardware") or {}
     pid = hw.get("pid")
     if status.get("status") != TrialStatus.RUNNING or hw.get("hostname") != platform.node():
         return None
-    if not isinstance(pid, int) or pid == os.getpid():
+    if type(pid) is not int or pid <= 1 or pid == os.getpid():
         return None
-    return pid if _alive(status) else None
+    try:
+        return pid if os.getsid(pid) == os.getsid(0) else None
+    except OSError:  # it has ended
+        return None
 
 
 def _alive(status: dict[str, Any]) -> bool:

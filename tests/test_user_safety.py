@@ -501,3 +501,15 @@ def test_local_worker_names_only_a_live_running_trial_of_this_host():
             p.kill()
             p.wait()
     assert local_worker({"status": "running", "hardware": here}) is None  # it has ended
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "soon", "nan", "inf", "99999"])
+def test_a_bad_sigterm_deadline_is_refused_before_anything_is_written(
+    tmp_path, monkeypatch, capsys, value
+):
+    monkeypatch.setenv("WGAN_SUITE_TERM_DEADLINE", value)
+    runs = tmp_path / "runs"
+    assert main(["run", "parallel_lines", "--budget", "smoke", "--runs", str(runs)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: $WGAN_SUITE_TERM_DEADLINE=") and err.count("\n") == 1, err
+    assert "(0, 3600]" in err and not runs.exists()

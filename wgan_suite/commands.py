@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from wgan_suite.core import env
 from wgan_suite.core.env import REGISTRATION as REGISTRATION_ENV
 from wgan_suite.core.errors import InputError
 from wgan_suite.core.layout import DEFAULT_RUNS, ReportDir, RunsDir
@@ -41,7 +42,7 @@ from wgan_suite.harness.preflight import (
     check_out_dir,
     check_runs_dir,
 )
-from wgan_suite.harness.tune import TERM_DEADLINE_S, check_local_resources, connect_check, run_grid
+from wgan_suite.harness.tune import check_local_resources, connect_check, run_grid
 from wgan_suite.trial.data.presence import DataMissing, check_data
 from wgan_suite.trial.metrics.inception_weights import ENV as WEIGHTS_ENV
 from wgan_suite.trial.trial_status import current_status, local_worker, read_status
@@ -179,6 +180,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise AblationError(f"--inception-weights: no such file: {args.inception_weights}")
         os.environ[WEIGHTS_ENV] = str(args.inception_weights.resolve())
     # every refusal comes before the lock and the runs directory are touched
+    try:
+        env.term_deadline()
+    except ValueError as err:
+        raise InputError(str(err)) from None
     if args.address:
         connect_check(args.address)
     else:
@@ -246,7 +251,7 @@ def _stuck(args: argparse.Namespace, specs: list) -> None:
     try:
         print(
             f"SIGTERM: Ray's processes are gone and its stop cannot end; stopping without it "
-            f"after {TERM_DEADLINE_S:g} s",
+            f"after {env.term_deadline():g} s",
             file=sys.stderr,
             flush=True,
         )

@@ -10,6 +10,9 @@
     WGAN_SUITE_PLUGINS             extra entries: modules or .py files / folders, ":"-separated
     WGAN_SUITE_ABLATIONS           a user's own ablation folder, where names are looked up
                                    first (default: the shipped ones; --ablations-dir wins)
+    WGAN_SUITE_TERM_DEADLINE       seconds a run waits after SIGTERM for Ray Tune's stop
+                                   before it ends without it (default 20; under a scheduler,
+                                   below its kill wait: Slurm's KillWait is 30 by default)
 
 ``RAY_ENV`` holds the Ray settings every run uses (the nox sessions read it too). Every
 ``WGAN_SUITE_*`` variable reaches the Ray workers, also on a cluster.
@@ -28,6 +31,8 @@ CACHE = PREFIX + "CACHE"
 INCEPTION_WEIGHTS = PREFIX + "INCEPTION_WEIGHTS"
 PLUGINS = PREFIX + "PLUGINS"
 ABLATIONS = PREFIX + "ABLATIONS"
+TERM_DEADLINE = PREFIX + "TERM_DEADLINE"
+TERM_DEADLINE_S = 20.0
 # set by `run --registration R`: "R@<sha256 of its committed file>", recorded by each trial
 REGISTRATION = PREFIX + "REGISTRATION"
 
@@ -104,3 +109,17 @@ def plugins() -> list[str]:
 def suite_variables() -> dict[str, str]:
     """Every WGAN_SUITE_* variable of this process (forwarded to Ray workers)."""
     return {k: v for k, v in os.environ.items() if k.startswith(PREFIX)}
+
+
+def term_deadline() -> float:
+    """Seconds after a SIGTERM before a run that cannot stop through Ray ends without it."""
+    value = os.environ.get(TERM_DEADLINE, "").strip()
+    if not value:
+        return TERM_DEADLINE_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds <= 3600:
+        raise ValueError(f"${TERM_DEADLINE}={value[:40]!r}: seconds, a number in (0, 3600]")
+    return seconds

@@ -309,7 +309,7 @@ def run_grid(
     """Schedule exactly these trials through one Tuner; returns them.
 
     ``on_stuck``: called (from another thread) when a SIGTERM's stop has not ended the grid
-    within ``TERM_DEADLINE_S``; it is expected to end the process.
+    within ``env.term_deadline()`` seconds; it is expected to end the process.
     """
     runs = runs.resolve()
     if not todo:
@@ -414,17 +414,17 @@ def run_grid(
 # A SIGTERM to the whole process group (systemd's stop, Slurm's scancel) also ends Ray's
 # own processes, which block SIGINT but not SIGTERM; Tune's stop then waits on a GCS that is
 # gone, and Ray's core worker ends the process after 60 s with nothing said. Slurm sends
-# SIGKILL 30 s after SIGTERM by default.
-TERM_DEADLINE_S = 20.0
+# SIGKILL 30 s after SIGTERM by default: $WGAN_SUITE_TERM_DEADLINE, 20 s unless set.
 
 
 class TermAsCtrlC:
     """While the grid runs (main thread), SIGTERM is Ctrl-C: Tune stops the trials at
     their checkpoints. The first SIGTERM also starts a deadline: ``on_stuck`` runs (in a
-    timer thread) if ``cancel`` has not come ``TERM_DEADLINE_S`` later."""
+    timer thread) if ``cancel`` has not come ``env.term_deadline()`` seconds later."""
 
     def __init__(self, on_stuck: Callable[[], None] | None) -> None:
         self.on_stuck = on_stuck
+        self.seconds = env.term_deadline()
         self.deadline: threading.Timer | None = None
         self.lock = threading.Lock()
         self.ended = False  # the grid ended: the deadline must not act any more
@@ -435,7 +435,7 @@ class TermAsCtrlC:
     def _on_term(self, *_: Any) -> None:
         os.kill(os.getpid(), signal.SIGINT)
         if self.on_stuck is not None and self.deadline is None:
-            self.deadline = threading.Timer(TERM_DEADLINE_S, self._past_deadline)
+            self.deadline = threading.Timer(self.seconds, self._past_deadline)
             self.deadline.daemon = True
             self.deadline.start()
 

@@ -391,36 +391,39 @@ def run_grid(
     finally:
         if term is not None:
             term.restore()
-        if started:
-            # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
-            import ray
-
-            # A Ctrl-C inside shutdown (the user's second) leaves Ray's core worker without
-            # its raylet, and the core worker then ends the process (exit 1, no summary):
-            # the driver ignores SIGINT until Ray is down.
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-            try:
-                ray.shutdown()
-            finally:
-                if previous is not None:
-                    signal.signal(signal.SIGINT, previous)
-                if term is not None:  # Ray is down in time: collect and report go on
-                    term.cancel()
-        elif term is not None:
-            term.cancel()
+        try:
+            if started:
+                _shutdown_ray(ignore_ctrl_c=main)
+        finally:
+            if term is not None:  # Ray is down in time: collect and the report go on
+                term.cancel()
     return list(todo)
 
 
-# A SIGTERM to the whole process group (systemd's stop, Slurm's scancel) also ends Ray's
-# own processes, which block SIGINT but not SIGTERM; Tune's stop then waits on a GCS that is
-# gone, and Ray's core worker ends the process after 60 s with nothing said. Slurm sends
-# SIGKILL 30 s after SIGTERM by default: $WGAN_SUITE_TERM_DEADLINE, 20 s unless set.
+def _shutdown_ray(ignore_ctrl_c: bool) -> None:
+    """``ray.shutdown()``; ``ignore_ctrl_c`` (main thread): a Ctrl-C inside it (the user's
+    second) would leave Ray's core worker without its raylet, and the core worker then ends
+    the process (exit 1, no summary), so the driver ignores SIGINT until Ray is down."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
+    import ray
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore_ctrl_c else None
+    try:
+        ray.shutdown()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 class TermAsCtrlC:
     """While the grid runs (main thread), SIGTERM is Ctrl-C: Tune stops the trials at
     their checkpoints. The first SIGTERM also starts a deadline: ``on_stuck`` runs (in a
-    timer thread) if ``cancel`` has not come ``env.term_deadline()`` seconds later."""
+    timer thread) if ``cancel`` has not come ``env.term_deadline()`` seconds later.
+
+    Why the deadline: a SIGTERM to the whole process group (systemd's stop, Slurm's
+    scancel) also ends Ray's own processes, which block SIGINT but not SIGTERM; Tune's stop
+    then waits on a GCS that is gone, and Ray's core worker ends the process after 60 s with
+    nothing said. Slurm sends SIGKILL 30 s after SIGTERM by default."""
 
     def __init__(self, on_stuck: Callable[[], None] | None) -> None:
         self.on_stuck = on_stuck

@@ -34,10 +34,9 @@ def _uninitialised(options: Any) -> Any:
     return options.model_copy(update={"init": "default"})
 
 
-def _meta_net(registry: Any, options: Any, **shape: Any) -> nn.Module:
-    options = _uninitialised(options)
+def _meta_net(entry: Any, options: Any, **shape: Any) -> nn.Module:
     with torch.device("meta"):
-        return registry.get(options.name)(options, **shape)
+        return entry(_uninitialised(options), **shape)
 
 
 def _activations(net: nn.Module, x: torch.Tensor) -> int:
@@ -76,7 +75,7 @@ def _network(
         sort_keys=True,
     )
     if key not in _CACHE:
-        net = _meta_net(registry, options, **shape)
+        net = _meta_net(entry, options, **shape)
         per_sample = 0
         try:
             if activations:  # activations scale with the batch

@@ -615,6 +615,6 @@ def test_the_scope_sentence_agrees_in_number():
     assert scope(one_each) == (
         "Of 3 claims, 1 was read at the scale the paper made it at and can be confirmed or "
         "refuted here; 1 was read below its scale, where 'reproduced' and 'not reproduced' "
-        "alike are exploratory; 1 was not tested."
+        "alike are exploratory; 1 was not tested at a budget that can decide it."
     )
     assert "0 were read at the scale" in scope([{}, {}]) and "2 were not tested" in scope([{}, {}])

@@ -156,6 +156,24 @@ def test_at_scale_both_directions_are_refutable():
         assert v.scale == "at the claim's scale" and "exploratory" not in v.summary
 
 
+def test_a_budget_that_cannot_decide_never_makes_a_claim_refutable():
+    """W-01 states no size (worked by hand), so no run is below its scale; at ``smoke``,
+    which cannot decide it, it is read (inconclusive) but not counted as refutable, by the
+    verdict nor by the registration's coverage, and the report's scope sentence says so."""
+    from wgan_suite.report.summary import scope
+
+    claim = CLAIMS["W-01"]
+    assert "smoke" not in claim.budgets
+    results, trials = example_tables(claim, True, ablation(claim.ablation), "smoke")
+    v = evaluate_claim(claim, results, trials, "smoke")
+    assert v.verdict == "inconclusive" and "cannot decide this claim" in v.summary
+    assert not v.below_scale and not v.refutable
+    assert not refutable(claim, ablation(claim.ablation), "smoke")
+    assert refutable(claim, ablation(claim.ablation), "cpu")
+    assert scope([vars(v)]).startswith("Of 1 claim, 0 were read at the scale")
+    assert scope([vars(v)]).endswith("1 was not tested at a budget that can decide it.")
+
+
 def test_a_below_scale_verdict_is_never_confirmatory():
     """Registered and read on exactly its trials, a below-scale verdict stays exploratory
     in both directions (the registration lists it as exploratory, with why)."""

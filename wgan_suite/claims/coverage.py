@@ -75,7 +75,10 @@ def example_tables(
 
 def refutable(claim: Claim, ablation: Ablation, budget: str) -> bool:
     """Whether a run of ``ablation`` at ``budget`` runs at the claim's scale
-    (``wgan_suite.claims.scale``): only there can a confirmatory verdict go either way."""
+    (``wgan_suite.claims.scale``) at a budget that can decide the claim: only there can a
+    confirmatory verdict go either way."""
+    if budget not in claim.budgets:
+        return False
     return not shortfall(claim.scale.made_at, trial_configs(ablation, budget))
 
 

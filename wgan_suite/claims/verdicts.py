@@ -240,7 +240,9 @@ def evaluate_claim(
         made_at=claim.scale.made_at.text(),
         scale=scale.text() if outcome.test is not None else "",
         below_scale=scale.is_below,
-        refutable=outcome.test is not None and not scale.is_below,
+        # confirmed or refuted only where the budget can decide the claim and the run is at
+        # its scale: a claim that states no size is never below it, even at ``smoke``
+        refutable=outcome.test is not None and not scale.is_below and chosen in claim.budgets,
     )
 
 

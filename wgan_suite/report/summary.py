@@ -148,9 +148,9 @@ def lead(rows: list[dict], grid: pd.DataFrame, budgets: list[str]) -> str:
 
 
 def scope(rows: list[dict]) -> str:
-    """One sentence: how many claims this run can confirm or refute (read at their scale)
-    and how many it read below their scale, where either direction is exploratory
-    (wgan_suite.claims.scale)."""
+    """One sentence: how many claims this run can confirm or refute (read at their scale,
+    at a budget that can decide them) and how many it read below their scale, where either
+    direction is exploratory (wgan_suite.claims.scale)."""
     at = sum(bool(r.get("refutable")) for r in rows)
     below = sum(bool(r.get("below_scale")) for r in rows)
     rest = len(rows) - at - below
@@ -161,10 +161,12 @@ def scope(rows: list[dict]) -> str:
     their = "its" if below == 1 else "their"
     them = "it" if at == 1 else "them"
     return (
-        f"Of {len(rows)} claims, {at} {were(at)} read at the scale the paper made {them} at and "
+        f"Of {len(rows)} claim{'' if len(rows) == 1 else 's'}, {at} {were(at)} read at the "
+        f"scale the paper made {them} at and "
         f"can be confirmed or refuted here; {below} {were(below)} read below {their} scale, "
         f"where 'reproduced' and 'not reproduced' alike are exploratory; {rest} {were(rest)} "
-        "not tested."
+        "not tested at a budget that can decide "
+        f"{'it' if rest == 1 else 'them'}."
     )
 
 

@@ -91,6 +91,14 @@ class TrialConfig(Options):
         default_factory=list,
         description="scores computed at every checkpoint (wgan_suite.trial.metrics)",
     )
+    precision: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="the training step's matmuls and convolutions: float32 (the authors') or "
+        "bfloat16 under torch.autocast (weights, optimizer, losses and every score stay "
+        "float32). bfloat16 roughly halves an MLP cell's step on a CPU with avx512_bf16 or "
+        "amx_bf16 and is several times slower on one without; it changes the numbers, so an "
+        "ablation opts in only after a same-seed study (benchmarks/precision_study.py)",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto",
         description="where a direct run_trial call trains; under Ray the trial's GPU share "
@@ -138,8 +146,11 @@ class TrialConfig(Options):
 
     def hash(self) -> str:
         """SHA-256 of the canonical JSON of the resolved config (defaults filled in), without
-        ``device``: a setting is in the identity only if it changes what a trial computes."""
-        identity = self.model_dump(mode="json", exclude={"device"})
+        ``device``: a setting is in the identity only if it changes what a trial computes.
+        ``precision`` joins it only when not float32, so the trials that predate the option
+        keep their identities."""
+        plain = {"device"} | ({"precision"} if self.precision == "float32" else set())
+        identity = self.model_dump(mode="json", exclude=plain)
         blob = json.dumps(identity, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 from torch import Tensor
 
@@ -13,6 +15,16 @@ def _latent(state: TrainState) -> Tensor:
     return torch.randn(n, nz, generator=state.noise_rng, device=state.device)
 
 
+def _precision(state: TrainState) -> contextlib.AbstractContextManager:
+    """The forward passes' precision (``TrialConfig.precision``): bfloat16 runs the matmuls
+    and convolutions under autocast, while weights, optimizer state, the losses (critic
+    outputs are cast back to float32) and the backward's accumulation stay float32;
+    float32 adds nothing to the step."""
+    if state.config.precision == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(state.device.type, dtype=torch.bfloat16)
+
+
 def _flat_grad(params: list[Tensor]) -> Tensor:
     return torch.cat([p.grad.flatten() for p in params if p.grad is not None])
 
@@ -21,15 +33,16 @@ def critic_update(state: TrainState, diagnostics: bool) -> dict[str, Tensor]:
     """One critic step. With ``diagnostics``: gradient norm and the step/gradient cosine."""
     G, D, lip = state.generator, state.critic, state.lipschitz
     real = state.source.sample(state.config.batch_size)
-    with torch.no_grad():
-        fake = G(_latent(state))
-    lip.before_step(D)
-    terms = dict(state.loss.critic(D(real), D(fake)))
-    total = terms["critic"]
-    penalty = lip.penalty(D, real, fake, state.penalty_rng)
+    with _precision(state):
+        with torch.no_grad():
+            fake = G(_latent(state)).float()
+        lip.before_step(D)
+        terms = dict(state.loss.critic(D(real).float(), D(fake).float()))
+        total = terms["critic"]
+        penalty = lip.penalty(D, real, fake, state.penalty_rng)
     if penalty is not None:
-        total = total + penalty
-        terms["penalty"] = penalty.detach()
+        total = total + penalty.float()
+        terms["penalty"] = penalty.detach().float()
     state.c_optimizer.zero_grad(set_to_none=True)
     total.backward()
     if diagnostics:
@@ -52,7 +65,8 @@ def generator_update(state: TrainState) -> dict[str, Tensor]:
     G, D = state.generator, state.critic
     D.requires_grad_(False)
     try:
-        terms = state.loss.generator(D(G(_latent(state))))
+        with _precision(state):
+            terms = state.loss.generator(D(G(_latent(state))).float())
         state.g_optimizer.zero_grad(set_to_none=True)
         terms["generator"].backward()
         state.g_optimizer.step()

@@ -5,11 +5,12 @@
 
 Issue 25 allows reduced precision "only where a test shows the verdict-relevant numbers
 unchanged". This study is that test for one ablation at one budget. It runs the ablation
-as shipped (float32, the authors' arithmetic) and a copy of it whose trials set
-``precision: bfloat16`` (``TrialConfig.precision``), on the ablation's own seeds at that
-budget (never a registration's confirmatory seeds), through the suite's own ``run``
-(Ray Tune, two trials at a time, both arms interleaved so that they share the machine
-alike). Then it reads, for each arm:
+with one more grid axis, ``precision: [float32, bfloat16]`` (``TrialConfig.precision``):
+its float32 trials are the shipped ones (the same identities), each with a bfloat16 twin
+of the same cell and seed. It runs them on the ablation's own seeds at that budget (never
+a registration's confirmatory seeds) through the suite's own ``run`` (Ray Tune, two
+trials at a time, each cell's bfloat16 trials started right after its float32 ones, so
+that both arms share the machine alike). Then it reads, for each arm:
 
 - every claim decided on that ablation at that budget: verdict, measured effect, its
   confidence interval and both one-sided p (``evaluate_claim``, as the report does);
@@ -47,17 +48,23 @@ from wgan_suite.claims.verdicts import evaluate_claim
 from wgan_suite.core import files
 from wgan_suite.core.locations import shipped_ablations
 
-SUFFIX = "_bf16"
-KEY = "seed"  # with the ablation's axes, pairs a bfloat16 trial with its float32 twin
+SUFFIX = "_precision"
+ARMS = ("float32", "bfloat16")
+KEY = "seed"  # with the ablation's other axes, pairs a bfloat16 trial with its float32 twin
 SKIP = ("iteration", "images_seen", "wall_time", "eval_seconds", "n_critic", "updates")
 
 
 def variant(ablations: Path, name: str) -> str:
-    """Write ``<name>_bf16.yaml`` next to a copy of the shipped ablations: the same file
-    with ``base.precision: bfloat16``."""
+    """Write ``<name>_precision.yaml`` next to a copy of the shipped ablations: the same
+    file with one more axis, ``precision``, as its last zip group (in a budget's own axes
+    too): the innermost axis, so that each cell's bfloat16 trials start right after its
+    float32 ones."""
     raw = yaml.safe_load((ablations / f"{name}.yaml").read_text())
     raw["name"] = name + SUFFIX
-    raw.setdefault("base", {})["precision"] = "bfloat16"
+    raw["zip"] = [*(raw.get("zip") or []), {"precision": list(ARMS)}]
+    for budget in (raw.get("budgets") or {}).values():
+        if isinstance(budget, dict) and budget.get("axes"):
+            budget["axes"]["zip"] = [*(budget["axes"].get("zip") or []), {"precision": list(ARMS)}]
     raw["reproduce"] = False
     files.write_text(ablations / f"{name}{SUFFIX}.yaml", yaml.safe_dump(raw, sort_keys=False))
     return name + SUFFIX
@@ -67,8 +74,8 @@ def run_both(name: str, budget: str, runs: Path) -> int:
     folder = runs / "study-ablations"
     if not folder.exists():
         shutil.copytree(shipped_ablations(), folder)
-    other = variant(folder, name)
-    cmd = [sys.executable, "-m", "wgan_suite", "run", name, other, "--budget", budget]
+    study = variant(folder, name)
+    cmd = [sys.executable, "-m", "wgan_suite", "run", study, "--budget", budget]
     cmd += ["--ablations-dir", str(folder), "--runs", str(runs), "--new-runs"]
     print("$", " ".join(cmd), flush=True)
     return subprocess.call(cmd)
@@ -77,16 +84,19 @@ def run_both(name: str, budget: str, runs: Path) -> int:
 def arms(runs: Path, name: str) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     results = pd.read_parquet(runs / "results.parquet")
     trials = pd.read_parquet(runs / "trials.parquet")
+    mine = trials[trials["ablation"] == name + SUFFIX]
     out = {}
-    for arm, label in (("float32", name), ("bfloat16", name + SUFFIX)):
-        res = results[results["ablation"] == label].assign(ablation=name)
-        tri = trials[trials["ablation"] == label].assign(ablation=name)
-        out[arm] = (res, tri)
+    for arm in ARMS:
+        ids = set(mine.loc[mine["config.precision"] == arm, "trial_id"])
+        res = results[results["trial_id"].isin(ids) & (results["ablation"] == name + SUFFIX)]
+        tri = mine[mine["trial_id"].isin(ids)]
+        out[arm] = (res.assign(ablation=name), tri.assign(ablation=name))
     return out
 
 
 def _axes(frame: pd.DataFrame) -> list[str]:
-    return [*sorted(c for c in frame.columns if c.startswith("axis.")), KEY]
+    axes = (c for c in frame.columns if c.startswith("axis.") and c != "axis.precision")
+    return [*sorted(axes), KEY]
 
 
 def claim_rows(name: str, budget: str, tables: dict) -> list[dict[str, Any]]:

@@ -128,3 +128,51 @@ def test_a_bfloat16_trial_resumes_exactly(tmp_path):
     resumed = _strip(run_trial(cfg, tmp_path / "cut"))
     assert resumed[0]["iteration"] == 5  # back to the checkpoint at 4
     assert _strip(files.read_jsonl(tmp_path / "cut" / "records.jsonl")) == full
+
+
+# --------------------------------------------------------------------------- the machine
+
+
+def test_the_cpu_flags_say_whether_bfloat16_is_in_hardware(monkeypatch):
+    from wgan_suite.core import machine
+
+    for flags, native in (
+        ("fpu sse sse2 avx2 avx512f avx512_bf16", True),
+        ("fpu sse sse2 avx2 amx_bf16 amx_tile", True),
+        ("fpu sse sse2 avx2 fma", False),  # the AMD EPYC VM kind without AVX-512
+        ("", None),  # no x86 flags: another OS or architecture, unknown
+    ):
+        monkeypatch.setattr(machine, "_cpuinfo", lambda f=flags: f"flags\t\t: {f}\n")
+        assert machine.bfloat16_in_hardware() is native, flags
+
+
+def test_run_warns_before_training_bfloat16_on_a_cpu_without_it(tmp_path, capsys, monkeypatch):
+    """The warning comes with the checks, before anything is written: here the disk
+    check refuses the run right after it (exit 2), so nothing trains."""
+    import shutil
+
+    from tests.test_ablation_validation import mutated
+    from tests.test_input_bounds import write
+    from tests.test_user_safety import _used_runs, tree
+    from wgan_suite.cli import main
+    from wgan_suite.harness.ablation import load_ablation
+    from wgan_suite.harness.preflight import precision_warning
+
+    path = write(tmp_path / "a.yaml", mutated({"base/precision": "bfloat16"}))
+    specs = load_ablation(path).trials("smoke")
+    said = precision_warning(specs, native=False)
+    assert said.startswith(f"{len(specs)} trial(s) set precision: bfloat16")
+    assert precision_warning(specs, native=True) is None
+    assert precision_warning(specs, native=None) is None  # unknown: say nothing
+    plain = load_ablation(write(tmp_path / "b.yaml", mutated({}))).trials("smoke")
+    assert precision_warning(plain, native=False) is None
+
+    monkeypatch.setattr("wgan_suite.core.machine.bfloat16_in_hardware", lambda: False)
+    free = shutil.disk_usage(tmp_path)._replace(free=50 * 2**20)
+    monkeypatch.setattr("wgan_suite.harness.preflight.shutil.disk_usage", lambda _: free)
+    runs = _used_runs(tmp_path)
+    before = tree(tmp_path)
+    code = main(["run", str(path), "--budget", "smoke", "--runs", str(runs)])
+    err = capsys.readouterr().err
+    assert code == 2 and f"warning: {said}\n" in err and "MB free" in err
+    assert tree(tmp_path) == before

@@ -41,6 +41,7 @@ from wgan_suite.harness.preflight import (
     check_disk,
     check_out_dir,
     check_runs_dir,
+    precision_warning,
 )
 from wgan_suite.harness.tune import check_local_resources, connect_check, run_grid
 from wgan_suite.trial.data.presence import DataMissing, check_data
@@ -188,6 +189,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         connect_check(args.address)
     else:
         check_local_resources(specs)
+        slow = precision_warning(specs)  # a cluster's nodes have their own CPUs
+        if slow:
+            _warn(slow)
     check_runs_dir(args.runs, args.new_runs)
     check_disk(args.runs, specs)
     if not args.no_data_check:

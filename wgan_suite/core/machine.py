@@ -37,10 +37,26 @@ def _cpuinfo_field(info: str, name: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _cpuinfo() -> str:
+    path = Path("/proc/cpuinfo")
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def bfloat16_in_hardware() -> bool | None:
+    """Whether this x86 CPU has bfloat16 matmul instructions (``avx512_bf16`` or
+    ``amx_bf16``): without them a bfloat16 step is emulated, several times slower than
+    float32 (docs/speed.md). None where /proc/cpuinfo lists no x86 flags (another OS or
+    architecture: unknown)."""
+    flags = set(_cpuinfo_field(_cpuinfo(), "flags").split())
+    if "sse2" not in flags:
+        return None
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+@lru_cache(maxsize=1)
 def cpu_facts() -> dict[str, str]:
     """Model, family/model numbers, logical CPUs and the flags in ``FLAGS`` it has."""
-    path = Path("/proc/cpuinfo")
-    info = path.read_text(errors="replace") if path.exists() else ""
+    info = _cpuinfo()
     flags = set(_cpuinfo_field(info, "flags").split())
     return {
         "cpu_model": _cpuinfo_field(info, "model name"),

@@ -8,6 +8,8 @@ directory as it found it (exit 2, one line naming the problem and the fix).
   directory's disk (their checkpoints, records and samples), or they would fail one by
   one, minutes apart, with the storage library's own message.
 - ``check_out_dir``: a report directory must be a directory we can write.
+- ``precision_warning``: trials in bfloat16 on a CPU without bfloat16 instructions run,
+  several times slower than in float32; the user is told before they start.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+from wgan_suite.core import machine
 from wgan_suite.core.errors import InputError
 from wgan_suite.core.layout import DEFAULT_RUNS, RunsDir
 from wgan_suite.core.statuses import DONE
@@ -89,6 +92,20 @@ def check_disk(runs: Path, todo: Sequence, free: int | None = None) -> None:
             f"but the disk of {where} has {free / 2**20:,.0f} MB free; free space or use "
             "--runs on another disk"
         )
+
+
+def precision_warning(specs: Sequence, native: bool | None = None) -> str | None:
+    """One line when CPU trials of ``specs`` train in bfloat16 on this machine's CPU and it
+    has no bfloat16 instructions (``native``: for tests); None otherwise, or when unknown."""
+    slow = {s.trial_id for s in specs if s.config.precision == "bfloat16" and not s.resources.gpu}
+    native = machine.bfloat16_in_hardware() if native is None else native
+    if not slow or native is not False:
+        return None
+    return (
+        f"{len(slow)} trial(s) set precision: bfloat16, and this CPU has no bfloat16 "
+        "instructions (avx512_bf16, amx_bf16): they will train several times slower than in "
+        "float32 (docs/speed.md)"
+    )
 
 
 def check_out_dir(out: Path, flag: str = "--out") -> None:

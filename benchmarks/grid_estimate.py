@@ -62,7 +62,7 @@ def cost_key(config: Any) -> str:
 
 def time_cell(config: Any, steps: int, repeats: int, bf16: bool = False) -> dict[str, float]:
     """Seconds of this cell's parts on this core (see the module docstring); ``bf16``:
-    the training steps under bfloat16 autocast (a what-if: trials train in float32)."""
+    the training steps under bfloat16 autocast (a what-if: shipped trials train in float32)."""
     start = time.perf_counter()
     state = build_state(config)
     ctx = EvalContext(state)

@@ -1,17 +1,21 @@
-"""What bfloat16 autocast would buy per cell kind on this core (not adopted: a measurement).
+"""What bfloat16 autocast buys per cell kind on this core (a measurement, not a verdict).
 
     python benchmarks/precision.py                 # every cell kind, 3 interleaved rounds
     python benchmarks/precision.py --cells mlp_gd,clip_mlp --repeats 5
 
-Trials train in float32, as the authors' code does. On a core with avx512_bf16 a
+Trials train in float32, as the authors' code does, unless an ablation sets
+``precision: bfloat16`` (``TrialConfig.precision``; whether it may is what
+``benchmarks/precision_study.py`` decides, on the same seeds). This script autocasts the
+whole step (optimizer and clipping too, which autocast leaves in float32 anyway); the
+suite autocasts only the forward passes. On a core with avx512_bf16 a
 bfloat16 matmul runs several times faster than a float32 one, so the step of a cell whose
 time is in matmuls (the MLP nets) could shrink by half; the 16 px convolutions gain little.
 This script times one training step past the warm-up in float32 and under
 ``torch.autocast("cpu", dtype=torch.bfloat16)`` (matmuls and convolutions in bfloat16,
 weights, optimizer and losses in float32), the two interleaved, median of ``--repeats``
-rounds, one thread as under Ray; it prints the raw matmul rates too. Adopting it would
-change the numbers (8 bits of mantissa in every product): issue 25 allows that only where
-a study shows the verdict-relevant numbers unchanged, which no test here can show.
+rounds, one thread as under Ray; it prints the raw matmul rates too. It changes the
+numbers (8 bits of significand in every product): issue 25 allows it only where a study
+shows the verdict-relevant numbers unchanged (on clipping_c they were not: docs/speed.md).
 """
 
 from __future__ import annotations

@@ -35,6 +35,14 @@ def test_an_unknown_precision_is_refused_naming_the_allowed_ones():
     assert "precision" in str(err.value) and "'float32' or 'bfloat16'" in str(err.value)
 
 
+def test_a_method_that_must_train_in_float32_refuses_bfloat16():
+    sn = {"name": "spectral_norm"}
+    with pytest.raises(ConfigError) as err:
+        load_trial_config(toy_config(precision="bfloat16", loss="wgan", lipschitz=sn))
+    assert "precision: lipschitz 'spectral_norm' trains in float32 only" in str(err.value)
+    load_trial_config(toy_config(precision="float32", loss="wgan", lipschitz=sn))
+
+
 def _forward_dtypes(
     precision: str, loss: str = "wgan", device: str = "cpu"
 ) -> dict[str, set[torch.dtype]]:
@@ -161,7 +169,7 @@ def test_run_warns_before_training_bfloat16_on_a_cpu_without_it(tmp_path, capsys
     path = write(tmp_path / "a.yaml", mutated({"base/precision": "bfloat16"}))
     specs = load_ablation(path).trials("smoke")
     said = precision_warning(specs, native=False)
-    assert said.startswith(f"{len(specs)} trial(s) set precision: bfloat16")
+    assert said.startswith(f"{len(specs)} trial(s) of this grid set precision: bfloat16")
     assert precision_warning(specs, native=True) is None
     assert precision_warning(specs, native=None) is None  # unknown: say nothing
     plain = load_ablation(write(tmp_path / "b.yaml", mutated({}))).trials("smoke")

@@ -63,17 +63,26 @@ def ctrl_c_held():
     torch``) leaves it half loaded: numpy then raises ImportError ("cannot load module more
     than once") or RecursionError, and the user got a 60-line traceback, exit 1, instead of
     one line and exit 130 (a SIGINT 0.4-0.45 s after start, 2 of 5 tries). Only in the
-    process's main thread, and only where Ctrl-C is not ignored already (a background job)."""
+    process's main thread (``console``), and only where Ctrl-C is Python's own (not ignored,
+    as in a background job). A second Ctrl-C is not held: a user who means it gets out of
+    an import that hangs."""
     previous = signal.getsignal(signal.SIGINT)
     if previous is not signal.default_int_handler:
         yield
         return
     held: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, _frame: held.append(signum))
+
+    def hold(signum: int, _frame: object) -> None:
+        if held:
+            raise KeyboardInterrupt
+        held.append(signum)
+
+    signal.signal(signal.SIGINT, hold)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if signal.getsignal(signal.SIGINT) is hold:  # an import may have set its own
+            signal.signal(signal.SIGINT, previous)
     if held:
         raise KeyboardInterrupt
 
@@ -237,9 +246,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     """Run one command; ``process``: this process ends when ``main`` returns (``console``)."""
-    args = parser().parse_args(argv)
-    freeze = process and args.command in READ_ONLY
+    freeze = False
     try:
+        args = parser().parse_args(argv)
+        freeze = process and args.command in READ_ONLY
         with ctrl_c_held() if process else contextlib.nullcontext():
             run = implementation(args.command)
         if freeze:
@@ -261,6 +271,8 @@ def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
         print(f"error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C outside the training (which stops it and summarises)
+        if process:  # a second Ctrl-C now would end the process with a traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print("error: interrupted (Ctrl-C); files are written whole or not at all", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
@@ -275,7 +287,8 @@ def console() -> int:
         # Said and cleaned up (every ``finally`` ran on the way out); the interpreter's own
         # teardown after a Ctrl-C in torch's work could end the process by SIGINT (exit
         # -2 instead of 130, 2 of 30 tries 1.5-2.7 s after start): it is skipped.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # a closed pipe (| head) has nothing to flush to
+                stream.flush()
         os._exit(code)
     return code

@@ -26,8 +26,8 @@ exploratory: it is never confirmatory, whichever way the data lean
 (``wgan_suite.claims.registration``). Small, short runs make some effects easier to see
 (a failure to learn) and others harder (an effect that needs capacity), so neither
 direction below scale says what the paper's scale would show. Only a claim whose
-registered run is at its scale is *refutable* there, and only those are registered as
-confirmatory.
+registered run is at its scale, at a budget that can decide it, is *refutable* there,
+and only those are registered as confirmatory.
 """
 
 from __future__ import annotations

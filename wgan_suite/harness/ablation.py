@@ -320,6 +320,14 @@ def _resolve_includes(
     return deep_merge(merged, data)
 
 
+def resolve_includes(path: str | Path, *, roots: tuple[Path, ...] | None = None) -> dict[str, Any]:
+    """The file with its includes merged in (local keys win), unvalidated: what
+    ``load_ablation`` validates. ``roots`` as there."""
+    path = Path(path)
+    roots = tuple(_real(r) for r in (roots or (_real(path).parent,)))
+    return _resolve_includes(path, roots)
+
+
 def load_ablation(
     path: str | Path,
     *,
@@ -331,8 +339,7 @@ def load_ablation(
     ``roots``: directories includes may read from (default: the file's own directory).
     """
     path = Path(path)
-    roots = tuple(_real(r) for r in (roots or (_real(path).parent,)))
-    raw = _resolve_includes(path, roots)
+    raw = resolve_includes(path, roots=roots)
     if not set(raw) & set(AblationFile.model_fields):  # a stray file: say nothing of it
         expected = ", ".join(sorted(AblationFile.model_fields))
         raise AblationError(

@@ -102,9 +102,9 @@ def precision_warning(specs: Sequence, native: bool | None = None) -> str | None
     if not slow or native is not False:
         return None
     return (
-        f"{len(slow)} trial(s) set precision: bfloat16, and this CPU has no bfloat16 "
-        "instructions (avx512_bf16, amx_bf16): they will train several times slower than in "
-        "float32 (docs/speed.md)"
+        f"{len(slow)} trial(s) of this grid set precision: bfloat16, and this CPU has no "
+        "bfloat16 instructions (avx512_bf16, amx_bf16): those that train here train several "
+        "times slower than in float32 (docs/speed.md)"
     )
 
 

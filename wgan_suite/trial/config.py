@@ -122,6 +122,12 @@ class TrialConfig(Options):
             raise ValueError(
                 f"loss '{self.loss.name}' needs lipschitz '{required}', got '{self.lipschitz.name}'"
             )
+        why = LIPSCHITZ.get(self.lipschitz.name).float32_only
+        if why and self.precision != "float32":
+            raise ValueError(
+                f"precision: lipschitz '{self.lipschitz.name}' trains in float32 only ({why}); "
+                f"got '{self.precision}'"
+            )
         shape = self.data_shape
         for role, section, registry in (
             ("generator", self.generator, models.GENERATORS),

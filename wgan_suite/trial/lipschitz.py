@@ -26,6 +26,8 @@ class LipschitzMethod:
     Options: ClassVar[type[Options]] = Options
     # every column stats() may write (wgan_suite.analysis.columns)
     columns: ClassVar[dict[str, Column]] = {}
+    # why the method must train in float32 (TrialConfig.precision refuses bfloat16), or None
+    float32_only: ClassVar[str | None] = None
 
     def __init__(self, options: Any) -> None:
         self.options = options
@@ -144,6 +146,10 @@ class SpectralNorm(LipschitzMethod):
     """Spectral normalisation of every conv/linear weight (Miyato et al. 2018)."""
 
     Options = SpectralOptions
+    float32_only = (
+        "its power iteration runs inside the forward pass, and CUDA's autocast computes "
+        "its matrix-vector products (and the persistent u, v it keeps) in bfloat16"
+    )
 
     def prepare(self, critic: nn.Module) -> nn.Module:
         for m in list(critic.modules()):

@@ -81,6 +81,7 @@ def test_every_command_has_an_implementation():
         assert cli.implementation(command).__name__ == name
 
 
+@pytest.mark.slow  # seven processes, 9 s: the fast lane keeps under its 2 minutes
 def test_only_a_read_only_command_in_its_own_process_freezes_the_collector(tmp_path):
     """``console`` (python -m wgan_suite, the wgan-suite script) runs ``validate`` and
     ``list`` with what their imports made frozen out of the garbage collector's walks
@@ -116,7 +117,10 @@ def test_only_a_read_only_command_in_its_own_process_freezes_the_collector(tmp_p
     assert script == {"wgan-suite": "wgan_suite.cli:console"}
 
 
-@pytest.mark.parametrize("after", [0.45, 0.6, 1.0])
+@pytest.mark.parametrize(
+    "after",
+    [0.45, pytest.param(0.6, marks=pytest.mark.slow), pytest.param(1.0, marks=pytest.mark.slow)],
+)
 def test_ctrl_c_before_the_training_is_one_line_and_exit_130(after):
     """A real SIGINT while the command still imports or validates (Ray Tune's own handling,
     with the summary, covers the training: tests/test_tune.py). 0.4-0.45 s after the start

@@ -482,7 +482,7 @@ class Probe:
         log = self.work / "nox.log"
         nox = shutil.which("nox") or "nox"
         runs = self.clone / "runs"
-        abl = self.write("noxint.yaml", toy("noxint", 400))
+        abl = self.write("noxint.yaml", toy("noxint", 4000))  # still running when signalled
         p = self.start([nox, "-s", "reproduce", "--", str(abl), "--budget", "smoke",
                         "--runs", str(self.work / "nox-runs"), "--new-runs"], log=log)  # fmt: skip
         t0 = time.monotonic()

@@ -189,7 +189,7 @@ def cost(pairs: pd.DataFrame, tables: dict) -> dict[str, Any]:
     walls: dict[str, Any] = {"pairs": len(pairs)}
     for arm in ARMS:
         walls[arm] = {
-            "trials": int((tables[arm][1].drop_duplicates("trial_id")["trial_id"]).nunique()),
+            "trials": int(tables[arm][1]["trial_id"].nunique()),
             "core_s": float(pairs[f"{arm}_wall_time"].sum()),
         }
     f, b = walls["float32"]["core_s"], walls["bfloat16"]["core_s"]

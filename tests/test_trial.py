@@ -115,8 +115,11 @@ def test_resume_refuses_a_changed_config(tmp_path):
         list(run_trial(load_trial_config(toy_config(seed=5)), tmp_path))
 
 
-def test_toy_resume_after_interruption_gives_identical_records(tmp_path):
-    cfg = load_trial_config(toy_config(iterations=9, log_every=1, checkpoint_every=4))
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])  # tests/test_precision.py
+def test_toy_resume_after_interruption_gives_identical_records(tmp_path, precision):
+    cfg = load_trial_config(
+        toy_config(iterations=9, log_every=1, checkpoint_every=4, precision=precision)
+    )
     full = strip_time(run_trial(cfg, tmp_path / "full"))
     calls = iter(range(100))
     first = list(run_trial(cfg, tmp_path / "cut", should_stop=lambda: next(calls) >= 5))

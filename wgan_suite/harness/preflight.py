@@ -94,12 +94,11 @@ def check_disk(runs: Path, todo: Sequence, free: int | None = None) -> None:
         )
 
 
-def precision_warning(specs: Sequence, native: bool | None = None) -> str | None:
+def precision_warning(specs: Sequence) -> str | None:
     """One line when CPU trials of ``specs`` train in bfloat16 on this machine's CPU and it
-    has no bfloat16 instructions (``native``: for tests); None otherwise, or when unknown."""
+    has no bfloat16 instructions; None otherwise, or when unknown."""
     slow = {s.trial_id for s in specs if s.config.precision == "bfloat16" and not s.resources.gpu}
-    native = machine.bfloat16_in_hardware() if native is None else native
-    if not slow or native is not False:
+    if not slow or machine.bfloat16_in_hardware() is not False:
         return None
     return (
         f"{len(slow)} trial(s) of this grid set precision: bfloat16, and this CPU has no "

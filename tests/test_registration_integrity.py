@@ -73,6 +73,50 @@ def test_trials_must_record_the_registration_and_start_after_its_commit():
     )
 
 
+def test_a_resumed_trial_keeps_its_first_start_and_every_registration(tmp_path):
+    """(g), resumed (a referee's read of c0eaa30): every start rewrote ``hw.started`` and
+    ``hw.registration``, so a trial begun before the commit, or under no registration,
+    and resumed with ``run --registration R1`` read as run under R1 after its commit.
+    ``carried_start`` keeps the first start and every tag; the reading uses them."""
+    from wgan_suite.trial.trial_status import carried_start
+
+    c, trials, path = committed_registration(tmp_path)
+    reg = load_registration(path)
+    late = {"started": "2999-01-01T00:00:00Z", "registration": reg._tag}
+    fresh = carried_start(late, {"started": "2000-01-01T00:00:00Z"}, resumes=False)
+    assert fresh == {"first_started": late["started"], "registrations": reg._tag}
+    cases = {  # the status a resume found -> why the resumed trials are not confirmatory
+        "begun before the commit": (
+            {"started": "2000-01-01T00:00:00Z", "registration": reg._tag},
+            "trials that started before registration R1 was committed",
+        ),
+        "begun under no registration": (
+            {"started": "2998-01-01T00:00:00Z", "registration": None},
+            f"trials that did not run under registration {reg._tag}",
+        ),
+        "begun under another file": (
+            {"started": "2998-01-01T00:00:00Z", "registration": "R1@0000000000000000"},
+            f"trials that did not run under registration {reg._tag}",
+        ),
+        "a status that says nothing (unreadable)": (
+            None,
+            "the trials' start times cannot be compared with the registration's commit",
+        ),
+    }
+    for case, (before, reason) in cases.items():
+        hw = {**late, **carried_start(late, before, resumes=True)}
+        read = trials.assign(**{f"hw.{k}": v for k, v in hw.items()})
+        assert reason in exploratory_reasons(c, reg, "cpu", read, reg.analysis_hash), case
+        newest = read.drop(columns=["hw.first_started", "hw.registrations"])
+        assert exploratory_reasons(c, reg, "cpu", newest, reg.analysis_hash) == [], case
+    # resumed twice, every part under R1 after its commit: confirmatory
+    once = {**late, **carried_start(late, None, resumes=False)}
+    again = {**late, **carried_start(late, once, resumes=True)}
+    assert again["first_started"] == late["started"] and again["registrations"] == reg._tag
+    read = trials.assign(**{f"hw.{k}": v for k, v in again.items()})
+    assert exploratory_reasons(c, reg, "cpu", read, reg.analysis_hash) == []
+
+
 def test_run_refuses_a_registration_that_is_not_committed(tmp_path, monkeypatch, capsys):
     """Its trials could otherwise start before the commit that freezes it."""
     import wgan_suite.claims.registration as registration

@@ -192,6 +192,28 @@ def test_a_below_scale_verdict_is_never_confirmatory():
         assert "registration T: below its scale" in v.exploratory_why
 
 
+def test_a_registered_claim_read_below_its_scale_is_exploratory():
+    """The other path (a referee's read of c0eaa30: no test reached it): a claim registered
+    as confirmatory, whose trials read ran below its scale (W-14's critics at width 128,
+    not 512), is exploratory in either direction, saying so; at its scale, not for that."""
+    from wgan_suite.claims.preregister import build_registration
+
+    reg = build_registration(
+        "T", [CLAIMS["W-14"]], "cpu", range(1000, 1013), {"clipping_c": ablation("clipping_c")},
+        "code",
+    )  # fmt: skip
+    assert set(reg.claims) == {"W-14"} and reg.claims["W-14"].refutable
+    for holds in (True, False):
+        claim, results, trials = tables("W-14", holds)
+        [at] = evaluate_claims(results, trials, [claim], "cpu", [reg])
+        assert at.registration == "T" and not at.below_scale
+        assert "exploratory in either direction" not in at.exploratory_why
+        narrow = trials.assign(**{WIDTH: 128})
+        [v] = evaluate_claims(results, narrow, [claim], "cpu", [reg])
+        assert v.registration == "T" and v.below_scale and not v.confirmatory
+        assert "width 128 < width 512 (exploratory in either direction)" in v.exploratory_why
+
+
 def test_holm_counts_the_registered_family_not_the_claims_file():
     """A registered claim deleted from the claims file still counts in Holm's m (as
     p = 1): deleting one cannot loosen the bound for the others (issue 36 e)."""

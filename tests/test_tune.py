@@ -260,6 +260,11 @@ def test_ctrl_c_marks_trials_interrupted_and_the_rerun_resumes_them(tmp_path):
     again = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-2000:]
     assert set(_statuses(runs).values()) == {"finished"} and len(_statuses(runs)) == 6
+    # a resumed trial keeps its first start (a registration reads that one), a fresh one
+    # starts once; none ran under a registration
+    hw = [read_status(d)["hardware"] for d in (runs / "trials").iterdir()]
+    assert all(h["first_started"] <= h["started"] and h["registrations"] == "none" for h in hw)
+    assert any(h["first_started"] < h["started"] for h in hw), hw  # the one checkpointed
     rows, trials = tables(runs)
     assert (trials.iterations_done == 1500).all()
     per_trial = rows.groupby("trial_id").iteration.apply(list)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from wgan_suite.analysis.stats import ALPHA
 from wgan_suite.claims.context import matches
-from wgan_suite.claims.coverage import smallest_p, trial_configs
+from wgan_suite.claims.coverage import refutable, smallest_p, trial_configs
 from wgan_suite.claims.families import Family
 from wgan_suite.claims.power import MAX_SEEDS, TARGET, Effect, claim_power, plan
 from wgan_suite.claims.registration import (
@@ -72,7 +72,6 @@ def registered_claim(
         min_p_against=at_n.min_p_against,
         holm_bound=bound,
         reaches_bound=at_n.reaches(bound),
-        refutable=True,
         seeds_needed=needed,
     )
 
@@ -178,7 +177,11 @@ def build_registration(
         runs = per_ablation[claim.ablation]
         entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
         ablation = ablations[claim.ablation].with_seeds(runs)
-        update: dict[str, Any] = {"trials": selected_trials(claim, ablation, budget)}
+        update: dict[str, Any] = {
+            "trials": selected_trials(claim, ablation, budget),
+            # read off its run, not assumed: at its scale, at a budget that decides it
+            "refutable": refutable(claim, ablation, budget),
+        }
         if claim.id in planned:
             n, _, text = planned[claim.id]
             at_runs = claim_power(effects[claim.id][0], len(runs), level(claim))

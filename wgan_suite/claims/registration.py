@@ -352,14 +352,23 @@ def exploratory_reasons(
     return why
 
 
+def _hw(read: pd.DataFrame, name: str) -> pd.Series:
+    return read[f"hw.{name}"] if f"hw.{name}" in read else pd.Series(None, read.index, object)
+
+
 def _run_under(reg: Registration, read: pd.DataFrame) -> list[str]:
-    """The trials read ran under this very registration file (``run --registration``
-    records it) and started after the commit that made it."""
-    tags = read["hw.registration"] if "hw.registration" in read else pd.Series(dtype=object)
+    """Every start and resume of the trials read ran under this very registration file
+    (``run --registration`` records it) and their first start came after the commit that
+    made it (``trial_status.carried_start``: a resume keeps both; the newest start alone
+    would let a trial begun before the registration pass). A trial recorded before these
+    were kept is read by its newest start (it ran older training code, so it is not a
+    registered trial anyway: ``_trial_reasons``)."""
+    kept = _hw(read, "registrations").notna()
+    tags = _hw(read, "registrations").where(kept, _hw(read, "registration"))
     why = []
     if tags.isna().all() or (tags.astype(str) != reg._tag).any():
         why.append(f"trials that did not run under registration {reg._tag}")
-    started = read["hw.started"] if "hw.started" in read else pd.Series(dtype=object)
+    started = _hw(read, "first_started").where(kept, _hw(read, "started"))
     if reg._committed_at is None or started.isna().any() or started.empty:
         why.append("the trials' start times cannot be compared with the registration's commit")
     elif (started.astype(str) < reg._committed_at).any():

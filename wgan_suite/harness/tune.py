@@ -50,7 +50,13 @@ from wgan_suite.harness.preflight import (
 )
 from wgan_suite.harness.progress import Estimates, Progress, measured_durations
 from wgan_suite.trial.config import TrialConfig
-from wgan_suite.trial.trial_status import current_status, provenance, read_status, write_status
+from wgan_suite.trial.trial_status import (
+    carried_start,
+    current_status,
+    provenance,
+    read_status,
+    write_status,
+)
 
 MAX_RETRIES = 3  # per trial, for lost workers and nodes (a trial that raises is not retried)
 CONNECT_TIMEOUT_S = 30.0  # for a cluster address to complete Ray's handshake
@@ -80,6 +86,17 @@ def _adopt_tune_checkpoint(path: Path) -> None:
             shutil.copytree(d, trial.checkpoint_dir, dirs_exist_ok=True)
 
 
+def _resumes(path: Path) -> bool:
+    """Whether this start may go on from a checkpoint (its own, or Tune's copy after a
+    retry or restore) rather than from scratch: then the training it keeps began at an
+    earlier start (``carried_start``)."""
+    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
+    from ray import tune
+
+    trial = TrialDir(path)
+    return trial.checkpoint.exists() or trial.previous.exists() or tune.get_checkpoint() is not None
+
+
 def train_one(tune_config: dict[str, Any]) -> None:
     """The Tune function trainable: one resolved trial config, one trial directory."""
     # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
@@ -99,6 +116,9 @@ def train_one(tune_config: dict[str, Any]) -> None:
         )
 
     try:  # the first write too: a full disk is a result, never a lost worker to retry
+        hardware = provenance(device)
+        before = read_status(path).get("hardware")  # before this start overwrites it
+        hardware |= carried_start(hardware, before, _resumes(path))
         path.mkdir(parents=True, exist_ok=True)
         write_status(
             path,
@@ -106,7 +126,7 @@ def train_one(tune_config: dict[str, Any]) -> None:
             trial_id=payload["trial_id"],
             config_hash=config.hash(),
             code=code_identity(),
-            hardware=provenance(device),
+            hardware=hardware,
             started=time.time(),
             reason=None,
             traceback=None,

@@ -143,6 +143,25 @@ def current_status(trial_dir: Path, *, active: bool) -> dict[str, Any]:
     return status
 
 
+def carried_start(now: dict[str, Any], before: dict[str, Any] | None, resumes: bool) -> dict:
+    """When and under which registrations the training a trial keeps ran, across resumes:
+    ``first_started`` (its first start, not this resume's) and ``registrations`` (every
+    registration tag a start or resume of it ran under, sorted and ';'-joined; ``none``
+    for one without). ``now``: this start's ``provenance``; ``before``: the hardware
+    record of the status it resumes (None where there is none, or it is unreadable: then
+    the first start is unknown, and so never after a registration's commit)."""
+    mine = now.get("registration") or "none"
+    if not resumes:
+        return {"first_started": now["started"], "registrations": mine}
+    before = before or {}
+    first = before.get("first_started", before.get("started"))
+    earlier = before.get("registrations", before.get("registration", "unknown")) or "none"
+    return {
+        "first_started": first if isinstance(first, str) else None,
+        "registrations": ";".join(sorted({*str(earlier).split(";"), mine})),
+    }
+
+
 def provenance(device: torch.device) -> dict[str, Any]:
     """Hardware and versions recorded with every trial (the CPU facts:
     ``wgan_suite.core.machine``)."""
@@ -163,7 +182,8 @@ def provenance(device: torch.device) -> dict[str, Any]:
         "ray": ray.__version__,
         "suite": wgan_suite.__version__,
         # when this process started the trial (or resumed it), and the registration it
-        # ran under: a trial from before its registration's commit is never confirmatory
+        # ran under (carried_start keeps the first start's and every resume's): a trial
+        # from before its registration's commit is never confirmatory
         "started": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "registration": env.registration(),
     }

@@ -46,7 +46,7 @@ def registered_tables(finals, block=BLOCK, **kw):
     return results, trials.assign(code_hash="train-hash", git_dirty=False)
 
 
-def registration_for(c, trials, name="R1", block=BLOCK) -> Registration:
+def registration_for(c, trials, name="R1", block=BLOCK, final=True) -> Registration:
     entry = RegisteredClaim(
         family=c.family,
         ablation=c.ablation,
@@ -70,6 +70,7 @@ def registration_for(c, trials, name="R1", block=BLOCK) -> Registration:
         claims={c.id: entry},
         ablation_seeds={c.ablation: block},
         trials={c.ablation: tuple(sorted(trials["trial_id"]))},
+        final=final,
     )
 
 
@@ -202,7 +203,7 @@ def test_the_registered_reading_leaves_other_seeds_out():
 def test_a_registration_cannot_be_rewritten_once_its_trials_exist(tmp_path):
     c = claim(threshold("<", 10.0))
     _, trials = registered_tables([1.0] * 6)
-    write_registration(registration_for(c, trials), tmp_path)
+    write_registration(registration_for(c, trials, final=False), tmp_path)  # a draft
     assert load_registration(tmp_path / "R1.yaml").trials["demo"]
     with pytest.raises(RegistrationRefused, match="not rewritten by accident"):
         check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path)
@@ -222,6 +223,10 @@ def test_a_registration_cannot_be_rewritten_once_its_trials_exist(tmp_path):
     with pytest.raises(RegistrationRefused, match="must be fresh"):
         check_new_block("R2", [1, 2000], [], trials.assign(seed=1), tmp_path)
     check_new_block("R2", [2000, 2001], [old], trials, tmp_path)
+    # once final (frozen for its run), never rewritten, even before any of its trials exists
+    write_registration(registration_for(c, trials), tmp_path)
+    with pytest.raises(RegistrationRefused, match=r"is final .* a new registration"):
+        check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path, replace=True)
 
 
 def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, capsys):
@@ -230,7 +235,7 @@ def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, 
     folder, runs = tmp_path / "regs", tmp_path / "runs"
     folder.mkdir()
     runs.mkdir()
-    path = write_registration(registration_for(c, trials), folder)
+    path = write_registration(registration_for(c, trials, final=False), folder)
     before = path.read_bytes()
     trials.to_parquet(runs / "trials.parquet")
     code = main(

@@ -21,6 +21,7 @@ from wgan_suite.claims.registration import (
     write_registration,
 )
 from wgan_suite.cli import main
+from wgan_suite.core.provenance import code_hash
 
 
 def git(root: Path, *args: str) -> None:
@@ -123,13 +124,45 @@ def test_run_refuses_a_registration_that_is_not_committed(tmp_path, monkeypatch,
 
     c = claim(threshold("<", 10.0))
     _, trials = registered_tables([1.0] * 6)
-    write_registration(registration_for(c, trials), tmp_path)  # outside any git checkout
+    final = registration_for(c, trials).model_copy(update={"training_code_hash": code_hash()})
+    write_registration(final, tmp_path)  # outside any git checkout
     monkeypatch.setattr(registration, "registrations_dir", lambda *a: tmp_path)
     runs = tmp_path / "runs"
     code = main(["run", "clipping_c", "--registration", "R1", "--runs", str(runs)])
     err = capsys.readouterr().err
     assert code == 2 and "commit it before its trials run" in err
     assert not runs.exists()
+
+
+def test_run_refuses_a_draft_and_a_registration_of_other_training_code(
+    tmp_path, monkeypatch, capsys
+):
+    """A draft may still be rewritten (its design is not fixed), and a registration's
+    trials on other training code would read exploratory: `run --registration` refuses
+    both before anything is written, and a draft's verdicts are exploratory."""
+    import wgan_suite.claims.registration as registration
+
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    monkeypatch.setattr(registration, "registrations_dir", lambda *a: tmp_path)
+    runs = tmp_path / "runs"
+    cases = {
+        "is a draft; freeze it for its run": registration_for(c, trials, final=False).model_copy(
+            update={"training_code_hash": code_hash()}
+        ),
+        "the training code changed since it was frozen": registration_for(c, trials),
+    }
+    for said, reg in cases.items():
+        write_registration(reg, tmp_path)
+        code = main(["run", "clipping_c", "--registration", "R1", "--runs", str(runs)])
+        err = capsys.readouterr().err
+        assert code == 2 and said in err and err.count("\n") == 1, err
+        assert not runs.exists()
+    draft = registration_for(c, trials, final=False)  # its trials' code: "train-hash"
+    why = exploratory_reasons(c, draft, "cpu", run_under(trials, draft), draft.analysis_hash)
+    assert "registration R1 is a draft (preregister --final freezes it)" in why
+    final = draft.model_copy(update={"final": True})
+    assert exploratory_reasons(c, final, "cpu", run_under(trials, final), final.analysis_hash) == []
 
 
 def test_a_hand_edited_registration_is_exploratory(tmp_path):
@@ -170,7 +203,7 @@ def test_replace_cannot_be_pointed_at_an_empty_tables_directory(tmp_path, capsys
     _, trials = registered_tables([1.0] * 6)
     folder = tmp_path / "regs"
     folder.mkdir()
-    path = write_registration(registration_for(c, trials), folder)
+    path = write_registration(registration_for(c, trials, final=False), folder)
     before = path.read_bytes()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "runs").mkdir()

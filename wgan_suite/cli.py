@@ -225,6 +225,12 @@ def parser() -> argparse.ArgumentParser:
         help="rewrite an existing registration (refused once any of its trials exists)",
     )
     sp.add_argument(
+        "--final",
+        action="store_true",
+        help="freeze it for its run: only a final registration runs (run --registration) "
+        "and reads confirmatory, and it is never rewritten (default: a draft)",
+    )
+    sp.add_argument(
         "--effects",
         type=Path,
         default=PILOT,

@@ -150,6 +150,18 @@ def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Abl
     if not path.is_file():
         raise InputError(f"--registration: no such registration: {path}")
     reg = load_registration(path)
+    if not reg.final:  # a draft's design may still change: its trials would confirm nothing
+        raise InputError(
+            f"--registration {reg.registration}: {path} is a draft; freeze it for its run "
+            f"with ./wgan-suite preregister --name {reg.registration} --budget {reg.budget} "
+            "--seeds ... --replace --final, and commit it"
+        )
+    if reg.training_code_hash != code_hash():  # its trials would read exploratory
+        raise InputError(
+            f"--registration {reg.registration}: the training code changed since it was "
+            f"frozen (code hash {code_hash()[:12]}, registered {reg.training_code_hash[:12]}): "
+            "its trials would not be confirmatory; register anew"
+        )
     if reg._committed:  # its trials must start after the commit that freezes it
         raise InputError(
             f"--registration {reg.registration}: {path} {reg._committed}; commit it "
@@ -406,13 +418,15 @@ def cmd_preregister(args: argparse.Namespace) -> int:
         args.name, claims, args.budget, seeds, ablations, code_hash(), effects=effects
     )
     pinned, pin_line = classifier_pin(reg, ablations)
-    reg = reg.model_copy(update={"classifier_sha256": pinned})
+    reg = reg.model_copy(update={"classifier_sha256": pinned, "final": args.final})
     path = write_registration(reg, folder)
     short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
+    state = "final (frozen for its run)" if reg.final else "a draft (--final freezes it)"
     print(
         f"registered {len(reg.claims)} claims as confirmatory at budget {reg.budget} on "
         f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
-        f"{sum(len(v) for v in reg.trials.values())} trials: {path}; "
+        f"{sum(len(v) for v in reg.trials.values())} trials: {path}, "
+        f"{state}; "
         f"{len(reg.exploratory)} exploratory, each with why (below its scale, or no power)"
     )
     print(pin_line)

@@ -16,8 +16,10 @@ training code, with scores from the registered quality classifier where it pins 
 (``classifier_sha256``: the network behind ``fd_classifier`` and ``stacked_modes`` is
 trained once per machine, and scores from another network are on another scale; the
 trials table carries the hashes each trial's records hold). Anything else is
-**exploratory**, and says why. A registration whose
-trials exist cannot be rewritten: a revised check is registered anew, with a new block
+**exploratory**, and says why. A registration is a draft
+until ``preregister --final`` freezes it for its run: only a final registration runs
+(``run --registration``) and reads confirmatory, and a final one, or one whose trials
+exist, is never rewritten: a revised check is registered anew, with a new name and block
 of seeds (as registered reports do it: the analysis plan is fixed before the data).
 """
 
@@ -115,6 +117,13 @@ class Registration(Options):
         default_factory=dict,
         description="claim -> why the registered run reads it as exploratory only (below "
         "its scale: either direction would say nothing of the paper's scale)",
+    )
+    final: bool = Field(
+        False,
+        description="frozen for its run (preregister --final): `run --registration` runs only "
+        "a final registration, on the training code it names, and a final one is never "
+        "rewritten; a draft (the default) may be, while none of its trials exists, and its "
+        "verdicts are exploratory",
     )
 
     # None: built in memory; "": loaded from a file identical to its committed version;
@@ -298,6 +307,11 @@ def check_new_block(
                 "rewrites it while none of its trials exists)"
             )
         old = load_registration(path)
+        if old.final:
+            raise RegistrationRefused(
+                f"{path} is final (frozen for its run): a revised design is a new "
+                "registration, under a new name with a new block of seeds"
+            )
         ran = trials_present(old, trials)
         ids = {t for v in old.trials.values() for t in v}
         ran += sorted(d for d in trial_dirs if any(d.endswith(f"-{i}") for i in ids))
@@ -338,6 +352,8 @@ def exploratory_reasons(
         return ["no registration covers this claim"]
     entry = reg.claims[claim.id]
     why = []
+    if not reg.final:
+        why.append(f"registration {reg.registration} is a draft (preregister --final freezes it)")
     if reg._committed:
         why.append(f"registration {reg.registration} {reg._committed}")
     if entry.check_hash != check_hash(claim):

@@ -44,7 +44,10 @@ def committed_registration(root: Path):
 def run_under(trials, reg, started="2999-01-01T00:00:00Z"):
     """The trials as `run --registration` records them: the registration's tag and a
     start time (after its commit by default)."""
-    return trials.assign(**{"hw.registration": reg._tag, "hw.started": started})
+    return trials.assign(
+        **{"hw.registration": reg._tag, "hw.started": started, "hw.registrations": reg._tag},
+        **{"hw.first_started": started},
+    )
 
 
 def test_a_committed_registration_reads_confirmatory(tmp_path):
@@ -108,8 +111,13 @@ def test_a_resumed_trial_keeps_its_first_start_and_every_registration(tmp_path):
         hw = {**late, **carried_start(late, before, resumes=True)}
         read = trials.assign(**{f"hw.{k}": v for k, v in hw.items()})
         assert reason in exploratory_reasons(c, reg, "cpu", read, reg.analysis_hash), case
+        # read by the newest start alone, each would pass; a trial that does not record
+        # its first start and every tag reads as neither
         newest = read.drop(columns=["hw.first_started", "hw.registrations"])
-        assert exploratory_reasons(c, reg, "cpu", newest, reg.analysis_hash) == [], case
+        assert exploratory_reasons(c, reg, "cpu", newest, reg.analysis_hash) == [
+            f"trials that did not run under registration {reg._tag}",
+            "the trials' start times cannot be compared with the registration's commit",
+        ], case
     # resumed twice, every part under R1 after its commit: confirmatory
     once = {**late, **carried_start(late, None, resumes=False)}
     again = {**late, **carried_start(late, once, resumes=True)}
@@ -127,6 +135,7 @@ def test_run_refuses_a_registration_that_is_not_committed(tmp_path, monkeypatch,
     final = registration_for(c, trials).model_copy(update={"training_code_hash": code_hash()})
     write_registration(final, tmp_path)  # outside any git checkout
     monkeypatch.setattr(registration, "registrations_dir", lambda *a: tmp_path)
+    monkeypatch.setattr("wgan_suite.commands.git_state", lambda: ("abc", False))  # clean
     runs = tmp_path / "runs"
     code = main(["run", "clipping_c", "--registration", "R1", "--runs", str(runs)])
     err = capsys.readouterr().err
@@ -134,26 +143,44 @@ def test_run_refuses_a_registration_that_is_not_committed(tmp_path, monkeypatch,
     assert not runs.exists()
 
 
-def test_run_refuses_a_draft_and_a_registration_of_other_training_code(
-    tmp_path, monkeypatch, capsys
-):
-    """A draft may still be rewritten (its design is not fixed), and a registration's
-    trials on other training code would read exploratory: `run --registration` refuses
-    both before anything is written, and a draft's verdicts are exploratory."""
+def test_a_newer_draft_never_hides_a_final_registration():
+    """The next run's draft covering the same claim: the claim is still read on the final
+    registration's trials (covering prefers the newest final one, then the newest draft)."""
+    from wgan_suite.claims.registration import covering
+
+    c = claim(threshold("<", 10.0))
+    _, trials = registered_tables([1.0] * 6)
+    r1 = registration_for(c, trials)
+    r2 = registration_for(c, trials, name="R2", block=(2000, 2001), final=False)
+    assert covering([r1, r2], c.id) is r1
+    assert covering([r2], c.id) is r2  # a draft alone still says what it registers
+    r3 = registration_for(c, trials, name="R3", block=(3000, 3001))
+    assert covering([r1, r2, r3], c.id) is r3 and covering([], c.id) is None
+
+
+def test_run_refuses_what_would_read_exploratory(tmp_path, monkeypatch, capsys):
+    """A draft may still be rewritten (its design is not fixed); trials of other training
+    code, or from a tree they record as dirty (or not a checkout), would read exploratory:
+    `run --registration` refuses each in one line before anything is written. A draft's
+    verdicts are exploratory, the same registration final reads confirmatory."""
     import wgan_suite.claims.registration as registration
 
     c = claim(threshold("<", 10.0))
     _, trials = registered_tables([1.0] * 6)
     monkeypatch.setattr(registration, "registrations_dir", lambda *a: tmp_path)
     runs = tmp_path / "runs"
-    cases = {
-        "is a draft; freeze it for its run": registration_for(c, trials, final=False).model_copy(
-            update={"training_code_hash": code_hash()}
-        ),
-        "the training code changed since it was frozen": registration_for(c, trials),
+    final = registration_for(c, trials).model_copy(update={"training_code_hash": code_hash()})
+    clean = ("abc", False)
+    cases = {  # what it says -> (the registration, the tree as git_state reads it)
+        "is a draft; freeze it for its run": (final.model_copy(update={"final": False}), clean),
+        "--seeds 1000-1005 --replace --final": (final.model_copy(update={"final": False}), clean),
+        "the training code changed since it was frozen": (registration_for(c, trials), clean),
+        "tracked files have uncommitted changes": (final, ("abc", True)),
+        "not a git checkout": (final, (None, None)),
     }
-    for said, reg in cases.items():
+    for said, (reg, tree) in cases.items():
         write_registration(reg, tmp_path)
+        monkeypatch.setattr("wgan_suite.commands.git_state", lambda tree=tree: tree)
         code = main(["run", "clipping_c", "--registration", "R1", "--runs", str(runs)])
         err = capsys.readouterr().err
         assert code == 2 and said in err and err.count("\n") == 1, err

@@ -115,6 +115,23 @@ def test_resume_refuses_a_changed_config(tmp_path):
         list(run_trial(load_trial_config(toy_config(seed=5)), tmp_path))
 
 
+def test_run_trial_says_where_its_training_goes_on_from(tmp_path):
+    """``on_start`` hears the iteration training goes on from: 0 for a fresh trial and for
+    one whose damaged records make it restart from scratch although it has checkpoints,
+    the checkpoint's for a resume, nothing for a finished trial (a registration reads a
+    trial's first start from this: harness.tune, trial_status.carried_start)."""
+    cfg = load_trial_config(toy_config(iterations=9, log_every=1, checkpoint_every=4))
+    heard, calls, trial = [], iter(range(100)), tmp_path / "t"
+    list(run_trial(cfg, trial, should_stop=lambda: next(calls) >= 5, on_start=heard.append))
+    list(run_trial(cfg, trial, should_stop=lambda: True, on_start=heard.append))
+    assert heard == [0, 4] and (trial / "checkpoint").exists()
+    records = trial / "records.jsonl"
+    records.write_bytes(b"#garbage" + records.read_bytes()[8:])
+    list(run_trial(cfg, trial, on_start=heard.append, on_warning=lambda message: None))
+    list(run_trial(cfg, trial, on_start=heard.append))  # finished: trains nothing
+    assert heard == [0, 4, 0]
+
+
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])  # tests/test_precision.py
 def test_toy_resume_after_interruption_gives_identical_records(tmp_path, precision):
     cfg = load_trial_config(

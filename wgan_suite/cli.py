@@ -222,7 +222,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument(
         "--replace",
         action="store_true",
-        help="rewrite an existing registration (refused once any of its trials exists)",
+        help="rewrite an existing draft registration (refused once any of its trials exists, "
+        "and for a final one)",
     )
     sp.add_argument(
         "--final",

@@ -23,7 +23,7 @@ from wgan_suite.core.env import REGISTRATION as REGISTRATION_ENV
 from wgan_suite.core.errors import InputError
 from wgan_suite.core.layout import DEFAULT_RUNS, ReportDir, RunsDir
 from wgan_suite.core.locations import COMMAND
-from wgan_suite.core.provenance import code_hash
+from wgan_suite.core.provenance import code_hash, git_state
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import (
     Ablation,
@@ -140,6 +140,12 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def _seed_text(seeds: Sequence[int]) -> str:
+    """``1000-1015`` for a run of seeds, else ``1,5,9`` (what --seeds reads)."""
+    run = list(range(seeds[0], seeds[0] + len(seeds)))
+    return f"{seeds[0]}-{seeds[-1]}" if list(seeds) == run else ",".join(map(str, seeds))
+
+
 def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Ablation]:
     """``run --registration R``: the registered budget and seed block for each ablation."""
     # deferred: the claims load the column catalogue, i.e. every metric and matplotlib
@@ -154,13 +160,21 @@ def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Abl
         raise InputError(
             f"--registration {reg.registration}: {path} is a draft; freeze it for its run "
             f"with ./wgan-suite preregister --name {reg.registration} --budget {reg.budget} "
-            "--seeds ... --replace --final, and commit it"
+            f"--seeds {_seed_text(reg.seeds)} --replace --final, and commit it"
         )
-    if reg.training_code_hash != code_hash():  # its trials would read exploratory
+    # what would make its trials read exploratory is refused before they train
+    if reg.training_code_hash != code_hash():
         raise InputError(
             f"--registration {reg.registration}: the training code changed since it was "
             f"frozen (code hash {code_hash()[:12]}, registered {reg.training_code_hash[:12]}): "
             "its trials would not be confirmatory; register anew"
+        )
+    _, dirty = git_state()
+    if dirty is not False:
+        tree = "tracked files have uncommitted changes" if dirty else "not a git checkout"
+        raise InputError(
+            f"--registration {reg.registration}: {tree} (its trials would not be "
+            "confirmatory: each records whether its tree was clean)"
         )
     if reg._committed:  # its trials must start after the commit that freezes it
         raise InputError(
@@ -423,7 +437,8 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     short_of = [c for c, e in reg.claims.items() if not e.reaches_bound]
     state = "final (frozen for its run)" if reg.final else "a draft (--final freezes it)"
     print(
-        f"registered {len(reg.claims)} claims as confirmatory at budget {reg.budget} on "
+        f"{'registered' if reg.final else 'drafted'} {len(reg.claims)} claims as "
+        f"confirmatory at budget {reg.budget} on "
         f"seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
         f"{sum(len(v) for v in reg.trials.values())} trials: {path}, "
         f"{state}; "

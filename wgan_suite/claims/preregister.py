@@ -18,7 +18,7 @@ import pandas as pd
 
 from wgan_suite.analysis.stats import ALPHA
 from wgan_suite.claims.context import matches
-from wgan_suite.claims.coverage import refutable, smallest_p, trial_configs
+from wgan_suite.claims.coverage import smallest_p, trial_configs
 from wgan_suite.claims.families import Family
 from wgan_suite.claims.power import MAX_SEEDS, TARGET, Effect, claim_power, plan
 from wgan_suite.claims.registration import (
@@ -177,11 +177,7 @@ def build_registration(
         runs = per_ablation[claim.ablation]
         entry = registered_claim(claim, sizes[claim.family], alpha, designs[claim.id], len(runs))
         ablation = ablations[claim.ablation].with_seeds(runs)
-        update: dict[str, Any] = {
-            "trials": selected_trials(claim, ablation, budget),
-            # read off its run, not assumed: at its scale, at a budget that decides it
-            "refutable": refutable(claim, ablation, budget),
-        }
+        update: dict[str, Any] = {"trials": selected_trials(claim, ablation, budget)}
         if claim.id in planned:
             n, _, text = planned[claim.id]
             at_runs = claim_power(effects[claim.id][0], len(runs), level(claim))

@@ -66,11 +66,6 @@ class RegisteredClaim(Options):
     holm_bound: float = Field(description="alpha / (claims in the family): Holm's first step")
     min_p_against: float = Field(description="the same for a verdict against the claim")
     reaches_bound: bool = Field(description="both directions can reach the bound")
-    refutable: bool = Field(
-        True,
-        description="the registered run is at the claim's scale (wgan_suite.claims.scale), so "
-        "its confirmatory verdict can read 'not reproduced' as well as 'reproduced'",
-    )
     seeds_needed: int | None = Field(
         description="seeds at which the design's smallest decision p reaches the bound, "
         "for the claim and against it"
@@ -243,9 +238,11 @@ def load_registrations(folder: Path | None = None) -> list[Registration]:
 
 
 def covering(registrations: Sequence[Registration], claim_id: str) -> Registration | None:
-    """The newest registration that registers this claim as confirmatory."""
+    """The newest final registration that registers this claim as confirmatory, else the
+    newest draft that does (a draft of the next run never hides a final one's reading)."""
     hits = [r for r in registrations if claim_id in r.claims]
-    return hits[-1] if hits else None
+    final = [r for r in hits if r.final]
+    return (final or hits)[-1] if hits else None
 
 
 def registered_exploratory(registrations: Sequence[Registration], claim_id: str) -> str:
@@ -260,11 +257,15 @@ def write_registration(reg: Registration, folder: Path) -> Path:
     body["seeds"] = list(body["seeds"])
     body["trials"] = {k: list(v) for k, v in body["trials"].items()}
     body["ablation_seeds"] = {k: list(v) for k, v in body["ablation_seeds"].items()}
+    then = (
+        f"# Final: run it with `{COMMAND} run <ablations> --registration {reg.registration}`.\n"
+        if reg.final
+        else f"# A draft: `{COMMAND} preregister ... --replace --final` freezes it for its run.\n"
+    )
     header = (
         f"# Registration {reg.registration}: written by `{COMMAND} preregister` before any\n"
         "# of its trials ran. Do not edit: a changed check is a new registration with new\n"
-        f"# seeds. Run it with `{COMMAND} run <ablations> --registration "
-        f"{reg.registration}`.\n"
+        "# seeds.\n" + then
     )
     files.write_text(path, header + yaml.safe_dump(body, sort_keys=False, width=100))
     return path
@@ -376,15 +377,13 @@ def _run_under(reg: Registration, read: pd.DataFrame) -> list[str]:
     """Every start and resume of the trials read ran under this very registration file
     (``run --registration`` records it) and their first start came after the commit that
     made it (``trial_status.carried_start``: a resume keeps both; the newest start alone
-    would let a trial begun before the registration pass). A trial recorded before these
-    were kept is read by its newest start (it ran older training code, so it is not a
-    registered trial anyway: ``_trial_reasons``)."""
-    kept = _hw(read, "registrations").notna()
-    tags = _hw(read, "registrations").where(kept, _hw(read, "registration"))
+    would let a trial begun before the registration pass). A trial that does not record
+    them reads as neither."""
+    tags = _hw(read, "registrations")
     why = []
     if tags.isna().all() or (tags.astype(str) != reg._tag).any():
         why.append(f"trials that did not run under registration {reg._tag}")
-    started = _hw(read, "first_started").where(kept, _hw(read, "started"))
+    started = _hw(read, "first_started")
     if reg._committed_at is None or started.isna().any() or started.empty:
         why.append("the trials' start times cannot be compared with the registration's commit")
     elif (started.astype(str) < reg._committed_at).any():

@@ -89,7 +89,8 @@ def _adopt_tune_checkpoint(path: Path) -> None:
 def _resumes(path: Path) -> bool:
     """Whether this start may go on from a checkpoint (its own, or Tune's copy after a
     retry or restore) rather than from scratch: then the training it keeps began at an
-    earlier start (``carried_start``)."""
+    earlier start (``carried_start``). A guess on the safe side: run_trial's ``on_start``
+    says what it did (damaged records or checkpoints restart from scratch)."""
     # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     from ray import tune
 
@@ -118,6 +119,8 @@ def train_one(tune_config: dict[str, Any]) -> None:
     try:  # the first write too: a full disk is a result, never a lost worker to retry
         hardware = provenance(device)
         before = read_status(path).get("hardware")  # before this start overwrites it
+        before = before if isinstance(before, dict) else None
+        # a first guess, kept if the worker dies before run_trial says (on_start)
         hardware |= carried_start(hardware, before, _resumes(path))
         path.mkdir(parents=True, exist_ok=True)
         write_status(
@@ -139,7 +142,12 @@ def train_one(tune_config: dict[str, Any]) -> None:
         _adopt_tune_checkpoint(path)
         saved = TrialDir(path).checkpoint_dir
         row: dict[str, Any] = {}
-        for row in run_trial(config, path, device=device, on_warning=warn):
+
+        def started_from(iteration: int) -> None:  # run_trial's answer: scratch or not
+            fields = carried_start(hardware, before, resumes=iteration > 0)
+            write_status(path, TrialStatus.RUNNING, hardware={**hardware, **fields})
+
+        for row in run_trial(config, path, device=device, on_warning=warn, on_start=started_from):
             ckpt = (
                 tune.Checkpoint.from_directory(str(saved))
                 if "checkpoint" in row and saved.is_dir()

@@ -234,6 +234,7 @@ def run_trial(
     should_stop: Callable[[], bool] | None = None,
     device: torch.device | None = None,
     on_warning: Warn | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Train (or resume) one trial, yielding a record every ``log_every`` generator iterations.
 
@@ -242,7 +243,9 @@ def run_trial(
     record has status ``finished``, ``diverged`` (a non-finite value, with the keys in
     ``reason``) or ``stopped`` (``should_stop`` returned True). A trial whose records
     already end it yields that final record again and trains nothing. What resuming
-    had to repair is passed to ``on_warning`` (default: ``warnings.warn``).
+    had to repair is passed to ``on_warning`` (default: ``warnings.warn``). Before it
+    trains, ``on_start`` hears the iteration training goes on from (0: from scratch,
+    whatever checkpoints the directory held).
     """
     trial_dir = Path(trial_dir)
     warn = on_warning or _warn
@@ -252,6 +255,8 @@ def run_trial(
     if final is not None:
         yield final
         return
+    if on_start is not None:
+        on_start(state.iteration)
     z = fixed_noise(config, state.device)
     scorer = EvalContext(state)
     if state.iteration == 0 and not any(r["iteration"] == 0 for r in kept):

@@ -229,6 +229,26 @@ def test_a_registration_cannot_be_rewritten_once_its_trials_exist(tmp_path):
         check_new_block("R1", list(BLOCK), [], pd.DataFrame(), tmp_path, replace=True)
 
 
+@pytest.mark.slow
+def test_preregister_final_writes_a_frozen_registration_never_rewritten(tmp_path, capsys):
+    """The shipped claims registered with --final (about 10 s: the pilot's power analysis):
+    the file says final, its header says how to run it, and --replace is then refused
+    with exit 2, the file unchanged; without --final the same command drafts."""
+    folder = tmp_path / "regs"
+    args = ["preregister", "--name", "R7", "--seeds", "7000-7015", "--out", str(folder)]
+    assert main([*args, "--final"]) == 0
+    assert capsys.readouterr().out.startswith("registered 7 claims as confirmatory")
+    path = folder / "R7.yaml"
+    before = path.read_bytes()
+    assert load_registration(path).final and b"# Final: run it with" in before
+    assert main([*args, "--replace"]) == 2
+    assert "R7.yaml is final (frozen for its run)" in capsys.readouterr().err
+    assert path.read_bytes() == before and sorted(folder.iterdir()) == [path]
+    assert main(["preregister", "--name", "R8", "--seeds", "8000-8015", "--out", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith("drafted 7 claims as confirmatory")
+    assert not load_registration(folder / "R8.yaml").final
+
+
 def test_preregister_refuses_a_rewrite_with_exit_2_and_writes_nothing(tmp_path, capsys):
     c = claim(threshold("<", 10.0))
     _, trials = registered_tables([1.0] * 6)

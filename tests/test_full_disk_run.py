@@ -71,6 +71,15 @@ def _ours(tag: str) -> list[int]:
     return found
 
 
+def _left(tag: str, within: float = 5.0) -> list[int]:
+    """The run's processes still alive ``within`` seconds from now (none: at once). A run
+    that has ended starts none, so the first empty look is the answer."""
+    deadline = time.monotonic() + within
+    while (found := _ours(tag)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
 def _run(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[int, str, str, float]:
     start = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, text=True,
@@ -114,8 +123,7 @@ def test_a_disk_that_fills_during_a_run_stops_it_with_exit_2(tmp_path):
     finished = {p.parent.name for p in runs.glob("trials/*/status.json")
                 if '"status": "finished"' in p.read_text()}  # fmt: skip
     assert finished, out[-3000:]
-    time.sleep(5)
-    assert not _ours(tag.split("=")[1]), "processes of the run left behind"
+    assert not _left(tag.split("=")[1]), "processes of the run left behind"
 
     marker.unlink()  # space is back (the plugin stays, with a marker it can never make)
     env["FULL_DISK_MARKER"] = str(tmp_path / "no-such-dir" / "never")  # cannot be made
@@ -126,8 +134,7 @@ def test_a_disk_that_fills_during_a_run_stops_it_with_exit_2(tmp_path):
     again = {p.parent.name for p in runs.glob("trials/*/status.json")
              if '"status": "finished"' in p.read_text()}  # fmt: skip
     assert finished <= again and len(again) == 6
-    time.sleep(5)
-    assert not _ours(tag.split("=")[1])
+    assert not _left(tag.split("=")[1])
 
 
 def _mount_tmpfs(where: Path, size: str) -> bool:
@@ -175,7 +182,6 @@ def test_a_real_small_filesystem_that_fills_mid_run(tmp_path):
         assert "Traceback" not in out and "worker lost" not in out, out[-3000:]
         errors = [line for line in out.splitlines() if line.startswith("error")]
         assert len(errors) == 1 and errors[0].startswith("error: disk full"), out[-3000:]
-        time.sleep(5)
-        assert not _ours(tag), "processes of the run left behind"
+        assert not _left(tag), "processes of the run left behind"
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True)

@@ -86,18 +86,6 @@ def _adopt_tune_checkpoint(path: Path) -> None:
             shutil.copytree(d, trial.checkpoint_dir, dirs_exist_ok=True)
 
 
-def _resumes(path: Path) -> bool:
-    """Whether this start may go on from a checkpoint (its own, or Tune's copy after a
-    retry or restore) rather than from scratch: then the training it keeps began at an
-    earlier start (``carried_start``). A guess on the safe side: run_trial's ``on_start``
-    says what it did (damaged records or checkpoints restart from scratch)."""
-    # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
-    from ray import tune
-
-    trial = TrialDir(path)
-    return trial.checkpoint.exists() or trial.previous.exists() or tune.get_checkpoint() is not None
-
-
 def train_one(tune_config: dict[str, Any]) -> None:
     """The Tune function trainable: one resolved trial config, one trial directory."""
     # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
@@ -120,8 +108,9 @@ def train_one(tune_config: dict[str, Any]) -> None:
         hardware = provenance(device)
         before = read_status(path).get("hardware")  # before this start overwrites it
         before = before if isinstance(before, dict) else None
-        # a first guess, kept if the worker dies before run_trial says (on_start)
-        hardware |= carried_start(hardware, before, _resumes(path))
+        # until run_trial says whether it goes on from a checkpoint (on_start), the earlier
+        # starts are kept as if it did: a worker lost before then cannot drop them
+        hardware |= carried_start(hardware, before, resumes=True)
         path.mkdir(parents=True, exist_ok=True)
         write_status(
             path,

@@ -715,7 +715,8 @@ class Probe:
         names = []
         for f in sorted((self.clone / "ablations").glob("*.yaml")):
             with contextlib.suppress(Exception):
-                if yaml.safe_load(f.read_text()).get("reproduce"):
+                marked = yaml.safe_load(f.read_text()).get("reproduce")
+                if marked is True or (isinstance(marked, list) and "quick" in marked):
                     names.append(f.stem)
         return names
 

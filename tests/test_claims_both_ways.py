@@ -212,8 +212,8 @@ def test_a_rate_claim_with_too_few_trials_is_reported():
     diverged = {"kind": "threshold", "where": {"critic": "mlp"}, "value": {"reduce": "diverged"}}
     ablation_ = needs("fig3_control")
     quick = broken({**diverged, "op": ">", "threshold": 0.5}, "fig3_control", {"quick": "t"})
-    [line, *_] = decidable(quick, ablation_, "quick")  # 3 trials: p >= 1/8
-    assert "cannot go below p = 0.125" in line
+    [line, *_] = decidable(quick, ablation_, "quick")  # quick's 1 seed: p >= 1/2
+    assert "cannot go below p = 0.5" in line
     # 6 trials: "rate < 0.2" can never be reproduced (0 of 6: p = 0.8^6 = 0.26) ...
     near_zero = broken({**diverged, "op": "<", "threshold": 0.2}, "fig3_control")
     [line] = decidable(near_zero, ablation_, "cpu")

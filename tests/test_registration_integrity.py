@@ -6,6 +6,7 @@ now. (e), Holm's m from the registration, is in tests/test_scale.py.
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 from tests.test_protocol import (
@@ -291,3 +292,26 @@ def test_the_analysis_identity_follows_the_imports(tmp_path):
     assert "\nWORSE = " in text
     source.write_text(text.replace("\nWORSE = ", "\nWORSE = 2.5 * ", 1))
     assert analysis_hash(copy) != before
+
+
+def test_an_unrun_registered_claim_says_not_run_and_its_family_names_the_draft():
+    """The report read 'read at budget None, registered at cpu' for a registered claim
+    whose ablation had not run, and labelled Holm's m '(m 6, registered)' for a draft
+    as for a frozen registration."""
+    from wgan_suite.claims.verdicts import evaluate_claims
+    from wgan_suite.report.claims_table import as_dict
+    from wgan_suite.report.summary import family_table
+
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0] * 6)
+    for final in (False, True):
+        reg = registration_for(c, trials, final=final)
+        [unrun] = evaluate_claims(results.iloc[0:0], trials.iloc[0:0], [c], None, [reg])
+        assert f"not run: no trial of {c.ablation} in the tables" in unrun.exploratory_why
+        assert "budget None" not in unrun.exploratory_why
+        [ran] = evaluate_claims(results, trials, [c], "cpu", [reg])
+        assert "not run" not in ran.exploratory_why
+        [family] = family_table([as_dict(ran)])
+        assert family["registered_by"] == "R1" and family["draft"] is (not final)
+    [plain] = family_table([as_dict(replace(ran, registration=None, registered_family_size=None))])
+    assert plain["registered_by"] == "" and plain["draft"] is False

@@ -334,3 +334,19 @@ def test_seeds_to_reach():
     assert stats.seeds_to_reach(0.05 / 14, mw) == 6
     assert stats.seeds_to_reach(0.0, sr) is None
     assert stats.seeds_to_reach(1.0, sr) == 1
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([2.0], [1.0, 2.0, 0.5]), ([1.0, 2.0, 2.0], [2.0]), ([1.0], [1.0]), ([3.0], [1.0])],
+)
+@pytest.mark.parametrize("alternative", ["greater", "less"])
+def test_mann_whitney_with_one_value_in_an_arm_is_exact_with_ties(a, b, alternative):
+    """One seed in an arm (a budget that runs one seed per cell): scipy's permutation
+    test refuses arms of one, and the report stopped with a traceback (issue 25's quick
+    budget, 2026-12-07). The n1 + n2 relabellings are enumerated instead."""
+    other = "less" if alternative == "greater" else "greater"
+    r = stats.mann_whitney(a, b, alternative)
+    assert r.p == pytest.approx(exact_mw(a, b, alternative))
+    assert r.p_against == pytest.approx(exact_mw(a, b, other))
+    assert r.min_p == pytest.approx(1 / (len(a) + len(b))) and not r.reaches(0.05)

@@ -368,6 +368,14 @@ def mann_whitney(
             least,
             least,
         )
+    if min(n1, n2) == 1:  # ties and one value in an arm: scipy's permutation test wants
+        # two per arm, and there are only n1 + n2 relabellings (which value is the lone one)
+        # a's rank sum, observed and under each relabelling (mid-ranks: exact in floats)
+        u = ranks[:n1].sum()
+        null = ranks if n1 == 1 else ranks.sum() - ranks
+        greater, less = float(np.mean(null >= u)), float(np.mean(null <= u))
+        p_for, p_against = (greater, less) if alternative == "greater" else (less, greater)
+        return TestResult(name, p_for, p_against, n1 + n2, least, least)
     exact = labellings <= EXACT_LIMIT
     if not exact:
         name = (

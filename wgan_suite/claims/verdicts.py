@@ -89,6 +89,7 @@ class Verdict:
     below_scale: bool = False  # read below the claim's scale: exploratory in both directions
     refutable: bool = False  # at the claim's scale: a confirmatory reading could go either way
     registered_family_size: int | None = None  # Holm's m as registered (not as the file holds)
+    registration_draft: bool = False  # the covering registration is not frozen (--final)
     # what other registrations concluded (wgan_suite.claims.verdicts.earlier_readings)
     earlier: str = ""
 
@@ -180,6 +181,7 @@ def evaluate_registered(
         registration=reg.registration if reg else None,
         seeds_needed=reg.claims[claim.id].seeds_needed if reg else None,
         registered_family_size=reg.family_size(claim.family) if reg else None,
+        registration_draft=bool(reg and not reg.final),
         confirmatory=not why,
         exploratory_why="; ".join(why),
     )

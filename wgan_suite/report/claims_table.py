@@ -75,6 +75,7 @@ VERDICT_DEFAULTS: dict[str, Any] = {
     "refutable": False,
     "earlier": "",
     "registered_family_size": None,
+    "registration_draft": False,
 }
 
 

@@ -182,6 +182,7 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
         # Holm's m: the registration's where one covers the family (family_wise), else all
         holm_m = max((int(r.get("registered_family_size") or 0) for r in members), default=0)
         holm_m = holm_m or len(members)
+        registered = [r for r in members if r.get("registered_family_size")]
         explored = [r for r in members if not r.get("confirmatory")]
         out.append(
             {
@@ -189,6 +190,9 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
                 "about": FAMILY_DESCRIPTION[family],
                 "claims": len(members),
                 "m": holm_m,
+                # which registration set m, and whether it is still a draft
+                "registered_by": ", ".join(sorted({str(r["registration"]) for r in registered})),
+                "draft": any(r.get("registration_draft") for r in registered),
                 "bound": min(float(r.get("alpha") or ALPHA) for r in members) / holm_m,
                 "confirmatory": {
                     v: [r["claim_id"] for r in confirmed if r["holm_verdict"] == v]

@@ -810,6 +810,8 @@ def measure(reduce, metric="m", **kw):
         (measure("slope"), [0.0, 5.0, 5.0, 5.0], "finished", 15.0),
         (measure("slope", skip_initial=True), [0.0, 5.0, 5.0, 5.0], "finished", 0.0),
         (measure("mean", skip_initial=True), [0.0, 5.0, 7.0], "finished", 6.0),
+        (measure("final", skip_initial=True), [4.0], "finished", None),  # only iteration 0
+        (measure("mean", skip_initial=True), [4.0], "diverged", None),
         (measure("cv"), [1.0, 3.0], "finished", 0.5),  # std 1 / mean 2
         (measure("cv"), [-1.0, 1.0], "finished", None),  # mean 0
         (measure("frac_below", below=0.0), [0.5, -0.1, -0.2, 0.3], "finished", 0.5),

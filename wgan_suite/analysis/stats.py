@@ -340,7 +340,8 @@ def mann_whitney(
 
     For two arms with their own seeds, where no pairing makes a signed-rank test valid.
     The null distribution is exact: without ties scipy's (any size), with ties the
-    permutation distribution of U over all C(n1 + n2, n1) relabellings, beyond
+    permutation distribution of U over all C(n1 + n2, n1) relabellings (enumerated here
+    when an arm holds one value, which scipy's permutation test refuses), beyond
     ``EXACT_LIMIT`` relabellings a fixed-seed Monte Carlo one; the name says which.
     """
     x, y = finite(a) - shift, finite(b)

@@ -152,14 +152,14 @@ def _tail(values: pd.Series, m: Measure) -> pd.Series:
 
 def reduce_trial(values: pd.Series, status: str, m: Measure) -> float | None:
     """The trial's value, or None when it has no data for this measure."""
+    if m.skip_initial:  # first: a trial scored only at iteration 0 has nothing after it
+        values = after_start(values)
     if (
         m.reduction.needs_metric
         and values.empty
         and not (m.binary and status == TrialStatus.DIVERGED)
     ):
         return None
-    if m.skip_initial:
-        values = after_start(values)
     out = m.reduction.reduce(values, status, m)
     if out is None or not math.isfinite(out):
         return None

@@ -361,9 +361,9 @@ def exploratory_reasons(
         why.append(f"its check changed since registration {reg.registration}")
     if (current_analysis or analysis_hash()) != reg.analysis_hash:
         why.append(f"the analysis code changed since registration {reg.registration}")
-    if budget is None:
-        why.append(f"not run: no trial of {claim.ablation} in the tables")
-    elif budget != reg.budget:
+    if budget is None:  # nothing read: the trials' own reasons would only repeat it
+        return [*why, f"not run: no trial of {claim.ablation} in the tables"]
+    if budget != reg.budget:
         why.append(f"read at budget {budget}, registered at {reg.budget}")
     why += _trial_reasons(reg, claim.ablation, entry.trials, read, "")
     if reg._committed is not None:  # loaded from a file: its trials must have run under it

@@ -262,12 +262,11 @@ def test_a_sound_claim_has_no_problems():
     assert problems([broken(check, "paper_stability")], needs("paper_stability")) == []
 
 
-@pytest.mark.parametrize("claim_id", [c.id for c in load_claims()])
-def test_every_claim_reads_the_quick_budgets_few_seeds_without_error(claim_id):
+@pytest.mark.parametrize("claim", [pytest.param(c, id=c.id) for c in CLAIMS])
+def test_every_claim_reads_the_quick_budgets_few_seeds_without_error(claim):
     """quick runs 1 seed of the image cells and 2 of the toys (issue 25): every shipped
     claim must give a verdict there, undecided or not, never a traceback, also where every
     score ties (a one-value arm with ties stopped the report of the first such run)."""
-    claim = next(c for c in load_claims() if c.id == claim_id)
     ablation_ = needs(claim.ablation)
     for holds in (True, False):
         results, trials = example_tables(claim, holds, ablation_, "quick")

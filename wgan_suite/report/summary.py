@@ -180,9 +180,9 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
             continue
         confirmed = [r for r in members if r.get("confirmatory")]
         # Holm's m: the registration's where one covers the family (family_wise), else all
-        holm_m = max((int(r.get("registered_family_size") or 0) for r in members), default=0)
-        holm_m = holm_m or len(members)
         registered = [r for r in members if r.get("registered_family_size")]
+        holm_m = max((int(r["registered_family_size"]) for r in registered), default=0)
+        holm_m = holm_m or len(members)
         explored = [r for r in members if not r.get("confirmatory")]
         out.append(
             {

@@ -117,6 +117,36 @@ def test_include_merges_base_and_local_keys_win(root):
     assert set(ablation.spec.axes) == {"loss", "c_optimizer.lr"}
 
 
+def test_a_files_own_seeds_replace_every_budgets_seeds_from_its_includes(root):
+    """The nearer setting wins: a file's top-level ``seeds`` replace the seeds its included
+    base sets per budget, while a budget's ``seeds`` in the file itself win over both. (A
+    base's ``quick: {seeds: 2}`` used to beat a file's own ``seeds: 5``.)"""
+    shared = {k: copy.deepcopy(VALID[k]) for k in ("base", "budgets", "resources", "grid")}
+    shared["seeds"] = 3
+    shared["budgets"]["quick"]["seeds"] = 2
+    shared["budgets"]["paper"]["seeds"] = 6
+    write(root / "_base" / "toy.yaml", shared)
+    local = {k: VALID[k] for k in ("name", "version", "description", "paper")}
+    local["include"] = "_base/toy.yaml"
+    inherited = load_ablation(write(root / "inherits.yaml", local))
+    assert [inherited.seeds(b) for b in ("smoke", "quick", "paper")] == [
+        [0, 1, 2],
+        [0, 1],
+        [0, 1, 2, 3, 4, 5],
+    ]
+    own = load_ablation(write(root / "own.yaml", {**local, "seeds": 5}))
+    assert [own.seeds(b) for b in ("smoke", "quick", "paper")] == [list(range(5))] * 3
+    budget_own = {**local, "seeds": 5, "budgets": {"paper": {"seeds": [7, 8]}}}
+    mixed = load_ablation(write(root / "mixed.yaml", budget_own))
+    assert [mixed.seeds(b) for b in ("smoke", "quick", "paper")] == [
+        list(range(5)),
+        list(range(5)),
+        [7, 8],
+    ]
+    assert {t.seed for t in mixed.trials("quick")} == set(range(5))
+    assert mixed.trials("paper")[0].config.iterations == 200  # the rest of the budget kept
+
+
 def test_zip_pairs_values(root):
     zipped = [{"g_optimizer.lr": [1.0e-4, 2.0e-4], "schedule.n_critic": [5, 10]}]
     path = write(root / "z.yaml", mutated({"grid": {"loss": ["wgan", "gan_ns"]}, "zip": zipped}))

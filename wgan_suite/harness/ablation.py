@@ -3,7 +3,8 @@
 An ablation is one YAML file in ``ablations/``: ``base`` trial settings,
 ``grid`` axes whose product is taken, ``zip`` axes that vary together, ``exclude``
 rules, ``seeds``, ``budgets`` (``smoke``, ``quick``, ``paper`` at least) and per-trial
-``resources``. ``include`` pulls shared settings from other files (local keys win).
+``resources``. ``include`` pulls shared settings from other files (local keys win; a
+file's own top-level ``seeds`` also replace the per-budget seeds it includes).
 Everything is checked before anything runs; errors name file, key path, value and
 what is allowed. Input is bounded: the file (``wgan_suite.core.safe_yaml``), the seeds
 (``MAX_SEEDS``) and the trials an ablation expands to (``MAX_TRIALS``, raised with
@@ -317,7 +318,22 @@ def _resolve_includes(
     for inc in includes:
         target = _include_target(path, inc, roots)
         merged = deep_merge(merged, _resolve_includes(target, roots, (*chain, path)))
+    if "seeds" in data:  # the nearer setting wins: the file's seeds over the budgets' it includes
+        merged = _without_budget_seeds(merged)
     return deep_merge(merged, data)
+
+
+def _without_budget_seeds(merged: dict[str, Any]) -> dict[str, Any]:
+    """``merged`` with no budget's ``seeds``: a file that sets its own top-level seeds
+    runs them at every budget, except where a budget in that same file sets its own."""
+    budgets = merged.get("budgets")
+    if not isinstance(budgets, dict):  # malformed: validation names it
+        return merged
+    kept = {
+        name: {k: v for k, v in b.items() if k != "seeds"} if isinstance(b, dict) else b
+        for name, b in budgets.items()
+    }
+    return {**merged, "budgets": kept}
 
 
 def resolve_includes(path: str | Path, *, roots: tuple[Path, ...] | None = None) -> dict[str, Any]:

@@ -312,6 +312,31 @@ def test_an_unrun_registered_claim_says_not_run_and_its_family_names_the_draft()
         [ran] = evaluate_claims(results, trials, [c], "cpu", [reg])
         assert "not run" not in ran.exploratory_why
         [family] = family_table([as_dict(ran)])
-        assert family["registered_by"] == "R1" and family["draft"] is (not final)
+        assert family["registrations"] == {"R1": not final}
+        assert family["registered_label"] == "registration R1" + ("" if final else ", a draft")
     [plain] = family_table([as_dict(replace(ran, registration=None, registered_family_size=None))])
-    assert plain["registered_by"] == "" and plain["draft"] is False
+    assert plain["registrations"] == {} and plain["registered_label"] == ""
+
+
+def test_the_family_label_names_each_registration_with_its_own_state_and_is_never_hidden():
+    """With two registrations the label read 'registration R1, R2, a draft' (which one?),
+    and where Holm's m equalled the family's claim count it was not shown at all, a
+    draft's state with it."""
+    from wgan_suite.claims.verdicts import evaluate_claims
+    from wgan_suite.report.claims_table import as_dict
+    from wgan_suite.report.summary import family_table
+
+    c = claim(threshold("<", 10.0))
+    results, trials = registered_tables([1.0] * 6)
+    rows = []
+    for name, final in (("R2", True), ("R1", False)):
+        reg = registration_for(c, trials, name=name, final=final)
+        [v] = evaluate_claims(results, trials, [c], "cpu", [reg])
+        rows.append(as_dict(replace(v, claim_id=f"{v.claim_id}-{name}")))
+    m = max(int(r["registered_family_size"]) for r in rows)
+    [family] = family_table(rows)
+    assert family["registrations"] == {"R1": True, "R2": False}
+    assert family["registered_label"] == "registrations R1 (a draft), R2"
+    assert family["m"] == m
+    [one] = family_table(rows[1:])  # m equals the claims here: the label is still there
+    assert one["claims"] == one["m"] == 1 and one["registered_label"] == "registration R1, a draft"

@@ -183,6 +183,10 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
         registered = [r for r in members if r.get("registered_family_size")]
         holm_m = max((int(r["registered_family_size"]) for r in registered), default=0)
         holm_m = holm_m or len(members)
+        registrations: dict[str, bool] = {}  # name -> a draft
+        for r in registered:
+            name, draft = str(r["registration"]), bool(r.get("registration_draft"))
+            registrations[name] = registrations.get(name, False) or draft
         explored = [r for r in members if not r.get("confirmatory")]
         out.append(
             {
@@ -190,9 +194,9 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
                 "about": FAMILY_DESCRIPTION[family],
                 "claims": len(members),
                 "m": holm_m,
-                # which registration set m, and whether it is still a draft
-                "registered_by": ", ".join(sorted({str(r["registration"]) for r in registered})),
-                "draft": any(r.get("registration_draft") for r in registered),
+                # which registrations set m, and whether each is still a draft
+                "registrations": registrations,
+                "registered_label": _registrations_label(registrations),
                 "bound": min(float(r.get("alpha") or ALPHA) for r in members) / holm_m,
                 "confirmatory": {
                     v: [r["claim_id"] for r in confirmed if r["holm_verdict"] == v]
@@ -206,6 +210,16 @@ def family_table(rows: list[dict]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _registrations_label(drafts: dict[str, bool]) -> str:
+    """'registration R1, a draft' for one; 'registrations R1 (a draft), R2' for several,
+    each named with its own state; '' where no registration covers the family."""
+    if len(drafts) == 1:
+        [(name, draft)] = drafts.items()
+        return f"registration {name}" + (", a draft" if draft else "")
+    named = (f"{n} (a draft)" if d else n for n, d in sorted(drafts.items()))
+    return f"registrations {', '.join(named)}" if drafts else ""
 
 
 def headline(families: list[dict[str, Any]]) -> str:

@@ -54,6 +54,35 @@ def ablation(tmp: Path, name: str, **fields) -> Path:
     return path
 
 
+def session_processes(driver_pid: int) -> set[int]:
+    """Processes with a file open in the Ray session the driver ``driver_pid`` started
+    (Ray names it session_<date>_<time>_<driver pid>)."""
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == driver_pid:
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if re.search(rf"/session_[^/]*_{driver_pid}/", os.readlink(fd)):
+                        found.add(int(proc.name))
+                        break
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
+    except OSError:
+        return False
+
+
+def cmdline(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:60]
+    return "?"
+
+
 def tables(runs: Path):
     return pd.read_parquet(runs / "results.parquet"), pd.read_parquet(runs / "trials.parquet")
 
@@ -183,12 +212,23 @@ def test_sigkill_then_rerun_completes_the_grid(tmp_path):
             ):
                 break
             time.sleep(0.5)
+        ray_procs = session_processes(proc.pid)  # GCS, raylet, agents, workers
+        assert len(ray_procs) >= 4
         os.kill(proc.pid, signal.SIGKILL)  # the driver only, as `kill -9 PID` would
         proc.wait(timeout=30)
+        # nothing of its Ray is left: Ray 2.60's dashboard and runtime-env agents hung on
+        # for good, children of init, until the driver's watch (harness/reaper.py) ended them
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline and (left := [p for p in ray_procs if alive(p)]):
+            time.sleep(0.2)
+        assert not left, [cmdline(p) for p in left]
     finally:
         time.sleep(2)
         with contextlib.suppress(ProcessLookupError):  # what Ray left of the killed run
             os.killpg(proc.pid, signal.SIGKILL)
+        for pid in ray_procs if "ray_procs" in locals() else ():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
     before = _statuses(runs)
     finished = {d for d, s in before.items() if s == "finished"}
     assert finished and len(finished) < 4

@@ -40,6 +40,7 @@ from wgan_suite.core.errors import InputError
 from wgan_suite.core.layout import RunsDir, TrialDir
 from wgan_suite.core.provenance import code_hash, code_identity
 from wgan_suite.core.statuses import DONE, TrialStatus
+from wgan_suite.harness import reaper
 from wgan_suite.harness.ablation import TrialSpec
 from wgan_suite.harness.plan import trial_dir
 from wgan_suite.harness.preflight import (
@@ -271,7 +272,11 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
         connect_check(address)
         ray.init(address=address, **quiet)
     else:
-        ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
+        with reaper.watch() as session:  # Ray's agents outlive a killed driver: this ends them
+            ctx = ray.init(
+                address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet
+            )
+            session(str(ctx.address_info.get("session_dir") or ""))
     return True
 
 
@@ -428,6 +433,7 @@ def _shutdown_ray(ignore_ctrl_c: bool) -> None:
     try:
         ray.shutdown()
     finally:
+        reaper.release()  # what a shut-down Ray still has running ends now
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
 

@@ -1,11 +1,12 @@
 """The watch that ends what a local Ray leaves behind (wgan_suite.harness.reaper), on real
-processes: the marked ones end, also one that ignores SIGTERM, when the driver releases
-them or dies by SIGKILL; unmarked ones and the driver itself live on.
+processes: the marked ones end, also those that ignore SIGTERM, when the driver releases
+them, when the block that starts Ray fails, or when the driver dies by SIGKILL; unmarked
+ones and the driver itself live on, and the watcher itself ends.
 
-The agents Ray 2.60 leaves after a ``kill -9`` of the driver are stood in for by processes
-with ``ray`` in their command line and a file open in the session directory; the real
-case is tests/test_tune.py's SIGKILL test (slow), which checks every process of the
-killed run's Ray session is gone within seconds.
+Ray's agents are stood in for by processes titled ``ray::...`` with a file open in the
+session directory, or started with a fresh environment by a process that carries the
+token; the real case is tests/test_tune.py's SIGKILL test (slow), which checks that every
+process of the killed run's Ray session is gone within seconds.
 """
 
 from __future__ import annotations
@@ -22,33 +23,75 @@ import pytest
 
 from wgan_suite.harness import reaper
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 
-# sleeps 60 s; ignores SIGTERM as Ray's hung agents do; argv[1]: a file to hold open
+# ignores SIGTERM as Ray's hung agents do; argv[1]: a file to hold open ("-": none);
+# argv[2] == "spawn": also starts a child with an empty environment and prints its pid
 SLEEPER = textwrap.dedent(
     """
-    import signal, sys, time
+    import signal, subprocess, sys, time
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    held = open(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "-" else None
-    print("ready", flush=True)
+    held = open(sys.argv[1]) if sys.argv[1] != "-" else None
+    child = None
+    if sys.argv[2:] == ["spawn"]:
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], env={})
+    print("ready", child.pid if child else "", flush=True)
     time.sleep(60)
     """
 )
 
 
-def sleeper(*args: str) -> subprocess.Popen:
-    p = subprocess.Popen([sys.executable, "-c", SLEEPER, *args], stdout=subprocess.PIPE)
-    assert p.stdout.readline() == b"ready\n"
+def sleeper(held: str = "-", title: str | None = None, *extra: str) -> subprocess.Popen:
+    """A sleeping process; ``title``: its argv[0] (``ray::...`` as Ray titles its own)."""
+    p = subprocess.Popen(
+        [title or sys.executable, "-c", SLEEPER, held, *extra],
+        executable=sys.executable,
+        stdout=subprocess.PIPE,
+    )
+    p.ready = p.stdout.readline().split()  # type: ignore[attr-defined]
+    assert p.ready[0] == b"ready"  # type: ignore[attr-defined]
     return p
 
 
-def gone_within(procs: list[subprocess.Popen], seconds: float) -> bool:
+def gone_within(pids: list[int], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if all(p.poll() is not None for p in procs):
+        if not any(alive(p) for p in pids):
             return True
         time.sleep(0.05)
     return False
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie (a zombie's parent has yet to collect it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def with_argument(word: str) -> list[int]:
+    """Pids of the processes with ``word`` among their arguments."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if word.encode() in (proc / "cmdline").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found
+
+
+def end(procs: list[subprocess.Popen], *pids: int) -> None:
+    for p in procs:
+        p.kill()
+        p.wait()
+        p.stdout.close()
+    for pid in pids:
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture
@@ -56,33 +99,48 @@ def session(tmp_path):
     (tmp_path / "logs").mkdir()
     log = tmp_path / "logs" / "agent.log"
     log.write_text("")
-    return tmp_path, log
+    return tmp_path, str(log)
 
 
 def test_release_ends_the_marked_processes_and_spares_the_rest(session):
     session_dir, log = session
     other = session_dir.parent / "elsewhere.log"
     other.write_text("")
-    procs = []
+    early = sleeper(log, "ray::Early")  # a Ray process that started before the watcher
+    procs = [early]
     try:
         with reaper.watch() as send_session:
-            assert os.environ[reaper.VARIABLE]
-            token_child = sleeper("-")  # inherits the token, as Ray's GCS and raylet do
+            token = os.environ[reaper.VARIABLE]
+            token_child = sleeper()  # inherits the token, as Ray's GCS and raylet do
+            parent = sleeper("-", None, "spawn")  # its child: a fresh environment
+            time.sleep(4 * reaper.POLL_S)  # the watcher looks for children meanwhile
             send_session(str(session_dir))
         assert reaper.VARIABLE not in os.environ  # only while Ray starts
-        agent = sleeper(str(log), "ray::DashboardAgent")  # no token: held log + "ray"
-        not_ray = sleeper(str(log))  # holds the log, but is not a Ray process
-        elsewhere = sleeper(str(other), "ray")  # a Ray process of another session
-        bystander = sleeper("-")  # started after the block: no token
-        procs = [token_child, agent, not_ray, elsewhere, bystander]
+        agent = sleeper(log, "ray::DashboardAgent")  # no token: titled, holds its log
+        not_ray = sleeper(log)  # holds the log, but is not titled as Ray's
+        elsewhere = sleeper(str(other), "ray::Other")  # another session's Ray process
+        bystander = sleeper()  # started after the block: no token
+        procs += [token_child, parent, agent, not_ray, elsewhere, bystander]
+        fresh = int(parent.ready[1])
+        [watcher] = with_argument(token)
         reaper.release()
-        assert gone_within([token_child, agent], 3 * reaper.GRACE_S)
-        time.sleep(0.5)
-        assert [p.poll() for p in (not_ray, elsewhere, bystander)] == [None] * 3
+        ours = [token_child.pid, parent.pid, fresh, agent.pid]
+        assert gone_within(ours, 3 * reaper.GRACE_S), [p for p in ours if alive(p)]
+        assert gone_within([watcher], 3 * reaper.GRACE_S)  # and the watcher ends
+        assert [alive(p.pid) for p in (early, not_ray, elsewhere, bystander)] == [True] * 4
     finally:
-        for p in procs:
-            p.kill()
-            p.wait()
+        end(procs, *(int(p.ready[1]) for p in procs if len(p.ready) > 1))
+
+
+def test_a_failed_start_reaps_at_once(session):
+    procs = []
+    with pytest.raises(RuntimeError, match="no Ray"), reaper.watch():
+        procs.append(sleeper())
+        raise RuntimeError("no Ray")
+    try:
+        assert gone_within([procs[0].pid], 3 * reaper.GRACE_S)
+    finally:
+        end(procs)
 
 
 def test_a_driver_killed_by_sigkill_leaves_nothing_of_its_ray(session):
@@ -91,12 +149,15 @@ def test_a_driver_killed_by_sigkill_leaves_nothing_of_its_ray(session):
         f"""
         import subprocess, sys, time
         from wgan_suite.harness import reaper
+        def start(*args):
+            p = subprocess.Popen([args[0], "-c", {SLEEPER!r}, *args[1:]],
+                                 executable=sys.executable, stdout=subprocess.PIPE)
+            assert p.stdout.readline().startswith(b"ready")  # its file is open
+            return p
         with reaper.watch() as send_session:
-            child = subprocess.Popen([sys.executable, "-c", {SLEEPER!r}, "-"],
-                                     stdout=subprocess.DEVNULL)
+            child = start(sys.executable, "-")
             send_session({str(session_dir)!r})
-        agent = subprocess.Popen([sys.executable, "-c", {SLEEPER!r}, {str(log)!r}, "ray::x"],
-                                 stdout=subprocess.DEVNULL, start_new_session=True)
+        agent = start("ray::DashboardAgent", {log!r})
         print(child.pid, agent.pid, flush=True)
         time.sleep(60)
         """
@@ -105,23 +166,9 @@ def test_a_driver_killed_by_sigkill_leaves_nothing_of_its_ray(session):
     pids = [int(x) for x in driver.stdout.readline().split()]
     assert len(pids) == 2
     try:
-        time.sleep(0.3)  # the children are up and hold their files
         driver.send_signal(signal.SIGKILL)
         driver.wait()
-        deadline = time.monotonic() + 3 * reaper.GRACE_S
-        while time.monotonic() < deadline and any(alive(p) for p in pids):
-            time.sleep(0.05)
-        assert not any(alive(p) for p in pids)
+        driver.stdout.close()
+        assert gone_within(pids, 3 * reaper.GRACE_S)
     finally:
-        for pid in pids:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
-
-
-def alive(pid: int) -> bool:
-    """Running, not a zombie (an orphan's zombie is init's to collect, not ours)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+        end([], *pids)

@@ -172,3 +172,20 @@ def test_a_driver_killed_by_sigkill_leaves_nothing_of_its_ray(session):
         assert gone_within(pids, 3 * reaper.GRACE_S)
     finally:
         end([], *pids)
+
+
+def test_an_unknown_session_marks_nothing_by_its_files(session, monkeypatch):
+    """A Ray that names no session directory: realpath("") is the working directory, so
+    sending it would mark every Ray process holding a file there (a runs directory)."""
+    session_dir, log = session
+    monkeypatch.chdir(session_dir)
+    with reaper.watch() as send_session:
+        send_session(None)
+        send_session("")
+    holder = sleeper(log, "ray::Worker")  # titled, holds a file under the working directory
+    try:
+        reaper.release()
+        time.sleep(reaper.GRACE_S + 1)  # past the watcher's whole reap
+        assert alive(holder.pid)
+    finally:
+        end([holder])

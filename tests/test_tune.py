@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.test_reaper import alive, gone_within
 from wgan_suite.cli import main
 from wgan_suite.core.env import RAY_ENV
 
@@ -68,13 +69,6 @@ def session_processes(driver_pid: int) -> set[int]:
                         found.add(int(proc.name))
                         break
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) != "Z"
-    except OSError:
-        return False
 
 
 def cmdline(pid: int) -> str:
@@ -218,10 +212,7 @@ def test_sigkill_then_rerun_completes_the_grid(tmp_path):
         proc.wait(timeout=30)
         # nothing of its Ray is left: Ray 2.60's dashboard and runtime-env agents hung on
         # for good, children of init, until the driver's watch (harness/reaper.py) ended them
-        deadline = time.monotonic() + 8
-        while time.monotonic() < deadline and (left := [p for p in ray_procs if alive(p)]):
-            time.sleep(0.2)
-        assert not left, [cmdline(p) for p in left]
+        assert gone_within(list(ray_procs), 8), [cmdline(p) for p in ray_procs if alive(p)]
     finally:
         time.sleep(2)
         with contextlib.suppress(ProcessLookupError):  # what Ray left of the killed run

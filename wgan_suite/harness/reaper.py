@@ -116,18 +116,16 @@ def _signal_all(pids: list[int], sig: signal.Signals) -> None:
             os.kill(pid, sig)
 
 
-def reap(marks: Marks, grace_s: float = GRACE_S) -> list[int]:
-    """SIGTERM every marked process, SIGKILL those left after ``grace_s``; the pids met."""
-    met = marked(marks)
-    _signal_all(met, signal.SIGTERM)
+def reap(marks: Marks, grace_s: float = GRACE_S) -> None:
+    """SIGTERM every marked process, SIGKILL those left after ``grace_s``."""
+    _signal_all(marked(marks), signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while (left := marked(marks)) and time.monotonic() < deadline:
         time.sleep(0.1)
     _signal_all(left, signal.SIGKILL)
-    return met
 
 
-def _no_session(session_dir: str) -> None:
+def _no_session(session_dir: str | None) -> None:
     pass
 
 
@@ -146,7 +144,7 @@ if hasattr(os, "register_at_fork"):
 
 
 @contextlib.contextmanager
-def watch() -> Iterator[Callable[[str], None]]:
+def watch() -> Iterator[Callable[[str | None], None]]:
     """Start a watcher; the block starts Ray and calls what it yields with Ray's session
     directory (the token is in ``os.environ`` only within the block). If the block
     raises, the watcher reaps at once. Without ``/proc`` (not Linux), or where no process
@@ -179,7 +177,9 @@ def watch() -> Iterator[Callable[[str], None]]:
     os.close(read)
     _WRITE_ENDS.append(write)  # closed by release() or by the kernel when the driver dies
 
-    def session(session_dir: str) -> None:
+    def session(session_dir: str | None) -> None:
+        if not session_dir:  # unknown: realpath("") would name the working directory
+            return
         with contextlib.suppress(OSError):  # the watcher is gone: nothing to tell
             os.write(write, f"{SESSION}{os.path.realpath(session_dir)}\n".encode())
 

@@ -276,7 +276,7 @@ def _init_ray(address: str | None, verbose: bool) -> bool:
             ctx = ray.init(
                 address="local", num_cpus=os.cpu_count(), include_dashboard=False, **quiet
             )
-            session(str(ctx.address_info.get("session_dir") or ""))
+            session(ctx.address_info.get("session_dir"))
     return True
 
 

@@ -402,6 +402,34 @@ def test_plan_line_and_eta_from_measured_times(tmp_path, monkeypatch):
     assert trial_label(specs[0]) in lines[-1]
 
 
+def test_an_ablation_not_yet_timed_gets_a_rough_eta_from_its_budget(monkeypatch):
+    """reproduce runs ablation after ablation: without a rough estimate for those not yet
+    timed, its lines read 'ETA ?' until the last ablation's first trial has ended (686
+    of 697 lines of a quick reproduce did)."""
+    lines_ = load_ablation(ROOT / "ablations" / "parallel_lines.yaml").trials("quick")[:2]
+    clip = load_ablation(ROOT / "ablations" / "clipping_c.yaml").trials("quick")[:2]
+    paper = load_ablation(ROOT / "ablations" / "parallel_lines.yaml").trials("cpu")[:1]
+    clock = Clock()
+    monkeypatch.setattr("wgan_suite.harness.progress.time.monotonic", clock)
+    lines: list[str] = []
+    p = Progress([*lines_, *clip], slots=1, say=lambda line, flush: lines.append(line))
+    assert p.plan_line().endswith("no estimate until one has ended")
+    p.started(lines_[0].trial_id)
+    assert "| ETA ?]" in lines[-1]  # nothing of the budget timed yet
+    clock.now += 20
+    p.ended(lines_[0].trial_id, "ended")
+    # 1 parallel_lines trial left at 20 s, 2 clipping_c trials at the budget's 20 s: ~1:00
+    assert "| ETA ~1:00]" in lines[-1]
+    p.started(clip[0].trial_id)
+    clock.now += 50
+    p.ended(clip[0].trial_id, "ended")
+    assert "| ETA 1:10]" in lines[-1]  # every ablation timed by its own trials: exact again
+    # a budget is never timed by another's trials
+    q = Progress([*lines_, *paper], slots=1, say=lambda line, flush: None)
+    q.estimates.add(lines_[0], 20.0)
+    assert q.remaining_s() is None
+
+
 @pytest.mark.slow  # a real Ray run of 8 trials and a reproduce: 12 s of the fast lane
 def test_a_run_shows_the_plan_eta_and_tensorboard_curves(tmp_path, capsys):
     path = _ablation(tmp_path)

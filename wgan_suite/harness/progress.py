@@ -4,7 +4,10 @@ The plan line says how many trials will train, how many were reused, and about h
 the rest takes; every later line carries done / running / pending, the elapsed time and
 the ETA. Durations come from what was measured: finished trials of the same ablation,
 budget and cell in the runs directory's table (their training wall time plus a trial's
-start-up), replaced by the trials of this run as they end. Trial names carry the
+start-up), replaced by the trials of this run as they end. An ablation none of whose
+trials has been timed yet takes the median of every timed trial of its budget, and the ETA
+then reads ``~`` (rough): a run of many ablations (``reproduce``) would otherwise show no
+ETA until its last ablation's first trial has ended. Trial names carry the
 settings that tell them apart (``clipping_c[lipschitz=clip(c=0.01)] s3``), not a hash.
 
 The lines come from a Ray Tune callback: Tune's own reporters print tables of every
@@ -67,7 +70,8 @@ def clock(seconds: float) -> str:
 
 
 class Estimates:
-    """Expected seconds per trial: same cell, else same ablation and budget, else unknown."""
+    """Expected seconds per trial: same cell, else same ablation and budget (``of``);
+    ``rough``: any ablation of the same budget."""
 
     def __init__(self, measured: Mapping[tuple, list[float]]) -> None:
         self.measured = {k: list(v) for k, v in measured.items()}
@@ -81,6 +85,11 @@ class Estimates:
             return statistics.median(self.measured[key])
         near = [s for k, v in self.measured.items() if k[:2] == key[:2] for s in v]
         return statistics.median(near) if near else None
+
+    def rough(self, spec: Any) -> float | None:
+        budget = _key(spec)[1]
+        every = [s for k, v in self.measured.items() if k[1] == budget for s in v]
+        return statistics.median(every) if every else None
 
 
 class Progress:
@@ -109,21 +118,29 @@ class Progress:
         self.last: dict[str, float] = {}
 
     # ------------------------------------------------------------------ time
-    def remaining_s(self) -> float | None:
-        """Work left divided over the slots; None while some trial kind has no estimate."""
-        now, total = time.monotonic(), 0.0
+    def remaining_s(self) -> tuple[float, bool] | None:
+        """Work left divided over the slots, and whether it is rough (some trial timed only
+        by other ablations of its budget); None while some trial has no estimate at all."""
+        now, total, rough = time.monotonic(), 0.0, False
         for tid, spec in self.specs.items():
             if tid in self.finished:
                 continue
             est = self.estimates.of(spec)
             if est is None:
-                return None
+                est, rough = self.estimates.rough(spec), True
+                if est is None:
+                    return None
             total += max(est - (now - self.began[tid]), 0.0) if tid in self.began else est
-        return total / self.slots
+        return total / self.slots, rough
 
     def plan_line(self) -> str:
         left = self.remaining_s()
-        eta = f"about {clock(left)}" if left is not None else "no estimate until one has ended"
+        if left is None:
+            eta = "no estimate until one has ended"
+        elif left[1]:
+            eta = f"roughly {clock(left[0])} (some ablations timed by others of the budget)"
+        else:
+            eta = f"about {clock(left[0])}"
         return (
             f"plan: {len(self.specs)} trial(s) to train, {self.reused} reused; "
             f"{self.slots} at a time; {eta}"
@@ -163,7 +180,7 @@ class Progress:
         done = len(self.finished)
         pending = len(self.specs) - done - len(self.began)
         left = self.remaining_s()
-        eta = f"ETA {clock(left)}" if left is not None else "ETA ?"
+        eta = "ETA ?" if left is None else f"ETA {'~' if left[1] else ''}{clock(left[0])}"
         self.say(
             f"[{clock(time.monotonic() - self.started_at)} | done {done}/{len(self.specs)}, "
             f"running {len(self.began)}, pending {pending} | {eta}] "

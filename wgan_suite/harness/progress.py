@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +83,16 @@ class Estimates:
         key = _key(spec)
         if key in self.measured:
             return statistics.median(self.measured[key])
-        near = [s for k, v in self.measured.items() if k[:2] == key[:2] for s in v]
-        return statistics.median(near) if near else None
+        return self._median(lambda k: k[:2] == key[:2])
 
     def rough(self, spec: Any) -> float | None:
         budget = _key(spec)[1]
-        every = [s for k, v in self.measured.items() if k[1] == budget for s in v]
-        return statistics.median(every) if every else None
+        return self._median(lambda k: k[1] == budget)
+
+    def _median(self, same: Callable[[tuple], bool]) -> float | None:
+        """Median seconds over every measured (ablation, budget, cell) that ``same`` takes."""
+        times = [s for k, v in self.measured.items() if same(k) for s in v]
+        return statistics.median(times) if times else None
 
 
 class Progress:

@@ -5,7 +5,9 @@ are tested against theirs). Two deliberate differences, both numerically neutral
 for WGAN: the critic returns one score per sample (the losses take the batch mean,
 which is what the authors' ``output.mean(0)`` computes), and image sizes are
 checked up front (their loops only terminate for 16 * 2**k although the assert
-says "multiple of 16").
+says "multiple of 16"). The generator's first layer and the critic's last, convolutions
+of or onto a single pixel, are computed as the matmuls they are (``as_matmul``: the same
+parameters, the same function up to float rounding).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pydantic import Field
 from torch import Tensor, nn
 
 from wgan_suite.core.options import Options
+from wgan_suite.trial.models.as_matmul import HeadConv2d, ProjectionConvTranspose2d
 from wgan_suite.trial.models.init import InitName, apply_init
 from wgan_suite.trial.models.registry import CRITICS, GENERATORS, Critic, Generator
 
@@ -44,7 +47,7 @@ def _generator_layers(
 
     # Width at 4x4 doubles once per upsampling (authors' ``cngf``), unless constant.
     cngf = width if constant else width * size // 8
-    layers = block(nn.ConvTranspose2d(nz, cngf, 4, 1, 0, bias=False), cngf)
+    layers = block(ProjectionConvTranspose2d(nz, cngf, 4), cngf)
     csize = 4
     while csize < size // 2:
         out = cngf if constant else cngf // 2
@@ -136,7 +139,7 @@ class _Critic(Critic):
         while csize > 4:
             layers += block(nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), width * 2, self.norm)
             width, csize = width * 2, csize // 2
-        layers.append(nn.Conv2d(width, 1, 4, 1, 0, bias=False))
+        layers.append(HeadConv2d(width, 1, 4))
         self.main = nn.Sequential(*layers)
         apply_init(self, options.init)
 

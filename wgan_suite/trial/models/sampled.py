@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from wgan_suite.core.options import Options
+from wgan_suite.trial.models.as_matmul import HeadConv2d, ProjectionConvTranspose2d
 from wgan_suite.trial.models.dcgan import image_geometry
 from wgan_suite.trial.models.init import InitName, apply_init
 from wgan_suite.trial.models.registry import CRITICS, GENERATORS, Critic, Generator, Network
@@ -158,7 +159,7 @@ def generator_layers(nz: int, channels: int, size: int, c: Choices) -> nn.Sequen
         return [conv, *norm_layers(c.norm, out), nonlinearity(c.nonlinearity)]
 
     ch, res = c.width * size // 8, 4
-    layers = block(nn.ConvTranspose2d(nz, ch, 4, 1, 0, bias=False), ch)
+    layers = block(ProjectionConvTranspose2d(nz, ch, 4), ch)
     while res < size // 2:
         layers += block(nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), ch // 2)
         ch, res = ch // 2, res * 2
@@ -182,7 +183,7 @@ def critic_layers(channels: int, size: int, c: Choices) -> nn.Sequential:
     while res > 4:
         layers += block(nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), 2 * w, c.norm)
         w, res = 2 * w, res // 2
-    layers.append(nn.Conv2d(w, 1, 4, 1, 0, bias=False))
+    layers.append(HeadConv2d(w, 1, 4))
     return nn.Sequential(*layers)
 
 

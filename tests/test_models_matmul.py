@@ -1,6 +1,7 @@
-"""The DCGAN nets' degenerate convolutions computed as matmuls (issue 25): the same
-function as the convolution, the same parameters, and a training run whose records
-differ from the convolution's by rounding alone."""
+"""The DCGAN nets' faster CPU forms (issue 25): the degenerate convolutions computed as
+matmuls, and the generator's output layer on PyTorch's own path on AVX2 CPUs. Each is the
+same function as the convolution, with the same parameters, and a training run whose
+records differ from the convolution's by rounding alone."""
 
 from __future__ import annotations
 
@@ -8,14 +9,23 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.profiler import ProfilerActivity, profile
 
 from wgan_suite.core.options import resolve
 from wgan_suite.trial.config import load_trial_config
-from wgan_suite.trial.models import CRITICS, GENERATORS, as_matmul, build_critic, build_generator
+from wgan_suite.trial.models import (
+    CRITICS,
+    GENERATORS,
+    as_matmul,
+    build_critic,
+    build_generator,
+    cpu_paths,
+)
 from wgan_suite.trial.train import step as step_module
 from wgan_suite.trial.train.state import build_state
 
 HEAD, PROJECTION = as_matmul.HeadConv2d, as_matmul.ProjectionConvTranspose2d
+OUTPUT = cpu_paths.OutputConvTranspose2d
 
 
 def cases(dtype):
@@ -89,7 +99,7 @@ def test_the_nets_use_them_with_the_convolutions_parameters(name, monkeypatch):
     g = build_generator(resolve(GENERATORS, {"name": name, "width": 8}), (1, 16, 16), 16, seed=1)
     critic = "dcgan" if name == "dcgan_const" else name
     d = build_critic(resolve(CRITICS, {"name": critic, "width": 8}), (1, 16, 16), seed=1)
-    assert type(g.main[0]) is PROJECTION and type(d.main[-1]) is HEAD
+    assert type(g.main[0]) is PROJECTION and type(d.main[-1]) is HEAD and type(g.main[-2]) is OUTPUT
     assert isinstance(g.main[0], nn.ConvTranspose2d) and isinstance(d.main[-1], nn.Conv2d)
 
     from wgan_suite.trial.models import dcgan
@@ -98,9 +108,12 @@ def test_the_nets_use_them_with_the_convolutions_parameters(name, monkeypatch):
         dcgan, "ProjectionConvTranspose2d", lambda i, o, k: nn.ConvTranspose2d(i, o, k, bias=False)
     )
     monkeypatch.setattr(dcgan, "HeadConv2d", lambda i, o, k: nn.Conv2d(i, o, k, bias=False))
+    monkeypatch.setattr(
+        dcgan, "OutputConvTranspose2d", lambda i, o: nn.ConvTranspose2d(i, o, 4, 2, 1, bias=False)
+    )
     g0 = build_generator(resolve(GENERATORS, {"name": name, "width": 8}), (1, 16, 16), 16, seed=1)
     d0 = build_critic(resolve(CRITICS, {"name": critic, "width": 8}), (1, 16, 16), seed=1)
-    assert type(g0.main[0]) is nn.ConvTranspose2d
+    assert type(g0.main[0]) is nn.ConvTranspose2d and type(g0.main[-2]) is nn.ConvTranspose2d
     for new, old in ((g, g0), (d, d0)):
         a, b = new.state_dict(), old.state_dict()
         assert list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
@@ -111,16 +124,19 @@ def test_sampled_architectures_use_them_too():
         resolve(GENERATORS, {"name": "sampled", "arch": 0}), (1, 16, 16), 16, seed=0
     )
     d = build_critic(resolve(CRITICS, {"name": "sampled", "arch": 0}), (1, 16, 16), seed=0)
-    assert type(g.main[0]) is PROJECTION and type(d.main[-1]) is HEAD
+    assert type(g.main[0]) is PROJECTION and type(d.main[-1]) is HEAD and type(g.main[-2]) is OUTPUT
 
 
-def train(matmul: bool, iterations: int):
+def train(matmul: bool, iterations: int, native_output: bool | None = None):
     """A 16 px DCGAN WGAN cell past the authors' warm-up: each step's record and the
-    final weights, with the matmul forms or with the convolutions they replace."""
+    final weights, with the matmul forms or with the convolutions they replace, and the
+    output layer's forward on PyTorch's path, on oneDNN's, or as this CPU decides."""
     with pytest.MonkeyPatch.context() as m:
         if not matmul:
             m.setattr(HEAD, "forward", nn.Conv2d.forward)
             m.setattr(PROJECTION, "forward", nn.ConvTranspose2d.forward)
+        if native_output is not None:
+            m.setattr(cpu_paths, "native_output_path", lambda: native_output)
         return _train(iterations)
 
 
@@ -176,6 +192,62 @@ def test_in_float32_the_records_differ_in_their_last_bits():
     clipping at 0.01 do not amplify that past 1e-5), the weights within 1e-6."""
     ours, p_ours = train(True, 5)
     ref, p_ref = train(False, 5)
+    for a, b in zip(ours, ref, strict=True):
+        for k in a:
+            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-9), k
+    assert float((p_ours - p_ref).abs().max()) <= 1e-6
+
+
+def ops_run(layer, x):
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        layer(x)
+    return {e.key for e in prof.key_averages()}
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_the_output_layer_takes_the_path_its_cpu_is_given(native, monkeypatch):
+    monkeypatch.setattr(cpu_paths, "native_output_path", lambda: native)
+    layer, x = OUTPUT(16, 1), torch.randn(8, 16, 8, 8)
+    assert ("aten::slow_conv_transpose2d" in ops_run(layer, x)) is native
+    assert torch.backends.mkldnn.enabled  # the switch is back
+    torch.backends.mkldnn.enabled = not native
+    try:  # the same path by hand: the same bits
+        expected = F.conv_transpose2d(x, layer.weight, stride=2, padding=1)
+    finally:
+        torch.backends.mkldnn.enabled = True
+    assert torch.equal(layer(x), expected)
+
+
+def test_the_output_layer_restores_onednn_when_its_forward_fails(monkeypatch):
+    monkeypatch.setattr(cpu_paths, "native_output_path", lambda: True)
+    with pytest.raises(RuntimeError):
+        OUTPUT(16, 1)(torch.randn(8, 3, 8, 8))  # 3 channels where it takes 16
+    assert torch.backends.mkldnn.enabled
+
+
+def test_only_an_avx2_cpu_takes_pytorchs_path():
+    cpu_paths.native_output_path.cache_clear()
+    try:
+        expected = torch.backends.cpu.get_cpu_capability() == "AVX2"
+        assert cpu_paths.native_output_path() is expected
+    finally:
+        cpu_paths.native_output_path.cache_clear()
+
+
+def test_in_float64_the_output_layers_paths_keep_a_runs_records(float64):
+    ours, p_ours = train(True, 5, native_output=True)
+    ref, p_ref = train(True, 5, native_output=False)
+    for a, b in zip(ours, ref, strict=True):
+        for k in a:
+            assert a[k] == pytest.approx(b[k], rel=1e-12, abs=1e-15), k
+    assert float((p_ours - p_ref).abs().max()) < 1e-12
+
+
+def test_in_float32_the_output_layers_paths_differ_in_their_last_bits():
+    """As for the matmul forms: the output layer's sums (16 channels x 4 taps per
+    pixel) rounded in another order; the same bound on 5 iterations' records."""
+    ours, p_ours = train(True, 5, native_output=True)
+    ref, p_ref = train(True, 5, native_output=False)
     for a, b in zip(ours, ref, strict=True):
         for k in a:
             assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-9), k

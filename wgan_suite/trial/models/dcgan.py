@@ -6,8 +6,9 @@ for WGAN: the critic returns one score per sample (the losses take the batch mea
 which is what the authors' ``output.mean(0)`` computes), and image sizes are
 checked up front (their loops only terminate for 16 * 2**k although the assert
 says "multiple of 16"). The generator's first layer and the critic's last, convolutions
-of or onto a single pixel, are computed as the matmuls they are (``as_matmul``: the same
-parameters, the same function up to float rounding).
+of or onto a single pixel, are computed as the matmuls they are (``as_matmul``), and the
+generator's output layer takes PyTorch's own CPU path on AVX2 CPUs (``cpu_paths``): the
+same parameters, the same function up to float rounding.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch import Tensor, nn
 
 from wgan_suite.core.options import Options
 from wgan_suite.trial.models.as_matmul import HeadConv2d, ProjectionConvTranspose2d
+from wgan_suite.trial.models.cpu_paths import OutputConvTranspose2d
 from wgan_suite.trial.models.init import InitName, apply_init
 from wgan_suite.trial.models.registry import CRITICS, GENERATORS, Critic, Generator
 
@@ -55,7 +57,7 @@ def _generator_layers(
         cngf, csize = out, csize * 2
     for _ in range(n_extra):
         layers += block(nn.Conv2d(cngf, cngf, 3, 1, 1, bias=False), cngf)
-    layers += [nn.ConvTranspose2d(cngf, channels, 4, 2, 1, bias=False), nn.Tanh()]
+    layers += [OutputConvTranspose2d(cngf, channels), nn.Tanh()]
     return nn.Sequential(*layers)
 
 

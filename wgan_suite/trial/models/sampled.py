@@ -32,6 +32,7 @@ from torch.nn import functional as F
 
 from wgan_suite.core.options import Options
 from wgan_suite.trial.models.as_matmul import HeadConv2d, ProjectionConvTranspose2d
+from wgan_suite.trial.models.cpu_paths import OutputConvTranspose2d
 from wgan_suite.trial.models.dcgan import image_geometry
 from wgan_suite.trial.models.init import InitName, apply_init
 from wgan_suite.trial.models.registry import CRITICS, GENERATORS, Critic, Generator, Network
@@ -165,7 +166,7 @@ def generator_layers(nz: int, channels: int, size: int, c: Choices) -> nn.Sequen
         ch, res = ch // 2, res * 2
     for _ in range(extra_layers(c.depth, size)):
         layers += block(nn.Conv2d(ch, ch, 3, 1, 1, bias=False), ch)
-    layers += [nn.ConvTranspose2d(ch, channels, 4, 2, 1, bias=False), nn.Tanh()]
+    layers += [OutputConvTranspose2d(ch, channels), nn.Tanh()]
     return nn.Sequential(*layers)
 
 

@@ -21,6 +21,12 @@ convolution's multiply-adds times two, once per product computed (forward, weigh
 gradient, input gradient). The ``ms per generator iteration`` columns add up to the
 step's convolution time on each path; the last line also gives what taking the faster
 path for each layer and kind of call would cost. The machine comes first.
+
+The columns time the convolution itself (``F.conv2d`` / ``F.conv_transpose2d``) on each
+path, which is not always what the package runs now: layers marked ``*`` run as matmuls
+(``wgan_suite.trial.models.as_matmul``), and the layer marked ``+`` takes PyTorch's path
+for its forward on AVX2 CPUs (``wgan_suite.trial.models.cpu_paths``); the table is what
+those choices were made from, and what a new machine would decide them from.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe
 from profile_cells import PAST_WARMUP, cell_config, step_module
 
+from wgan_suite.trial.models.as_matmul import HeadConv2d, ProjectionConvTranspose2d
+from wgan_suite.trial.models.cpu_paths import OutputConvTranspose2d
 from wgan_suite.trial.train.state import build_state
 
 DEFAULT_CELLS = ("dcgan", "const", "mlp_g")
@@ -78,9 +86,13 @@ class Layer:
     def describe(self) -> str:
         m, (_, c, h, w) = self.module, self.shape
         kind = "deconv" if self.transposed else "conv"
-        return (
-            f"{self.name} {kind} {c}->{m.out_channels} {h}x{w} k{m.kernel_size[0]} s{m.stride[0]}"
-        )
+        mark = ""
+        if isinstance(m, (HeadConv2d, ProjectionConvTranspose2d)):
+            mark = " *"  # the package runs it as a matmul
+        elif isinstance(m, OutputConvTranspose2d):
+            mark = " +"  # its forward on PyTorch's path on AVX2 CPUs
+        size = f"{h}x{w} k{m.kernel_size[0]} s{m.stride[0]}"
+        return f"{self.name} {kind} {c}->{m.out_channels} {size}{mark}"
 
     def timers(self) -> dict[str, Callable[[], Any]]:
         """A timer per kind of call; a backward timer runs its forward too."""

@@ -6,7 +6,9 @@ matrix product in a convolution's shape: DCGAN's first layer "could be called fu
 connected as it is just a matrix multiplication" (Radford et al. 2016, section 3.3). On
 CPU, oneDNN spends most of such a call on per-call overhead (0.4 GFLOP/s for the critic's
 last layer on an AVX2 core, ``benchmarks/conv_paths.py``), so these modules compute the
-product with ``torch.matmul`` / ``F.linear`` instead.
+product with ``torch.matmul`` / ``F.linear`` instead, on CPU. On a GPU the convolution
+stays: cuDNN's convolutions may run in TF32 by default where matmuls do not, so the
+matmul form would change a GPU run's numbers by more than rounding.
 
 They stay ``nn.ConvTranspose2d`` and ``nn.Conv2d``: the same parameters under the same
 names and shapes, so initialisation, weight clipping, spectral norm, parameter counts and
@@ -29,7 +31,7 @@ class ProjectionConvTranspose2d(nn.ConvTranspose2d):
         super().__init__(in_channels, out_channels, kernel_size, 1, 0, bias=False)
 
     def forward(self, x: Tensor, output_size: list[int] | None = None) -> Tensor:
-        if x.dim() != 4 or x.shape[-2:] != (1, 1) or output_size is not None:
+        if x.device.type != "cpu" or x.dim() != 4 or x.shape[-2:] != (1, 1) or output_size:
             return super().forward(x, output_size)
         w = self.weight  # (C_in, C_out, k, k)
         return (x.flatten(1) @ w.flatten(1)).view(x.shape[0], *w.shape[1:])
@@ -42,7 +44,7 @@ class HeadConv2d(nn.Conv2d):
         super().__init__(in_channels, out_channels, kernel_size, 1, 0, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        if x.dim() != 4 or x.shape[-2:] != self.kernel_size:
+        if x.device.type != "cpu" or x.dim() != 4 or x.shape[-2:] != self.kernel_size:
             return super().forward(x)
         w = self.weight  # (C_out, C_in, k, k)
         return F.linear(x.flatten(1), w.flatten(1)).view(x.shape[0], w.shape[0], 1, 1)

@@ -16,11 +16,12 @@ recorded with its input shape during one training step past the warm-up, with ho
 that step calls it and what each call asks for: a forward alone (the generator inside the
 critic step), a forward and the weight's gradient, or a forward and both gradients. Each
 kind of call is then timed alone on both paths, one thread, interleaved over
-``--repeats`` rounds (medians), forward and backward together. FLOPs are the
-convolution's multiply-adds times two, once per product computed (forward, weight
-gradient, input gradient). The ``ms per generator iteration`` columns add up to the
-step's convolution time on each path; the last line also gives what taking the faster
-path for each layer and kind of call would cost. The machine comes first.
+``--repeats`` rounds (medians), forward and backward together. FLOPs are those
+``torch.utils.flop_counter`` counts for one such call (the forward, and each gradient it
+asks for), as ``profile_cells.py`` counts a step's. The ``ms per generator iteration``
+columns add up to the step's convolution time on each path; the last line also gives
+what taking the faster path for each layer and kind of call would cost. The machine
+comes first.
 
 The columns time the convolution itself (``F.conv2d`` / ``F.conv_transpose2d``) on each
 path, which is not always what the package runs now: layers marked ``*`` run as matmuls
@@ -34,7 +35,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe
-from profile_cells import PAST_WARMUP, cell_config, step_module
+from profile_cells import PAST_WARMUP, cell_config, per_call, step_module
 
 from wgan_suite.trial.models.as_matmul import HeadConv2d, ProjectionConvTranspose2d
 from wgan_suite.trial.models.cpu_paths import OutputConvTranspose2d
@@ -73,15 +74,6 @@ class Layer:
     @property
     def transposed(self) -> bool:
         return isinstance(self.module, nn.ConvTranspose2d)
-
-    def flops(self) -> int:
-        """Of the forward; each gradient (weight, input) costs as many again."""
-        m, (n, _, h, w) = self.module, self.shape
-        k = m.kernel_size[0] * m.kernel_size[1]
-        if self.transposed:  # every input pixel spreads over k outputs per channel pair
-            return 2 * n * h * w * m.in_channels * m.out_channels * k // m.groups
-        out = F.conv2d(torch.empty(1, m.in_channels, h, w), m.weight, None, m.stride, m.padding)
-        return 2 * n * out.shape[-2] * out.shape[-1] * m.in_channels * m.out_channels * k
 
     def describe(self) -> str:
         m, (_, c, h, w) = self.module, self.shape
@@ -114,9 +106,9 @@ class Layer:
         }
 
 
-def record_layers(kind: str) -> list[Layer]:
+def record_layers(config: Any) -> list[Layer]:
     """The cell's convolutions, their input shapes and calls in one generator iteration."""
-    state = build_state(cell_config(kind))
+    state = build_state(config)
     layers: dict[nn.Module, Layer] = {}
     hooks = []
     for net_name, net in (("G", state.generator), ("D", state.critic)):
@@ -138,11 +130,11 @@ def record_layers(kind: str) -> list[Layer]:
     return sorted(layers.values(), key=lambda layer: layer.name)
 
 
-def per_call(fn: Callable[[], Any], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
+def flops(fn: Callable[[], Any]) -> int:
+    counter = FlopCounterMode(display=False)
+    with counter:
         fn()
-    return (time.perf_counter() - start) / n
+    return counter.get_total_flops()
 
 
 def main() -> None:
@@ -155,8 +147,10 @@ def main() -> None:
     print(describe())
     print("threads for the benchmark: 1\n")
     for kind in a.cells.split(","):
-        layers = record_layers(kind)
+        cfg = cell_config(kind)
+        layers = record_layers(cfg)
         fns = {layer.name: layer.timers() for layer in layers}
+        work = {(name, call): flops(fn) for name, t in fns.items() for call, fn in t.items()}
         times: dict[tuple[str, str, str], list[float]] = {}
         for enabled in PATHS.values():  # warm both paths' kernels and caches
             torch.backends.mkldnn.enabled = enabled
@@ -171,7 +165,6 @@ def main() -> None:
                         times.setdefault((layer.name, call, path), []).append(per_call(fn, a.calls))
         torch.backends.mkldnn.enabled = True
         med = {key: statistics.median(v) for key, v in times.items()}
-        cfg = cell_config(kind)
         print(f"== {kind}: G {cfg.generator.name}, D {cfg.critic.name}, batch {cfg.batch_size}")
         print(
             f"   {'layer':34s} {'call':8s} {'calls':>5s}  "
@@ -180,14 +173,14 @@ def main() -> None:
         )
         totals = dict.fromkeys(PATHS, 0.0)
         for layer in layers:
-            for call, mult in zip(Layer.KINDS, (1, 2, 3), strict=True):
+            for call in Layer.KINDS:
                 n = layer.calls[call]
                 if not n:
                     continue
                 cells, per_iter = [], []
                 for path in PATHS:
                     t = med[(layer.name, call, path)]
-                    cells.append(f"{t * 1e3:10.3f} {mult * layer.flops() / t / 1e9:8.1f}")
+                    cells.append(f"{t * 1e3:10.3f} {work[(layer.name, call)] / t / 1e9:8.1f}")
                     per_iter.append(f"{t * n * 1e3:6.2f}")
                     totals[path] += t * n
                 print(

@@ -162,6 +162,17 @@ def _train(iterations: int):
     return records, torch.cat([p.detach().flatten() for n in nets for p in n.parameters()])
 
 
+def assert_runs_close(ours, ref, rel, atol, weights):
+    """Two runs of ``train``: every record within ``rel`` / ``atol`` of the other's, with
+    the same keys, and every weight closer than ``weights``."""
+    (records, p_ours), (ref_records, p_ref) = ours, ref
+    for a, b in zip(records, ref_records, strict=True):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert a[k] == pytest.approx(b[k], rel=rel, abs=atol), k
+    assert float((p_ours - p_ref).abs().max()) < weights
+
+
 @pytest.fixture
 def float64(monkeypatch):
     """Every tensor of a trial in float64: nets, noise, data (which calls .float())."""
@@ -175,14 +186,9 @@ def float64(monkeypatch):
 def test_in_float64_a_training_run_keeps_its_records(float64):
     """The control: with rounding shrunk by nine orders of magnitude, 5 generator
     iterations (25 critic steps) give the same records and weights to 1e-12."""
-    ours, p_ours = train(True, 5)
-    ref, p_ref = train(False, 5)
-    assert p_ours.dtype == torch.float64
-    for a, b in zip(ours, ref, strict=True):
-        assert a.keys() == b.keys()
-        for k in a:
-            assert a[k] == pytest.approx(b[k], rel=1e-12, abs=1e-15), k
-    assert float((p_ours - p_ref).abs().max()) < 1e-12
+    ours, ref = train(True, 5), train(False, 5)
+    assert ours[1].dtype == torch.float64
+    assert_runs_close(ours, ref, rel=1e-12, atol=1e-15, weights=1e-12)
 
 
 def test_in_float32_the_records_differ_in_their_last_bits():
@@ -190,12 +196,7 @@ def test_in_float32_the_records_differ_in_their_last_bits():
     convolution's, relative (the critic's last sum over 512 terms rounds in another
     order: a few units of float32's 6e-8; 25 critic steps of RMSProp at lr 5e-5 and
     clipping at 0.01 do not amplify that past 1e-5), the weights within 1e-6."""
-    ours, p_ours = train(True, 5)
-    ref, p_ref = train(False, 5)
-    for a, b in zip(ours, ref, strict=True):
-        for k in a:
-            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-9), k
-    assert float((p_ours - p_ref).abs().max()) <= 1e-6
+    assert_runs_close(train(True, 5), train(False, 5), rel=1e-5, atol=1e-9, weights=1e-6)
 
 
 def ops_run(layer, x):
@@ -263,9 +264,5 @@ def test_in_float32_the_output_layers_paths_differ_in_their_last_bits():
     order. PyTorch sends no float64 convolution to oneDNN, so unlike the matmul forms
     there is no float64 control: the two paths' records agree to about 3e-7 relative
     here, inside the matmul forms' bound of 1e-5."""
-    ours, p_ours = train(True, 5, native_output=True)
-    ref, p_ref = train(True, 5, native_output=False)
-    for a, b in zip(ours, ref, strict=True):
-        for k in a:
-            assert a[k] == pytest.approx(b[k], rel=1e-5, abs=1e-9), k
-    assert float((p_ours - p_ref).abs().max()) <= 1e-6
+    ours, ref = train(True, 5, native_output=True), train(True, 5, native_output=False)
+    assert_runs_close(ours, ref, rel=1e-5, atol=1e-9, weights=1e-6)

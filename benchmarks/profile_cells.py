@@ -185,6 +185,100 @@ def kernel_seconds(state: TrainState, n: int) -> float:
     return total / 1e6 / n
 
 
+# What the ops above the kernel floor are, by family (the op profile's self time): an op
+# belongs to the first family one of whose names it equals or starts with.
+FAMILIES = {
+    "BatchNorm, forward and backward": ("native_batch_norm", "batch_norm", "_batch_norm"),
+    "activations and their gradients": ("leaky_relu", "relu", "tanh", "sigmoid", "threshold"),
+    "optimizer and clipping (elementwise)": (
+        "_foreach",
+        "addcmul",
+        "addcdiv",
+        "sqrt",
+        "clamp",
+        "lerp",
+    ),
+    "copies, views, allocation, wrappers": (
+        "copy_",
+        "_to_copy",
+        "to",
+        "empty",
+        "empty_strided",
+        "zeros",
+        "zeros_like",
+        "ones_like",
+        "fill_",
+        "zero_",
+        "clone",
+        "contiguous",
+        "view",
+        "_unsafe_view",
+        "reshape",
+        "as_strided",
+        "transpose",
+        "permute",
+        "t",
+        "expand",
+        "cat",
+        "flatten",
+        "unsqueeze",
+        "squeeze",
+        "detach",
+        "select",
+        "slice",
+        "index",
+        "resize_",
+        "set_",
+        "alias",
+        "lift_fresh",
+        "convolution",
+        "_convolution",
+        "conv2d",
+        "conv_transpose2d",
+        "linear",
+        "matmul",
+    ),
+    "data and latent draws": ("randn", "normal_", "uniform_", "randint", "random_"),
+    "losses, reductions, other arithmetic": ("mean", "sum", "neg", "sub", "div", "mul", "add"),
+}
+
+
+def family(op: str) -> str:
+    if op in KERNELS or op.startswith(KERNEL_PREFIXES):
+        return "kernels (matmul, convolution)"
+    name = op.removeprefix("aten::")
+    for fam, names in FAMILIES.items():
+        if any(name == n or name.startswith((n + "_", n + ".")) for n in names):
+            return fam
+    return "other ops"
+
+
+def op_families(state: TrainState, n: int, top: int) -> tuple[dict[str, float], list, float, float]:
+    """Self time per iteration by op family, the ``top`` ops outside the kernels, the
+    profiled wall time and the aten op calls per iteration. What no op accounts for
+    (Python, the autograd engine's bookkeeping, the profiler's own cost) is the wall time
+    less every op's self time."""
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        start = time.perf_counter()
+        for _ in range(n):
+            state.iteration = PAST_WARMUP
+            step_module.train_step(state)
+        wall = (time.perf_counter() - start) / n
+    fams: dict[str, float] = defaultdict(float)
+    ops = []
+    calls = 0.0
+    for e in prof.key_averages():
+        if not e.key.startswith("aten::"):
+            continue  # user-level ranges (optimizer.step#...) hold aten ops: no self time
+        sec = e.self_cpu_time_total / 1e6 / n
+        fams[family(e.key)] += sec
+        calls += e.count / n
+        if family(e.key) != "kernels (matmul, convolution)":
+            ops.append((sec, e.key, e.count / n))
+    fams["outside any op (Python, autograd engine, profiler)"] = wall - sum(fams.values())
+    return dict(fams), sorted(ops, reverse=True)[:top], wall, calls
+
+
 def matmul_peak(size: int = 1024, n: int = 20) -> float:
     """FLOP/s of a large square fp32 matmul on this core (the peak floor's rate)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
@@ -198,6 +292,14 @@ def main() -> None:
     p.add_argument("--iterations", type=int, default=20, help="generator iterations per timing")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--ops",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print what the time above the kernel floor is, by op family, and the N "
+        "costliest ops outside the kernels (an op profile: its own cost inflates the step)",
+    )
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     kinds = a.cells.split(",")
@@ -208,6 +310,7 @@ def main() -> None:
     for k in kinds:  # warm the allocator, oneDNN's primitive caches and the data
         phases[k].run(3)
     rounds: dict[str, list[dict[str, float]]] = {k: [] for k in kinds}
+    op_rounds: dict[str, list] = {k: [] for k in kinds}
     peaks = []
     for _ in range(a.repeats):
         peaks.append(matmul_peak())
@@ -215,6 +318,8 @@ def main() -> None:
             row = phases[k].run(a.iterations)
             row["kernels"] = kernel_seconds(states[k], max(3, a.iterations // 4))
             rounds[k].append(row)
+            if a.ops:
+                op_rounds[k].append(op_families(states[k], max(3, a.iterations // 4), a.ops))
     peak = statistics.median(peaks)
     print(f"large fp32 matmul (1024^3) on this core: {peak / 1e9:.0f} GFLOP/s\n")
     for k in kinds:
@@ -246,6 +351,32 @@ def main() -> None:
             f"   peak floor {flops / peak * 1e3:.1f} ms: step = {step * peak / flops:.2f}x peak "
             f"floor, kernels = {kernels * peak / flops:.2f}x\n"
         )
+        if a.ops:
+            print_ops(op_rounds[k])
+
+
+def print_ops(rounds: list) -> None:
+    """The op profile's families and costliest ops, median over rounds."""
+    wall = statistics.median(r[2] for r in rounds)
+    fams = {f: statistics.median(r[0].get(f, 0.0) for r in rounds) for f in rounds[0][0]}
+    calls = statistics.median(r[3] for r in rounds)
+    print(
+        f"   op profile: {wall * 1e3:.1f} ms per iteration profiled, {calls:,.0f} aten op calls; "
+        "self time by family:"
+    )
+    for f, sec in sorted(fams.items(), key=lambda kv: -kv[1]):
+        print(f"     {f:52s} {sec * 1e3:7.2f} ms  {100 * sec / wall:5.1f} %")
+    top: dict[str, list] = defaultdict(list)
+    for r in rounds:
+        for sec, key, calls in r[1]:
+            top[key].append((sec, calls))
+    ranked = sorted(top.items(), key=lambda kv: -statistics.median(s for s, _ in kv[1]))
+    print("   costliest ops outside the kernels (self time per iteration, calls per iteration):")
+    for key, vals in ranked[: len(rounds[0][1])]:
+        sec = statistics.median(s for s, _ in vals)
+        calls = statistics.median(c for _, c in vals)
+        print(f"     {key:52s} {sec * 1e3:7.2f} ms  {calls:5.0f} calls  {family(key)}")
+    print()
 
 
 if __name__ == "__main__":

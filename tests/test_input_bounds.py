@@ -131,6 +131,7 @@ def test_explicit_file_may_include_beside_itself(tmp_path):
     write(tmp_path / "elsewhere" / "_base" / "shared.yaml", shared)
     local = {k: VALID[k] for k in ("name", "version", "description", "paper", "seeds", "grid")}
     path = write(tmp_path / "elsewhere" / "x.yaml", {**local, "include": "_base/shared.yaml"})
+    (tmp_path / "ablations").mkdir()  # a folder of one's own, without that base
     assert main(["validate", str(path), "--ablations-dir", str(tmp_path / "ablations")]) == 0
 
 
@@ -149,9 +150,9 @@ def test_unwritable_runs_directory(tmp_path, capsys):
         err = rejected(capsys, ["run", str(path), "--budget", "smoke", "--runs", str(runs)])
         assert str(runs) in err and "runs directory" in err
     if os.geteuid() != 0:  # root writes anywhere: the mode bits say nothing to it
-        ro = tmp_path / "ro"
-        ro.mkdir(mode=0o555)
-        err = rejected(capsys, ["collect", "--runs", str(ro / "runs")])
+        ro = tmp_path / "ro" / "runs"  # collect refuses a runs directory that is not there
+        ro.mkdir(parents=True, mode=0o555)
+        err = rejected(capsys, ["collect", "--runs", str(ro)])
         assert "writable" in err
 
 

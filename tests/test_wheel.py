@@ -77,6 +77,7 @@ def test_own_ablation_folder_by_variable_flag_and_shipped_fallback(tmp_path, mon
     assert main(["list", "my_transport", *runs]) == 0
     assert main(["list", "fig2_gradients", *runs]) == 0  # a shipped name still works
     capsys.readouterr()
+    (tmp_path / "none").mkdir()  # an empty folder of one's own (a missing one is refused)
     assert main(["list", "my_transport", "--ablations-dir", str(tmp_path / "none"), *runs]) == 2
     err = capsys.readouterr().err  # the flag wins over the variable
     assert f"in {tmp_path / 'none'}/: ;" in err and "fig2_gradients" in err

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from wgan_suite.core import env
 from wgan_suite.core.budgets import MAX_TRIALS
 from wgan_suite.core.errors import InputError, RunsBusy, user_fixable
 from wgan_suite.core.layout import DEFAULT_RUNS
@@ -251,11 +252,22 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def check_ablations_dir(folder: Path | None) -> None:
+    """A user's ablation folder that is not there is refused: names would otherwise be
+    looked up in the shipped folder alone, and a typo would run the shipped ablation."""
+    if folder is None or folder.is_dir():
+        return
+    named = f"${env.ABLATIONS}" if folder == env.ablations() else "--ablations-dir"
+    what = "is a file" if folder.exists() else "no such directory"
+    raise InputError(f"{named} {folder}: {what}; name the folder that holds your ablation files")
+
+
 def main(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
     """Run one command; ``process``: this process ends when ``main`` returns (``console``)."""
     freeze = False
     try:
         args = parser().parse_args(argv)
+        check_ablations_dir(getattr(args, "ablations_dir", None))
         freeze = process and args.command in READ_ONLY
         with ctrl_c_held() if process else contextlib.nullcontext():
             run = implementation(args.command)

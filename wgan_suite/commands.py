@@ -13,10 +13,12 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from wgan_suite.core import env
 from wgan_suite.core.env import REGISTRATION as REGISTRATION_ENV
@@ -26,6 +28,7 @@ from wgan_suite.core.locations import COMMAND
 from wgan_suite.core.provenance import code_hash, git_state
 from wgan_suite.core.statuses import DONE, TrialStatus
 from wgan_suite.harness.ablation import (
+    MAX_SEED,
     Ablation,
     AblationError,
     discover,
@@ -100,6 +103,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if args.runs.exists() and not args.runs.is_dir():
+        raise InputError(f"--runs {args.runs}: is a file, not a runs directory")
     active = holder(args.runs) is not None  # else nothing can be running
     for a in _load(args.ablations, args):
         specs = a.trials(args.budget)
@@ -124,19 +129,30 @@ def resolved(spec, path: str) -> str:
 
 
 def parse_seeds(text: str) -> list[int]:
-    """``1000-1011`` or ``1000,1001,1005``: a block of seeds."""
+    """``1000-1011`` or ``1000,1001,1005``: a block of 1 to 1000 distinct seeds in
+    0..MAX_SEED."""
+    allowed = f"1 to 1000 distinct seeds from 0 to {MAX_SEED}"
     try:
         if "-" in text:
             first, last = (int(v) for v in text.split("-", 1))
-            seeds = list(range(first, last + 1))
         else:
-            seeds = [int(v) for v in text.split(",") if v.strip()]
+            seeds = [int(v) for v in text.split(",")]
     except ValueError:
         raise InputError(
-            f"--seeds: expected FIRST-LAST or a comma list, got {text[:40]!r}"
+            f"--seeds: expected FIRST-LAST or a comma list (1000-1015, 1,5,9), got {text[:40]!r}"
         ) from None
-    if not seeds or min(seeds) < 0 or len(seeds) > 1000 or len(set(seeds)) != len(seeds):
-        raise InputError(f"--seeds: 1 to 1000 distinct seeds >= 0, got {text[:40]!r}")
+    if "-" in text:
+        if not 0 <= last - first < 1000:  # before a list of that size is made
+            raise InputError(f"--seeds: {allowed}, got {text[:40]!r}")
+        seeds = list(range(first, last + 1))
+    if (
+        not seeds
+        or min(seeds) < 0
+        or max(seeds) > MAX_SEED
+        or len(seeds) > 1000
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise InputError(f"--seeds: {allowed}, got {text[:40]!r}")
     return seeds
 
 
@@ -152,6 +168,14 @@ def _registered(args: argparse.Namespace, ablations: list[Ablation]) -> list[Abl
     # (~0.7 s), which `--help` and `list` do not need
     from wgan_suite.claims.registration import load_registration, registrations_dir
 
+    name = Path(args.registration)
+    if name.suffix == ".yaml":  # R1.yaml, or claims/registrations/R1.yaml: the same R1
+        if len(name.parts) > 1 and name.resolve().parent != registrations_dir().resolve():
+            raise InputError(
+                f"--registration {args.registration}: a registration runs from "
+                f"{registrations_dir()} (where it is committed); give its name, e.g. R1"
+            )
+        args.registration = name.stem
     path = registrations_dir() / f"{args.registration}.yaml"
     if not path.is_file():
         raise InputError(f"--registration: no such registration: {path}")
@@ -264,15 +288,49 @@ def _run_locked(args: argparse.Namespace, ablations: list[Ablation], specs: list
             reused=len(plan.reused) + len(plan.kept_stale),
             on_stuck=lambda: _stuck(args, specs),
         )
-    except KeyboardInterrupt:  # a second Ctrl-C while Ray Tune stops the trials (Ray is down)
+    except KeyboardInterrupt:  # Ctrl-C before Tune ran, or a second one while it stopped
         print(
-            "Ctrl-C (or SIGTERM) again: stopped at once; the trials that were running resume "
-            "from their last checkpoints",
+            "Ctrl-C (or SIGTERM): stopped at once; the trials that were running resume from "
+            "their last checkpoints",
             file=sys.stderr,
             flush=True,
         )
-    collect(args.runs)
-    return _summary(args, specs)
+    with SignalsHeld() as held:  # the tables are written whole, then the signal is said
+        collect(args.runs)
+        code = _summary(args, specs)
+    if held.received:
+        print(
+            f"{' and '.join(held.received)} after the training: the tables were written first",
+            file=sys.stderr,
+            flush=True,
+        )
+    return code
+
+
+class SignalsHeld:
+    """Ctrl-C and SIGTERM recorded, not acted on, while the tables are written after the
+    training (a few seconds): without it a SIGTERM there ended the process with exit 143,
+    nothing said and no tables. Main thread only (signals are delivered there)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.previous: dict[int, Any] = {}
+
+    def _on(self, signum: int, _frame: object) -> None:
+        name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        if name not in self.received:
+            self.received.append(name)
+
+    def __enter__(self) -> SignalsHeld:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = {s: signal.signal(s, self._on) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
 
 
 def _stuck(args: argparse.Namespace, specs: list) -> None:
@@ -386,6 +444,7 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     from wgan_suite.claims import load_claims
     from wgan_suite.claims.preregister import build_registration, classifier_pin
     from wgan_suite.claims.registration import (
+        REGISTRATION_NAME,
         check_new_block,
         load_registrations,
         registrations_dir,
@@ -393,7 +452,14 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     )
 
     seeds = parse_seeds(args.seeds)
+    if not REGISTRATION_NAME.fullmatch(args.name):
+        raise InputError(
+            f"--name: a registration's name is letters, digits, '_', '.' and '-', starting "
+            f"with a letter or digit (e.g. R1), got {args.name[:40]!r}"
+        )
     folder = args.out or registrations_dir()
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {folder}: is a file; name a directory for the registration")
     named = args.tables is not None
     missing = [str(d) for d in (args.tables or []) if not d.is_dir()]
     if missing:
@@ -487,6 +553,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     # deferred: the tables module loads the column catalogue (matplotlib, ~0.7 s)
     from wgan_suite.harness.results import collect
 
+    if not args.runs.is_dir():  # a typo would otherwise make a new, empty runs directory
+        what = "is a file, not a runs directory" if args.runs.exists() else "no such directory"
+        raise InputError(f"--runs {args.runs}: {what}; collect rebuilds a runs directory's tables")
     with runs_lock(args.runs, "collect", wait=args.wait):
         results, trials = collect(args.runs)
     print(

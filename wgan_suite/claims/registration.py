@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,10 @@ DECISION = (
 )
 
 
+# a registration's name: also its file's (claims/registrations/<name>.yaml)
+REGISTRATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 class RegisteredClaim(Options):
     family: Family
     ablation: str
@@ -87,7 +92,7 @@ class RegisteredClaim(Options):
 class Registration(Options):
     """One registered analysis plan; see the module docstring."""
 
-    registration: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    registration: str = Field(pattern=rf"^{REGISTRATION_NAME.pattern}$")
     created: str
     budget: str
     alpha: float

@@ -31,10 +31,23 @@ class CorruptFile(ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back: at import, before any
+    thread)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes its file 0600; a file written whole gets the mode open() would give it
+MODE = 0o666 & ~_umask()
+
+
 def _atomic(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, MODE)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()

@@ -142,7 +142,12 @@ def git_output(root: Path, *args: str, text: bool = True) -> str | bytes | None:
     byte for byte); None where git is missing or the command fails."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=text, timeout=10
+            # no optional locks: `git status` would otherwise take .git/index.lock for a
+            # moment, and a user's own git command at that moment would fail on it
+            ["git", "--no-optional-locks", "-C", str(root), *args],
+            capture_output=True,
+            text=text,
+            timeout=10,
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -411,13 +411,12 @@ def run_grid(
         if full_disk.reason is not None:
             raise DiskFull(full_disk.reason)
     finally:
-        if term is not None:
-            term.restore()
         try:
-            if started:
+            if started:  # a SIGTERM now is still Ctrl-C (ignored there) with its deadline
                 _shutdown_ray(ignore_ctrl_c=main)
         finally:
             if term is not None:  # Ray is down in time: collect and the report go on
+                term.restore()
                 term.cancel()
     return list(todo)
 

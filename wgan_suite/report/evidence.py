@@ -32,7 +32,7 @@ __all__ = ["DATA", "write_evidence"]
 def shown_trials(results: pd.DataFrame, trials: pd.DataFrame) -> pd.DataFrame:
     """Summary rows (``tables.trial_summary``, as the pages build them per ablation and
     budget) of each cell's lowest seed: the trials whose sample grids the pages show."""
-    if trials.empty:
+    if trials.empty or results.empty:  # no trial has logged a row: no sample grid yet
         return pd.DataFrame(columns=["ablation", "trial_id", "trial_dir"])
     firsts = []
     for (name, budget), tri in trials.groupby(["ablation", "budget"], sort=False):

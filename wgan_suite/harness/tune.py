@@ -412,7 +412,11 @@ def run_grid(
             raise DiskFull(full_disk.reason)
     finally:
         try:
-            if started:  # a SIGTERM now is still Ctrl-C (ignored there) with its deadline
+            # Ray's shutdown puts SIGTERM back to the default action part-way through (the
+            # process's caught-signal mask shows it), whatever Python's table says: a
+            # SIGTERM in that second ends the process (exit 143); the next command takes
+            # over the lock and collects. restore() below sets the disposition again.
+            if started:
                 _shutdown_ray(ignore_ctrl_c=main)
         finally:
             if term is not None:  # Ray is down in time: collect and the report go on

@@ -151,3 +151,19 @@ def test_git_status_takes_no_index_lock(tmp_path):
     assert index.stat().st_mtime_ns == stamp  # not rewritten, so not locked
     git("status", "--porcelain")  # git's own default refreshes it: the test can fail
     assert index.stat().st_mtime_ns != stamp
+
+
+def test_report_refuses_runs_directories_named_both_ways(tmp_path, capsys):
+    """Before: ``report A --runs B`` reported A and did not read B, exit 0."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    err = rejected(capsys, ["report", str(a), "--runs", str(b), "--out", str(tmp_path / "r")])
+    assert "named twice" in err and "report DIR [DIR ...]" in err
+    assert tree(tmp_path) == []
+
+
+def test_preregister_at_a_budget_no_claim_names_lists_those_that_do(tmp_path, capsys):
+    regs = tmp_path / "regs"
+    argv = ["preregister", "--name", "RQ", "--seeds", "5000-5003", "--out", str(regs)]
+    err = rejected(capsys, [*argv, "--budget", "cpuu"])
+    assert "--budget cpuu: no claim is decided there" in err and "cpu" in err.split("at ")[-1]
+    assert not regs.exists()

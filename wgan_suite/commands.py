@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from wgan_suite.core import env
+from wgan_suite.core.budgets import ORDER
 from wgan_suite.core.env import REGISTRATION as REGISTRATION_ENV
 from wgan_suite.core.errors import InputError
 from wgan_suite.core.layout import DEFAULT_RUNS, ReportDir, RunsDir
@@ -428,6 +429,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     # deferred: the report loads seaborn, matplotlib and jinja2 (~1.3 s)
     from wgan_suite.report import report_from_runs
 
+    if args.runs_dirs and args.runs != DEFAULT_RUNS:  # else --runs was silently not read
+        raise InputError(
+            f"report: runs directories named twice ({' '.join(map(str, args.runs_dirs))} and "
+            f"--runs {args.runs}); name them all as arguments: report DIR [DIR ...]"
+        )
     out = report_dir(args)
     check_out_dir(out)
     index = report_from_runs(args.runs_dirs or [args.runs], out)
@@ -473,6 +479,12 @@ def cmd_preregister(args: argparse.Namespace) -> int:
     trial_dirs = [p.name for d in tables if d.trial_dirs.is_dir() for p in d.trial_dirs.iterdir()]
     claims = load_claims()
     chosen = [c for c in claims if args.budget in c.budgets]
+    if not chosen:
+        deciding = [b for b in ORDER if any(b in c.budgets for c in claims)]
+        raise InputError(
+            f"--budget {args.budget}: no claim is decided there; claims are decided at "
+            f"{', '.join(deciding)}"
+        )
     names = sorted({c.ablation for c in chosen})
     ablations = {}
     for name in names:

@@ -48,7 +48,7 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from machine import describe
+from machine import describe, matmul_gflops
 
 from wgan_suite.harness.ablation import load_ablation
 from wgan_suite.trial.metrics import EvalContext, evaluate
@@ -172,19 +172,6 @@ def flops_per_iteration(state: TrainState) -> int:
     return counter.get_total_flops()
 
 
-def kernel_seconds(state: TrainState, n: int) -> float:
-    """Seconds per generator iteration inside matmul and convolution kernels."""
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
-        for _ in range(n):
-            state.iteration = PAST_WARMUP
-            step_module.train_step(state)
-    total = 0.0
-    for e in prof.key_averages():
-        if e.key in KERNELS or e.key.startswith(KERNEL_PREFIXES):
-            total += e.self_cpu_time_total
-    return total / 1e6 / n
-
-
 # What the ops above the kernel floor are, by family (the op profile's self time): an op
 # belongs to the first family one of whose names it equals or starts with.
 FAMILIES = {
@@ -243,9 +230,12 @@ FAMILIES = {
 }
 
 
+KERNEL_FAMILY = "kernels (matmul, convolution)"
+
+
 def family(op: str) -> str:
     if op in KERNELS or op.startswith(KERNEL_PREFIXES):
-        return "kernels (matmul, convolution)"
+        return KERNEL_FAMILY
     name = op.removeprefix("aten::")
     for fam, names in FAMILIES.items():
         if any(name == n or name.startswith((n + "_", n + ".")) for n in names):
@@ -273,17 +263,10 @@ def op_families(state: TrainState, n: int, top: int) -> tuple[dict[str, float], 
         sec = e.self_cpu_time_total / 1e6 / n
         fams[family(e.key)] += sec
         calls += e.count / n
-        if family(e.key) != "kernels (matmul, convolution)":
+        if family(e.key) != KERNEL_FAMILY:
             ops.append((sec, e.key, e.count / n))
     fams["outside any op (Python, autograd engine, profiler)"] = wall - sum(fams.values())
     return dict(fams), sorted(ops, reverse=True)[:top], wall, calls
-
-
-def matmul_peak(size: int = 1024, n: int = 20) -> float:
-    """FLOP/s of a large square fp32 matmul on this core (the peak floor's rate)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    a @ b
-    return 2 * size**3 / per_call(lambda: a @ b, n)
 
 
 def main() -> None:
@@ -313,13 +296,13 @@ def main() -> None:
     op_rounds: dict[str, list] = {k: [] for k in kinds}
     peaks = []
     for _ in range(a.repeats):
-        peaks.append(matmul_peak())
+        peaks.append(matmul_gflops() * 1e9)
         for k in kinds:  # interleaved
             row = phases[k].run(a.iterations)
-            row["kernels"] = kernel_seconds(states[k], max(3, a.iterations // 4))
+            ops = op_families(states[k], max(3, a.iterations // 4), a.ops)  # one profile
+            row["kernels"] = ops[0][KERNEL_FAMILY]  # the kernel floor
             rounds[k].append(row)
-            if a.ops:
-                op_rounds[k].append(op_families(states[k], max(3, a.iterations // 4), a.ops))
+            op_rounds[k].append(ops)
     peak = statistics.median(peaks)
     print(f"large fp32 matmul (1024^3) on this core: {peak / 1e9:.0f} GFLOP/s\n")
     for k in kinds:

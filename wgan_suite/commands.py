@@ -104,8 +104,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    if args.runs.exists() and not args.runs.is_dir():
-        raise InputError(f"--runs {args.runs}: is a file, not a runs directory")
+    check_runs_dir(args.runs, new=True)  # a file is refused; a missing one lists as pending
     active = holder(args.runs) is not None  # else nothing can be running
     for a in _load(args.ablations, args):
         specs = a.trials(args.budget)
@@ -132,29 +131,26 @@ def resolved(spec, path: str) -> str:
 def parse_seeds(text: str) -> list[int]:
     """``1000-1011`` or ``1000,1001,1005``: a block of 1 to 1000 distinct seeds in
     0..MAX_SEED."""
-    allowed = f"1 to 1000 distinct seeds from 0 to {MAX_SEED}"
     try:
-        if "-" in text:
+        if "-" in text:  # a range, not a list: FIRST-LAST may span more than memory holds
             first, last = (int(v) for v in text.split("-", 1))
+            seeds: Sequence[int] = range(first, last + 1)
         else:
             seeds = [int(v) for v in text.split(",")]
     except ValueError:
         raise InputError(
             f"--seeds: expected FIRST-LAST or a comma list (1000-1015, 1,5,9), got {text[:40]!r}"
         ) from None
-    if "-" in text:
-        if not 0 <= last - first < 1000:  # before a list of that size is made
-            raise InputError(f"--seeds: {allowed}, got {text[:40]!r}")
-        seeds = list(range(first, last + 1))
-    if (
-        not seeds
+    if (  # the count first: min, max and set walk the seeds
+        not 1 <= len(seeds) <= 1000
         or min(seeds) < 0
         or max(seeds) > MAX_SEED
-        or len(seeds) > 1000
         or len(set(seeds)) != len(seeds)
     ):
-        raise InputError(f"--seeds: {allowed}, got {text[:40]!r}")
-    return seeds
+        raise InputError(
+            f"--seeds: 1 to 1000 distinct seeds from 0 to {MAX_SEED}, got {text[:40]!r}"
+        )
+    return list(seeds)
 
 
 def _seed_text(seeds: Sequence[int]) -> str:
@@ -565,9 +561,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
     # deferred: the tables module loads the column catalogue (matplotlib, ~0.7 s)
     from wgan_suite.harness.results import collect
 
-    if not args.runs.is_dir():  # a typo would otherwise make a new, empty runs directory
-        what = "is a file, not a runs directory" if args.runs.exists() else "no such directory"
-        raise InputError(f"--runs {args.runs}: {what}; collect rebuilds a runs directory's tables")
+    check_runs_dir(args.runs, new=True)  # a file is refused
+    if not args.runs.exists():  # a typo would otherwise make a new, empty runs directory
+        raise InputError(
+            f"--runs {args.runs}: no such directory; collect rebuilds a runs directory's tables"
+        )
     with runs_lock(args.runs, "collect", wait=args.wait):
         results, trials = collect(args.runs)
     print(

@@ -2,7 +2,8 @@
 tracebacks where one line and exit 2 were promised, a typo that ran the shipped ablation
 or made a new runs directory, a report that stopped on a run interrupted before its first
 row, a SIGTERM after the training that ended the process unsaid (exit 143), files written
-0600 whatever the umask, and `git status` taking the checkout's index lock."""
+0600 whatever the umask, and `git status` taking the checkout's index lock; argparse's
+usage block before its error line, and `list --show` of a path no trial has (exit 0)."""
 
 from __future__ import annotations
 
@@ -167,3 +168,37 @@ def test_preregister_at_a_budget_no_claim_names_lists_those_that_do(tmp_path, ca
     err = rejected(capsys, [*argv, "--budget", "cpuu"])
     assert "--budget cpuu: no claim is decided there" in err and "cpu" in err.split("at ")[-1]
     assert not regs.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["run", "clipping_c", "--budgte", "smoke"], "unrecognized arguments: --budgte"),
+        ([], "the following arguments are required: command"),
+        (["lst"], "invalid choice: 'lst'"),
+        (["run", "clipping_c", "--max-trials", "0"], "--max-trials: must be at least 1"),
+    ],
+)
+def test_argument_errors_are_one_line(capsys, argv, says):
+    """Before: argparse printed its usage block (three lines here) before the error."""
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exc.value.code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and says in err, err
+    assert "--help" in err and "usage:" not in err
+
+
+def test_list_show_refuses_a_path_no_trial_has(tmp_path, capsys):
+    """Before: every line showed 'bogus.path=-' and the command exited 0. A path that a
+    trial has but leaves null (lipschitz.c of a gradient-penalty cell) still lists."""
+    runs = tmp_path / "runs"
+    argv = ["list", "clipping_c", "--budget", "smoke", "--runs", str(runs)]
+    err = rejected(capsys, [*argv, "--show", "lipschitz.c,bogus.path"])
+    assert "--show bogus.path: no listed trial has this config path" in err
+    assert "lipschitz" in err.split("top-level keys: ")[1]
+    assert not runs.exists()
+    assert main([*argv, "--show", "lipschitz.c,critic.init,loss.name"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any("lipschitz.c=0.01" in ln for ln in lines)
+    assert any("lipschitz.c=- critic.init=he loss.name=wgan_gp" in ln for ln in lines)

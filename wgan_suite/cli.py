@@ -105,8 +105,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with its errors in one line, as every other refusal: argparse's own
+    ``error`` prints the usage block (three lines and more) before the line that says
+    what is wrong. Subcommand parsers are of this class too (``add_subparsers``)."""
+
+    def error(self, message: str):  # argparse calls it; exits 2 as argparse does
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
+    p = Parser(prog=COMMAND, description=__doc__)
     user_ablations = ablations_dir()  # read now: $WGAN_SUITE_ABLATIONS as the command runs
     sub = p.add_subparsers(dest="command", required=True)
 

@@ -106,7 +106,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     check_runs_dir(args.runs, new=True)  # a file is refused; a missing one lists as pending
     active = holder(args.runs) is not None  # else nothing can be running
-    for a in _load(args.ablations, args):
+    ablations = _load(args.ablations, args)
+    check_shown(args.show, [s for a in ablations for s in a.trials(args.budget)])
+    for a in ablations:
         specs = a.trials(args.budget)
         print(f"# {a.spec.name} v{a.spec.version} [{args.budget}]: {a.spec.description.strip()}")
         print(f"# reproduces: {a.spec.paper}; {len(specs)} trials")
@@ -120,6 +122,31 @@ def cmd_list(args: argparse.Namespace) -> int:
                 + f"iterations={s.config.iterations} cpu={s.resources.cpu} gpu={s.resources.gpu}"
             )
     return 0
+
+
+def check_shown(paths: list[str], specs: Sequence[Any]) -> None:
+    """``list --show PATH`` names a config path some listed trial has (its value may be
+    null there); a typo would otherwise print '-' on every line and exit 0."""
+    configs = [s.config.to_dict() for s in specs]
+    for path in paths:
+        if not any(has_path(c, path) for c in configs):
+            keys = ", ".join(sorted(configs[0])) if configs else "none"
+            raise InputError(
+                f"--show {path[:80]}: no listed trial has this config path; "
+                f"give dotted keys such as lipschitz.c (top-level keys: {keys})"
+            )
+
+
+def has_path(tree: Any, path: str) -> bool:
+    """Whether the dotted ``path`` is a key of the config tree (``get_path``'s reading:
+    a component given by name alone has ``.name``)."""
+    for key in path.split("."):
+        if isinstance(tree, str) and key == "name":
+            return True
+        if not isinstance(tree, dict) or key not in tree:
+            return False
+        tree = tree[key]
+    return True
 
 
 def resolved(spec, path: str) -> str:

@@ -522,6 +522,7 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
     base = deep_merge(_section_defaults(), deep_merge(spec.base, b.overrides))
     trials = []
     design = spec.design(budget)
+    matched = [False] * len(design.exclude)
     for cell in cells(design):
         raw = base
         try:
@@ -529,7 +530,9 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
                 raw = _set_path(raw, key, value)
         except AblationError as err:
             raise AblationError(f"{path}: {err}") from None
-        if any(all(_same(get_path(raw, k), v) for k, v in r.items()) for r in design.exclude):
+        hits = [all(_same(get_path(raw, k), v) for k, v in r.items()) for r in design.exclude]
+        matched = [m or h for m, h in zip(matched, hits, strict=True)]
+        if any(hits):
             continue
         labels = {k: label(v) for k, v in cell.items()}
         for seed in ablation.seeds(budget):
@@ -549,6 +552,13 @@ def expand(ablation: Ablation, budget: str) -> list[TrialSpec]:
                     b.resources or spec.resources,
                     b.note,
                 )
+            )
+    for i, (rule, hit) in enumerate(zip(design.exclude, matched, strict=True)):
+        if not hit:  # a typo in a value would otherwise keep the cell it meant to remove
+            what = ", ".join(f"{k}: {short(v)}" for k, v in rule.items())
+            raise AblationError(
+                f"{path}: exclude[{i}] ({what}) matches no cell at budget '{budget}'; "
+                "its values must equal an axis value (`list` shows the cells)"
             )
     if not trials:
         raise AblationError(f"{path}: every cell is excluded; nothing to run")

@@ -251,9 +251,18 @@ def connect_check(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
     _ANSWERED.add(address)
 
 
+# Set before ray is imported (read then), here rather than in core.env.RAY_ENV, which the
+# training code's hash covers: Ray's core worker installs a C++ failure handler for SIGTERM
+# (a stack dump, then SIGABRT) at ray.init and puts SIGTERM back to the default action in
+# ray.shutdown(), under the suite's own handler, so a `kill` in that second (about 1.1-1.4 s)
+# ended a run with exit 143 before its tables. Off, SIGTERM stays the suite's throughout
+# (tests/test_tune.py); a crashing worker loses the C++ stack dump in its log.
+DRIVER_ENV = {"RAY_DISABLE_FAILURE_SIGNAL_HANDLER": "1"}
+
+
 def _init_ray(address: str | None, verbose: bool) -> bool:
     """Connect to a cluster or start a local one; True when this call started Ray."""
-    for key, value in RAY_ENV.items():
+    for key, value in {**RAY_ENV, **DRIVER_ENV}.items():
         os.environ.setdefault(key, value)
     # deferred: ray takes ~1.5 s to import; only `run`/`reproduce` and their workers use it
     import ray
@@ -341,8 +350,9 @@ def run_grid(
     from ray import tune
     from ray.tune.logger import TBXLoggerCallback
 
-    # ray.init's core worker answers SIGTERM with a C++ stack dump and SIGABRT (exit -6, no
-    # summary, trials left "running"); a `kill` or a container stop is Ctrl-C here instead.
+    # Ray's own answer to SIGTERM ends the driver with no summary and trials left "running"
+    # (the hostile probe: exit -6, a C++ stack dump and SIGABRT, before DRIVER_ENV turned
+    # that handler off): a `kill` or a container stop is Ctrl-C here instead.
     main = threading.current_thread() is threading.main_thread()  # signals: main thread only
     term = TermAsCtrlC(on_stuck) if main else None
     if term is not None:
@@ -412,16 +422,24 @@ def run_grid(
             raise DiskFull(full_disk.reason)
     finally:
         try:
-            # Ray's shutdown puts SIGTERM back to the default action part-way through (the
-            # process's caught-signal mask shows it), whatever Python's table says: a
-            # SIGTERM in that second ends the process (exit 143); the next command takes
-            # over the lock and collects. restore() below sets the disposition again.
+            # SIGTERM stays ours through Ray's shutdown: Ray's C++ failure handler, which
+            # put SIGTERM back to the default action part-way through it (exit 143 before
+            # the tables), is off (DRIVER_ENV; tests/test_tune.py).
+            if term is not None:
+                term.shutting_down = True
             if started:
                 _shutdown_ray(ignore_ctrl_c=main)
         finally:
             if term is not None:  # Ray is down in time: collect and the report go on
                 term.restore()
                 term.cancel()
+                if term.late:
+                    print(
+                        "SIGTERM while Ray shut down, after the training: the tables are "
+                        "written first",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     return list(todo)
 
 
@@ -457,12 +475,17 @@ class TermAsCtrlC:
         self.deadline: threading.Timer | None = None
         self.lock = threading.Lock()
         self.ended = False  # the grid ended: the deadline must not act any more
+        self.shutting_down = False  # the trials have ended and Ray is being shut down
+        self.late = False  # a SIGTERM came then: said once Ray is down
 
     def install(self) -> None:
         self.previous = signal.signal(signal.SIGTERM, self._on_term)
 
     def _on_term(self, *_: Any) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
+        if self.shutting_down:  # nothing left to stop (and Ctrl-C is ignored meanwhile)
+            self.late = True
+        else:
+            os.kill(os.getpid(), signal.SIGINT)
         if self.on_stuck is not None and self.deadline is None:
             self.deadline = threading.Timer(self.seconds, self._past_deadline)
             self.deadline.daemon = True

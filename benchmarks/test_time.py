@@ -2,6 +2,10 @@
 
     python benchmarks/test_time.py                 # the fast lane, 3 runs
     python benchmarks/test_time.py --full --runs 1 # the whole suite too
+    python benchmarks/test_time.py --serial        # in one process, without pytest-xdist
+
+Each lane runs as `nox -s tests` runs it: with the pytest-xdist options of noxfile.py's
+``XDIST`` (one worker per core), unless ``--serial``.
 
 Prints the machine facts (``benchmarks/machine.py``), then per lane the number of tests
 and the pytest wall time of every run with their median: the test times in docs/speed.md
@@ -12,6 +16,7 @@ come from here, one line per VM kind. Run it in the environment ``nox -s tests``
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import statistics
 import subprocess
@@ -24,6 +29,17 @@ from machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 LANES = {"fast lane": ["-m", "not slow"], "whole suite": []}
+
+
+def xdist_options() -> list[str]:
+    """noxfile.py's ``XDIST`` (read, not imported: nox need not be installed here)."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == [
+            "XDIST"
+        ]:
+            return list(ast.literal_eval(node.value))
+    raise SystemExit("noxfile.py has no XDIST")
 
 
 def one_run(args: list[str]) -> tuple[float, str]:
@@ -48,14 +64,17 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--full", action="store_true", help="time the whole suite too")
+    p.add_argument("--serial", action="store_true", help="one process, without pytest-xdist")
     a = p.parse_args()
     print(describe())
+    parallel = [] if a.serial else xdist_options()
+    print(f"pytest options: {' '.join(parallel) or '(serial)'}")
     for lane, args in LANES.items():
         if lane == "whole suite" and not a.full:
             continue
         times, summary = [], ""
         for _ in range(a.runs):
-            wall, summary = one_run(args)
+            wall, summary = one_run([*parallel, *args])
             times.append(wall)
         each = ", ".join(f"{t:.0f}" for t in times)
         print(f"{lane}: {summary}; median {statistics.median(times):.0f} s (runs: {each} s)")

@@ -82,12 +82,20 @@ def pytest_configure(config):
         os.environ[env.FASHION_MNIST] = str(write_fashion(synthetic))
 
 
+def pytest_collection_modifyitems(config, items):
+    """The slow tests first, each group in file order: under pytest-xdist (`nox -s tests`
+    runs a worker per core) the workers start on the long ones and share the short ones
+    at the end, instead of one worker finishing a tail of minutes-long tests alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(autouse=True)
 def _deterministic_threads():
-    """Same thread count in every test: CPU reductions are then bit-reproducible. And
-    subnormals flushed, as in a trial (trial.train.state.cpu_numerics), whatever test ran
-    before."""
-    torch.set_num_threads(2)
+    """One thread in every test, as in a trial of ``cpu: 1``: CPU reductions are then
+    bit-reproducible, and the workers of `pytest -n auto` (one per core) do not contend
+    for the cores. And subnormals flushed, as in a trial (trial.train.state.cpu_numerics),
+    whatever test ran before."""
+    torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     yield
 

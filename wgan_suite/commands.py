@@ -128,25 +128,14 @@ def check_shown(paths: list[str], specs: Sequence[Any]) -> None:
     """``list --show PATH`` names a config path some listed trial has (its value may be
     null there); a typo would otherwise print '-' on every line and exit 0."""
     configs = [s.config.to_dict() for s in specs]
+    absent = object()
     for path in paths:
-        if not any(has_path(c, path) for c in configs):
+        if all(get_path(c, path, absent) is absent for c in configs):
             keys = ", ".join(sorted(configs[0])) if configs else "none"
             raise InputError(
                 f"--show {path[:80]}: no listed trial has this config path; "
                 f"give dotted keys such as lipschitz.c (top-level keys: {keys})"
             )
-
-
-def has_path(tree: Any, path: str) -> bool:
-    """Whether the dotted ``path`` is a key of the config tree (``get_path``'s reading:
-    a component given by name alone has ``.name``)."""
-    for key in path.split("."):
-        if isinstance(tree, str) and key == "name":
-            return True
-        if not isinstance(tree, dict) or key not in tree:
-            return False
-        tree = tree[key]
-    return True
 
 
 def resolved(spec, path: str) -> str:

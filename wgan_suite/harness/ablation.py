@@ -464,13 +464,16 @@ def _set_path(tree: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def get_path(tree: Any, path: str) -> Any:
+def get_path(tree: Any, path: str, missing: Any = None) -> Any:
     """The value at a dotted ``path`` of a config tree (``lipschitz.c``); a component
-    given by name alone (``loss: wgan``) answers ``<component>.name``; None if absent."""
+    given by name alone (``loss: wgan``) answers ``<component>.name``; ``missing`` if
+    absent (None unless given: then an absent key and a null value read alike)."""
     for key in path.split("."):
         if isinstance(tree, str) and key == "name":
             return tree
-        tree = tree.get(key) if isinstance(tree, dict) else None
+        if not isinstance(tree, dict) or key not in tree:
+            return missing
+        tree = tree[key]
     return tree
 
 
